@@ -1,0 +1,48 @@
+# Two commands: `make run` (serve the API with sample data) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEV_ENV := DEBUG=true
+
+.PHONY: run test install lint format migrate sample-data worker beat clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install  ## serve on http://127.0.0.1:8000 with the sample data (SQLite unless DATABASE_URL)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py load_sample_data
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install  ## the suite; PostgreSQL/Redis tests run when DATABASE_URL/REDIS_URL point at them
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+sample-data: migrate
+	$(DEV_ENV) $(BIN)/python manage.py load_sample_data
+
+worker: install  ## a Celery worker (needs REDIS_URL)
+	$(BIN)/celery -A library_project worker --loglevel=info
+
+beat: install  ## the one Celery beat (needs REDIS_URL)
+	$(BIN)/celery -A library_project beat --loglevel=info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,158 @@
+"""Users, their customer profile and the memberships they buy."""
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+E164_VALIDATOR = RegexValidator(
+    regex=r"^\+[1-9]\d{7,14}$",
+    message="Enter the phone number in E.164 form, for example +989121234567.",
+    code="invalid_phone",
+)
+
+
+class UserManager(BaseUserManager):
+    """Email is the username; accounts start inactive until the email is confirmed."""
+
+    use_in_migrations = True
+
+    def create_user(self, email: str, phone: str, password: str | None = None, **fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), phone=phone, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, phone: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True, is_active=True)
+        return self.create_user(email, phone, password, **fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
+class User(AbstractUser):
+    username = None
+    email = models.EmailField("email address", unique=True)
+    phone = models.CharField(max_length=16, validators=[E164_VALIDATOR])
+    is_active = models.BooleanField(default=False, help_text="False until the email is confirmed.")
+    tokens_valid_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Every JWT issued before this moment is rejected (revocation, password change).",
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["phone"]
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(fields=["phone"], name="user_phone_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = (self.email or "").strip().lower()
+
+
+class Customer(models.Model):
+    """The member side of a user; the current plan is derived from `Membership` rows."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="customer")
+    city = models.ForeignKey(
+        "catalog.City", null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    address = models.CharField(max_length=255, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+
+
+class Plan(models.TextChoices):
+    FREE = "free", "Free"
+    PLUS = "plus", "Plus"
+    PREMIUM = "premium", "Premium"
+
+
+class Membership(models.Model):
+    """A paid period of a plan. Memberships end by time alone: `ends_at` is the truth."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    plan = models.CharField(max_length=16, choices=[(Plan.PLUS, "Plus"), (Plan.PREMIUM, "Premium")])
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    price_paid = models.PositiveBigIntegerField(help_text="Whole toman.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-ends_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="membership_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(plan__in=[Plan.PLUS, Plan.PREMIUM]), name="membership_paid_plan"
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "ends_at"], name="membership_customer_end")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} for {self.customer} until {self.ends_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "A membership must end after it starts."})
+
+    def covers(self, moment) -> bool:
+        return self.starts_at <= moment < self.ends_at
+
+
+class NotificationKind(models.TextChoices):
+    QUEUE_GRANTED = "queue_granted", "Queued reservation granted"
+    QUEUE_DROPPED = "queue_dropped", "Dropped from a queue"
+    RESERVATION_ENDING = "reservation_ending", "Reservation ends in a day"
+    RESERVATION_EXPIRED = "reservation_expired", "Reservation expired"
+    RESERVATION_ENDED_BY_ADMIN = "reservation_ended_by_admin", "Reservation ended by staff"
+    QUEUE_REMOVED_BY_ADMIN = "queue_removed_by_admin", "Removed from a queue by staff"
+
+
+class Notification(models.Model):
+    """An in-app message; `event_key` makes each event notify exactly once, however often retried."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    message = models.TextField()
+    event_key = models.CharField(max_length=128, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user}"
+
+    def mark_read(self, at) -> None:
+        if self.read_at is None:
+            self.read_at = at

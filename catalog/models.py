@@ -1,0 +1,117 @@
+"""Reference data (cities, genres), authors and books with their physical units."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+
+def isbn13_is_valid(value: str) -> bool:
+    """ISBN-13: 13 digits whose weighted (1,3,1,3...) sum is a multiple of 10."""
+    if len(value) != 13 or not value.isdigit():
+        return False
+    return sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(value)) % 10 == 0
+
+
+def normalize_isbn(value: str) -> str:
+    return (value or "").replace("-", "").replace(" ", "")
+
+
+def validate_isbn13(value: str) -> None:
+    if not isbn13_is_valid(value):
+        raise ValidationError(
+            "Enter a valid ISBN-13 (13 digits with a correct check digit).", code="invalid_isbn"
+        )
+
+
+class City(models.Model):
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "cities"
+        constraints = [models.UniqueConstraint(Lower("name"), name="city_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="genre_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=200)
+    bio = models.TextField(blank=True)
+    city = models.ForeignKey(
+        City, null=True, blank=True, on_delete=models.SET_NULL, related_name="authors"
+    )
+    user = models.OneToOneField(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author_profile",
+        help_text="The account of this author, who may then edit the profile and their books.",
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Book(models.Model):
+    """A title with `total_units` physical copies, `available_units` of them on the shelf."""
+
+    title = models.CharField(max_length=300)
+    isbn = models.CharField("ISBN-13", max_length=13, unique=True, validators=[validate_isbn13])
+    description = models.TextField(blank=True)
+    genre = models.ForeignKey(Genre, on_delete=models.PROTECT, related_name="books")
+    authors = models.ManyToManyField(Author, related_name="books")
+    published_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1000), MaxValueValidator(2100)]
+    )
+    total_units = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    available_units = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(total_units__gte=1), name="book_total_units_min_1"),
+            models.CheckConstraint(
+                condition=Q(available_units__gte=0), name="book_available_units_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(available_units__lte=F("total_units")),
+                name="book_available_within_total",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["published_year"], name="book_published_year"),
+            models.Index(fields=["available_units"], name="book_available_units"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def units_on_loan(self) -> int:
+        return self.total_units - self.available_units
+
+    def clean(self) -> None:
+        self.isbn = normalize_isbn(self.isbn)
+        units_known = self.available_units is not None and self.total_units is not None
+        if units_known and self.available_units > self.total_units:
+            raise ValidationError({"available_units": "Available units cannot exceed total units."})

@@ -1,0 +1,49 @@
+"""The one place where errors become HTTP responses: `{"code", "detail", ...extra}`."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from library_project.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.http_status, headers=exc.headers())
+    if isinstance(exc, IntegrityError):
+        # Constraints are the last line of defence: a write that slipped past the services'
+        # checks (a race the locks did not cover) is a conflict, never a server error.
+        logger.warning("integrity error turned into 409: %s", exc)
+        return Response(
+            {"code": "conflict", "detail": "The request conflicts with the current state."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "code": "invalid",
+            "detail": "Invalid input.",
+            "errors": exc.detail
+            if isinstance(exc.detail, dict)
+            else {"non_field_errors": exc.detail},
+        }
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = {
+            "code": codes if isinstance(codes, str) else exc.default_code,
+            "detail": str(exc.detail) if not isinstance(exc.detail, dict | list) else exc.detail,
+        }
+    return response

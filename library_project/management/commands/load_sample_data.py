@@ -1,0 +1,176 @@
+"""`manage.py load_sample_data`: the sample library of fixtures/sample_data.json, dated relative to now.
+
+Times are relative (a reservation "started 2 days ago"), so the data is live whenever it is loaded;
+that is why this is a command and not a static `loaddata` fixture. Money moves only through the
+wallet service, so every balance equals its ledger. Loading twice changes nothing.
+"""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Customer, Membership, Notification, NotificationKind, User
+from accounts.plans import MEMBERSHIP_PERIOD_DAYS, rules_for
+from catalog.models import Author, Book, City, Genre
+from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet
+from purchasing.services import wallet_credit, wallet_debit
+from reservations.models import QueueEntry, Reservation, ReservationStatus
+
+FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "sample_data.json"
+SAMPLE_PASSWORD = "Library#2026"
+PRICE_PER_DAY = 1_000
+
+
+class Command(BaseCommand):
+    help = "Load the sample library (users, books, memberships, wallets, reservations, queues)."
+
+    def handle(self, *args, **options):
+        data = json.loads(FIXTURE.read_text(encoding="utf-8"))
+        admin_email = data["users"][0]["email"]
+        if User.objects.filter(email=admin_email).exists():
+            self.stdout.write("Sample data already loaded; nothing to do.")
+            return
+        with transaction.atomic():
+            self._load(data)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded sample data: {Book.objects.count()} books, {User.objects.count()} users. "
+                f"Every sample account's password is {SAMPLE_PASSWORD}"
+            )
+        )
+
+    def _load(self, data: dict) -> None:
+        now = timezone.now()
+        cities = {name: City.objects.create(name=name) for name in data["cities"]}
+        genres = {name: Genre.objects.create(name=name) for name in data["genres"]}
+        customers: dict[str, Customer] = {}
+        prototype = User()
+        prototype.set_password(SAMPLE_PASSWORD)
+        password_hash = prototype.password  # hash once: Argon2 is slow by design
+        membership_start = now - timedelta(days=data["membership_started_days_ago"])
+
+        for row in data["users"]:
+            user = User.objects.create(
+                email=row["email"],
+                phone=row["phone"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                is_active=True,
+                is_staff=row["is_staff"],
+                is_superuser=row["is_staff"],
+                password=password_hash,
+            )
+            customer = Customer.objects.create(
+                user=user, city=cities[row["city"]], address=f"{row['city']}, sample street"
+            )
+            Wallet.objects.create(customer=customer)
+            customers[row["email"].split("@")[0]] = customer
+            if row["charge"]:
+                payment = Payment.objects.create(
+                    wallet=customer.wallet,
+                    amount=row["charge"],
+                    status=PaymentStatus.SUCCEEDED,
+                    gateway="development",
+                    gateway_reference=f"sample-{user.pk}",
+                    completed_at=now,
+                )
+                wallet_credit(
+                    customer_id=customer.pk,
+                    amount=row["charge"],
+                    kind=TransactionKind.CHARGE,
+                    reference=f"payment:{payment.pk}",
+                )
+            if row["plan"]:
+                price = rules_for(row["plan"]).price_per_period
+                membership = Membership.objects.create(
+                    customer=customer,
+                    plan=row["plan"],
+                    starts_at=membership_start,
+                    ends_at=membership_start + timedelta(days=MEMBERSHIP_PERIOD_DAYS),
+                    price_paid=price,
+                )
+                wallet_debit(
+                    customer_id=customer.pk,
+                    amount=price,
+                    kind=TransactionKind.MEMBERSHIP_FEE,
+                    reference=f"membership:{membership.pk}",
+                )
+
+        authors = {}
+        for row in data["authors"]:
+            linked = User.objects.get(email=row["user"]) if row["user"] else None
+            authors[row["name"]] = Author.objects.create(
+                name=row["name"], bio=row["bio"], city=cities[row["city"]], user=linked
+            )
+
+        books = {}
+        for row in data["books"]:
+            book = Book.objects.create(
+                title=row["title"],
+                isbn=row["isbn"],
+                description=row["description"],
+                genre=genres[row["genre"]],
+                published_year=row["published_year"],
+                total_units=row["total_units"],
+                available_units=row["total_units"],
+            )
+            book.authors.set([authors[name] for name in row["authors"]])
+            books[row["title"]] = book
+
+        for row in data["past_reservations"]:
+            starts_at = now - timedelta(days=row["started_days_ago"])
+            reservation = self._reserve(
+                customers[row["user"]], books[row["book"]], row["days"], starts_at
+            )
+            reservation.status = ReservationStatus.EXPIRED
+            reservation.ended_at = reservation.ends_at
+            reservation.save(update_fields=["status", "ended_at"])
+            Notification.objects.create(
+                user=reservation.customer.user,
+                kind=NotificationKind.RESERVATION_EXPIRED,
+                message=f"Your reservation of {reservation.book} has expired.",
+                event_key=f"reservation_expired:{reservation.pk}",
+            )
+
+        for row in data["reservations"]:
+            book = books[row["book"]]
+            self._reserve(
+                customers[row["user"]],
+                book,
+                row["days"],
+                now - timedelta(days=row["started_days_ago"]),
+            )
+            book.available_units -= 1
+            book.save(update_fields=["available_units"])
+
+        for row in data["queue"]:
+            QueueEntry.objects.create(
+                customer=customers[row["user"]],
+                book=books[row["book"]],
+                days=row["days"],
+                queued_at=now - timedelta(hours=row["queued_hours_ago"]),
+            )
+
+    @staticmethod
+    def _reserve(customer: Customer, book: Book, days: int, starts_at) -> Reservation:
+        price = days * PRICE_PER_DAY
+        reservation = Reservation.objects.create(
+            customer=customer,
+            book=book,
+            days=days,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(days=days),
+            price=price,
+        )
+        wallet_debit(
+            customer_id=customer.pk,
+            amount=price,
+            kind=TransactionKind.RESERVATION_FEE,
+            reference=f"reservation:{reservation.pk}",
+        )
+        return reservation

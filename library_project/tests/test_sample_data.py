@@ -1,0 +1,92 @@
+"""The sample library loads into an empty database, consistently, and only once."""
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Q, Sum
+
+from accounts.models import Customer, Membership, Notification, User
+from catalog.models import Author, Book, City, Genre
+from purchasing.models import Payment, Wallet, WalletTransaction
+from reservations.models import QueueEntry, Reservation
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE_TABLES = [
+    User,
+    Customer,
+    Membership,
+    Notification,
+    City,
+    Genre,
+    Author,
+    Book,
+    Reservation,
+    QueueEntry,
+    Wallet,
+    WalletTransaction,
+    Payment,
+]
+
+
+@pytest.fixture
+def sample_data():
+    call_command("load_sample_data", verbosity=0)
+
+
+@pytest.mark.parametrize("model", SAMPLE_TABLES, ids=lambda m: m.__name__)
+def test_every_table_has_at_least_ten_sample_rows(sample_data, model):
+    assert model.objects.count() >= 10
+
+
+def test_every_balance_equals_its_ledger_sum(sample_data):
+    wallets = Wallet.objects.annotate(ledger=Sum("transactions__amount"))
+    assert wallets.exists()
+    for wallet in wallets:
+        assert wallet.balance == (wallet.ledger or 0), wallet
+
+
+def test_every_books_available_units_is_total_minus_active_reservations(sample_data):
+    books = Book.objects.annotate(
+        active=Count("reservations", filter=Q(reservations__status="active"))
+    )
+    for book in books:
+        assert book.available_units == book.total_units - book.active, book
+
+
+def test_queue_entries_wait_only_for_books_with_no_free_unit(sample_data):
+    waiting = QueueEntry.objects.filter(status="waiting").select_related("book")
+    assert waiting.count() >= 10
+    assert all(entry.book.available_units == 0 for entry in waiting)
+
+
+def test_sample_data_mixes_plans_links_authors_and_has_an_admin(sample_data):
+    assert set(Membership.objects.values_list("plan", flat=True)) == {"plus", "premium"}
+    assert Customer.objects.exclude(memberships__isnull=False).exists()  # some free members
+    assert Author.objects.filter(user__isnull=False).exists()
+    assert User.objects.filter(is_staff=True).exists()
+
+
+def test_sample_accounts_share_the_documented_password_which_meets_the_policy(sample_data):
+    from django.contrib.auth.password_validation import validate_password
+
+    from library_project.management.commands.load_sample_data import SAMPLE_PASSWORD
+
+    validate_password(SAMPLE_PASSWORD)
+    assert all(user.check_password(SAMPLE_PASSWORD) for user in User.objects.all()[:3])
+
+
+def test_loading_twice_neither_fails_nor_duplicates(sample_data):
+    before = {model: model.objects.count() for model in SAMPLE_TABLES}
+    call_command("load_sample_data", verbosity=0)
+    assert {model: model.objects.count() for model in SAMPLE_TABLES} == before
+
+
+def test_active_sample_reservations_respect_plan_rules(sample_data):
+    from accounts.plans import rules_for
+    from accounts.selectors import current_plan
+
+    for customer in Customer.objects.all():
+        rules = rules_for(current_plan(customer=customer))
+        active = customer.reservations.filter(status="active")
+        assert active.count() <= rules.max_active_reservations
+        assert all(r.days <= rules.max_days for r in active)

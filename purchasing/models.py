@@ -1,0 +1,115 @@
+"""Wallets, their append-only ledger, and payments that charge a wallet through a gateway."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class Wallet(models.Model):
+    """One per customer. The balance changes only through `purchasing.services` (with a ledger row)."""
+
+    customer = models.OneToOneField(
+        "accounts.Customer", on_delete=models.CASCADE, related_name="wallet"
+    )
+    balance = models.BigIntegerField(default=0, help_text="Whole toman; never negative.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_non_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"Wallet of {self.customer}: {self.balance} toman"
+
+
+class TransactionKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    RESERVATION_FEE = "reservation_fee", "Reservation fee"
+    MEMBERSHIP_FEE = "membership_fee", "Membership fee"
+    REFUND = "refund", "Refund"
+
+
+class LedgerIsAppendOnly(Exception):
+    """Ledger rows are facts: they are written once and never changed or removed."""
+
+
+class WalletTransaction(models.Model):
+    """One ledger row per balance change; for every wallet, balance = sum(amount)."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=20, choices=TransactionKind.choices)
+    amount = models.BigIntegerField(help_text="Signed whole toman: credits > 0, debits < 0.")
+    balance_after = models.BigIntegerField()
+    reference = models.CharField(
+        max_length=64, blank=True, help_text="What caused it, e.g. reservation:42 or payment:7."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_non_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="ledger_balance_after_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind__in=["charge", "refund"]) & Q(amount__gt=0))
+                | (Q(kind__in=["reservation_fee", "membership_fee"]) & Q(amount__lt=0)),
+                name="ledger_sign_matches_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["wallet", "-created_at"], name="ledger_wallet_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount:+d} → {self.balance_after}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise LedgerIsAppendOnly("Ledger rows cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerIsAppendOnly("Ledger rows cannot be deleted.")
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Payment(models.Model):
+    """A wallet charge through a payment gateway; credits the wallet once, when it succeeds."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="payments")
+    amount = models.PositiveBigIntegerField(help_text="Whole toman.")
+    status = models.CharField(
+        max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    gateway = models.CharField(max_length=32)
+    gateway_reference = models.CharField(max_length=128, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["wallet", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="payment_idempotency_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_reference"],
+                condition=Q(gateway_reference__isnull=False),
+                name="payment_gateway_reference_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["wallet", "-created_at"], name="payment_wallet_created")]
+
+    def __str__(self) -> str:
+        return f"Payment {self.pk}: {self.amount} toman ({self.status})"

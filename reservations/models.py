@@ -1,0 +1,134 @@
+"""Reservations of a book's unit and the hold queue. Only `reservations.services` changes them."""
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class ReservationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RETURNED = "returned", "Returned"
+    EXPIRED = "expired", "Expired"
+    ENDED_BY_ADMIN = "ended_by_admin", "Ended by admin"
+
+
+class Reservation(models.Model):
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="reservations"
+    )
+    book = models.ForeignKey("catalog.Book", on_delete=models.PROTECT, related_name="reservations")
+    days = models.PositiveSmallIntegerField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    price = models.PositiveBigIntegerField(help_text="Whole toman actually charged.")
+    discount_percent = models.PositiveSmallIntegerField(default=0)
+    discount_reason = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "book"],
+                condition=Q(status="active"),
+                name="reservation_one_active_per_customer_book",
+            ),
+            models.CheckConstraint(condition=Q(days__gte=1), name="reservation_days_min_1"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="reservation_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__lte=100), name="reservation_discount_at_most_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", ended_at__isnull=True)
+                | (~Q(status="active") & Q(ended_at__isnull=False)),
+                name="reservation_ended_at_matches_status",
+            ),
+        ]
+        indexes = [
+            # due reservations (expiry task and lazy settlement of one book)
+            models.Index(
+                fields=["book", "ends_at"],
+                condition=Q(status="active"),
+                name="reservation_active_book_end",
+            ),
+            models.Index(
+                fields=["ends_at"], condition=Q(status="active"), name="reservation_active_end"
+            ),
+            # a customer's active reservations (plan limit) and history
+            models.Index(fields=["customer", "status"], name="reservation_customer_status"),
+            # popularity and the 30% discount: reservations started in a window
+            models.Index(fields=["starts_at"], name="reservation_starts_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.book} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ReservationStatus.ACTIVE
+
+
+class QueueStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    FULFILLED = "fulfilled", "Fulfilled"
+    LEFT = "left", "Left"
+    DROPPED = "dropped", "Dropped"
+    REMOVED_BY_ADMIN = "removed_by_admin", "Removed by admin"
+
+
+class QueueEntry(models.Model):
+    """A customer waiting for a unit of a book; its order is decided when a unit is released."""
+
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="queue_entries"
+    )
+    book = models.ForeignKey("catalog.Book", on_delete=models.PROTECT, related_name="queue_entries")
+    days = models.PositiveSmallIntegerField()
+    queued_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=QueueStatus.choices, default=QueueStatus.WAITING
+    )
+    drop_reason = models.CharField(max_length=64, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    reservation = models.OneToOneField(
+        Reservation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="queue_entry",
+        help_text="The reservation this entry became when it was served.",
+    )
+
+    class Meta:
+        ordering = ["queued_at", "id"]
+        verbose_name_plural = "queue entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "book"],
+                condition=Q(status="waiting"),
+                name="queue_one_waiting_per_customer_book",
+            ),
+            models.CheckConstraint(condition=Q(days__gte=1), name="queue_days_min_1"),
+            models.CheckConstraint(
+                condition=Q(status="waiting", resolved_at__isnull=True)
+                | (~Q(status="waiting") & Q(resolved_at__isnull=False)),
+                name="queue_resolved_at_matches_status",
+            ),
+        ]
+        indexes = [
+            # a book's waiting queue in arrival order (the release walk)
+            models.Index(
+                fields=["book", "queued_at", "id"],
+                condition=Q(status="waiting"),
+                name="queue_waiting_book_order",
+            ),
+            models.Index(fields=["customer", "status"], name="queue_customer_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} waits for {self.book} ({self.status})"
