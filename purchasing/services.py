@@ -9,6 +9,11 @@ CREDIT_KINDS = {TransactionKind.CHARGE, TransactionKind.REFUND}
 DEBIT_KINDS = {TransactionKind.RESERVATION_FEE, TransactionKind.MEMBERSHIP_FEE}
 
 
+def wallet_open(*, customer_id: int) -> Wallet:
+    """Give a new customer an empty wallet (called by sign-up, inside its transaction)."""
+    return Wallet.objects.create(customer_id=customer_id)
+
+
 def wallet_for_update(*, customer_id: int) -> Wallet:
     """Lock the customer's wallet row for the rest of the transaction (the last lock in our order)."""
     return Wallet.objects.select_for_update().get(customer_id=customer_id)

@@ -1,0 +1,32 @@
+"""Celery tasks of the accounts app: take ids, call a service, own their retry policy."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+
+from accounts.models import Notification
+from accounts.sms import send_sms
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30, acks_late=True)
+def deliver_notification(self, notification_id: int) -> None:
+    """Send a notification by SMS and email, outside any request transaction."""
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is None:
+        return
+    user = notification.user
+    try:
+        send_sms(to=user.phone, body=notification.message)
+        send_mail(
+            subject="Library: " + notification.get_kind_display(),
+            message=notification.message,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
+    except Exception as exc:  # a provider outage: retry later, never lose the message silently
+        logger.warning("notification %s delivery failed: %s", notification_id, exc)
+        raise self.retry(exc=exc) from exc

@@ -1,0 +1,43 @@
+import pytest
+from django.core import mail
+
+from accounts import sms
+from accounts.models import Customer, Notification, User
+from accounts.notifications import notify
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _locmem_sms(settings):
+    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def user():
+    user = User.objects.create_user("n@example.com", "+989123334444", "x", is_active=True)
+    Customer.objects.create(user=user)
+    return user
+
+
+def test_notify_records_and_delivers_by_sms_and_email_after_commit(user):
+    notify(user_id=user.pk, kind="queue_granted", message="Your book is ready.", event_key="e:1")
+    assert Notification.objects.filter(user=user, event_key="e:1").count() == 1
+    assert sms.outbox[-1].to == "+989123334444"
+    assert sms.outbox[-1].body == "Your book is ready."
+    assert mail.outbox[-1].to == ["n@example.com"]
+
+
+def test_the_same_event_notifies_exactly_once(user):
+    notify(user_id=user.pk, kind="queue_granted", message="Ready.", event_key="e:2")
+    notify(user_id=user.pk, kind="queue_granted", message="Ready.", event_key="e:2")
+    assert Notification.objects.filter(event_key="e:2").count() == 1
+    assert len(sms.outbox) == 1
+
+
+def test_console_backend_prints_the_documented_line(capsys, settings):
+    settings.SMS_BACKEND = "accounts.sms.ConsoleSmsBackend"
+    sms.send_sms(to="+989121234567", body="Your library login code is 482913")
+    assert "SMS to +989121234567: Your library login code is 482913" in capsys.readouterr().out
