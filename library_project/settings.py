@@ -196,6 +196,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="library@example.com"
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
+# --- Payments (wallet charges) ----------------------------------------------------------------
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="purchasing.gateways.DevelopmentGateway")
+PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
+
 # --- Internationalisation, static files -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
