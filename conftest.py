@@ -38,3 +38,45 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+CHROMIUM = "/usr/bin/chromium"
+TEST_OUTPUT_DIR = os.environ.get("TEST_OUTPUT_DIR", os.path.join(settings.BASE_DIR, "test-output"))
+
+
+@pytest.fixture
+def screenshot_dir():
+    """Where browser tests save their screenshots (`TEST_OUTPUT_DIR`, default ./test-output)."""
+    path = os.path.join(TEST_OUTPUT_DIR, "screenshots")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def browser_page():
+    """A Playwright page in Debian's headless Chromium (installed by .ci/setup-system.sh)."""
+    if not os.path.exists(CHROMIUM):
+        reason = f"needs Debian's chromium at {CHROMIUM} (bash .ci/setup-system.sh)"
+        if IN_CI:
+            pytest.fail(f"CI=true and this test {reason}", pytrace=False)
+        pytest.skip(reason)
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
