@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from catalog.errors import UnitsOnLoan
+
 
 def isbn13_is_valid(value: str) -> bool:
     """ISBN-13: 13 digits whose weighted (1,3,1,3...) sum is a multiple of 10."""
@@ -109,6 +111,26 @@ class Book(models.Model):
     @property
     def units_on_loan(self) -> int:
         return self.total_units - self.available_units
+
+    def add_units(self, count: int) -> None:
+        """More copies on the shelf. The new units are a release: the reservations service hands
+        them to the waiting queue and only the rest become `available_units`."""
+        self.total_units += count
+
+    def remove_units(self, count: int) -> None:
+        """Fewer copies: only free units can go, never those on loan."""
+        if count > self.available_units:
+            raise UnitsOnLoan(
+                units_on_loan=self.units_on_loan,
+                minimum_total_units=self.units_on_loan,
+            )
+        self.total_units -= count
+        self.available_units -= count
+
+    def clean_fields(self, exclude=None) -> None:
+        # Normalise first so "978-0-306-40615-7" is validated as the 13 digits it stands for.
+        self.isbn = normalize_isbn(self.isbn)
+        super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
         self.isbn = normalize_isbn(self.isbn)

@@ -1,9 +1,79 @@
 """Reads of the catalog: querysets that cost a fixed number of queries per page."""
 
-from django.db.models import QuerySet
+from datetime import timedelta
 
-from catalog.models import Book
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from catalog.models import Author, Book, City, Genre, normalize_isbn
+from reservations.models import Reservation
+
+POPULARITY_WINDOW = timedelta(days=30)
+
+
+def _popularity_since():
+    return timezone.now() - POPULARITY_WINDOW
+
+
+def book_popularity() -> Coalesce:
+    """Reservations of the book that started in the last 30 days, as a correlated subquery:
+    the database computes it only for the rows it returns unless the page is ordered by it."""
+    started_recently = (
+        Reservation.objects.filter(book=OuterRef("pk"), starts_at__gte=_popularity_since())
+        .order_by()
+        .values("book")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(started_recently, output_field=IntegerField()), Value(0))
 
 
 def book_list() -> QuerySet[Book]:
-    return Book.objects.select_related("genre").prefetch_related("authors")
+    """Books with their genre, authors and popularity: three queries a page (count, rows, authors)."""
+    return (
+        Book.objects.select_related("genre")
+        .prefetch_related("authors")
+        .annotate(popularity=book_popularity())
+    )
+
+
+def book_popular_list() -> QuerySet[Book]:
+    """Books reserved in the last 30 days, most reserved first."""
+    recent = Reservation.objects.filter(starts_at__gte=_popularity_since()).values("book_id")
+    return book_list().filter(pk__in=recent).order_by("-popularity", "title", "id")
+
+
+def book_search(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
+    """Title, description, ISBN or an author's name contains `text` (case-insensitive).
+
+    Written as `id IN (books matching by their own columns UNION books of matching authors)` so
+    that on PostgreSQL each branch uses its trigram index (migration 0002) instead of one OR
+    across a join that forces a scan of the whole catalog.
+    """
+    term = text.strip()
+    if not term:
+        return queryset
+    isbn_term = normalize_isbn(term)
+    own_columns = Q(title__icontains=term) | Q(description__icontains=term)
+    if isbn_term:
+        own_columns |= Q(isbn__icontains=isbn_term)
+    by_own_columns = Book.objects.order_by().filter(own_columns).values("pk")
+    by_author = (
+        Book.authors.through.objects.order_by()
+        .filter(author__name__icontains=term)
+        .values("book_id")
+    )
+    return queryset.filter(pk__in=by_own_columns.union(by_author))
+
+
+def author_list() -> QuerySet[Author]:
+    return Author.objects.select_related("city").annotate(book_count=Count("books"))
+
+
+def genre_list() -> QuerySet[Genre]:
+    return Genre.objects.annotate(book_count=Count("books"))
+
+
+def city_list() -> QuerySet[City]:
+    return City.objects.all()

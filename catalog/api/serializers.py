@@ -1,6 +1,29 @@
+"""Input serializers validate requests; output serializers render. Writes go through services."""
+
 from rest_framework import serializers
 
-from catalog.models import Author, Book, Genre
+from accounts.models import User
+from catalog.models import Author, Book, City, Genre
+
+
+class CitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = City
+        fields = ["id", "name"]
+
+
+class GenreSerializer(serializers.ModelSerializer):
+    book_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Genre
+        fields = ["id", "name", "book_count"]
+
+
+class NamedInputSerializer(serializers.Serializer):
+    """Genres and cities: a name, unique without regard to case."""
+
+    name = serializers.CharField(max_length=100)
 
 
 class AuthorSummarySerializer(serializers.ModelSerializer):
@@ -15,9 +38,41 @@ class GenreSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+class AuthorSerializer(serializers.ModelSerializer):
+    city = CitySerializer(read_only=True)
+    book_count = serializers.IntegerField(read_only=True)
+    has_account = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Author
+        fields = ["id", "name", "bio", "city", "book_count", "has_account"]
+
+    def get_has_account(self, author: Author) -> bool:
+        return author.user_id is not None
+
+
+class AuthorInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    bio = serializers.CharField(required=False, allow_blank=True, default="")
+    city = serializers.PrimaryKeyRelatedField(
+        queryset=City.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
+class AuthorAdminInputSerializer(AuthorInputSerializer):
+    """Admins may create a profile for another account, or one with no account at all."""
+
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
 class BookSerializer(serializers.ModelSerializer):
     authors = AuthorSummarySerializer(many=True, read_only=True)
     genre = GenreSummarySerializer(read_only=True)
+    popularity = serializers.IntegerField(
+        read_only=True, help_text="Reservations started in the last 30 days."
+    )
 
     class Meta:
         model = Book
@@ -31,4 +86,22 @@ class BookSerializer(serializers.ModelSerializer):
             "published_year",
             "total_units",
             "available_units",
+            "popularity",
         ]
+
+
+class BookInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    isbn = serializers.CharField(
+        max_length=32, help_text="ISBN-13; hyphens and spaces are ignored."
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    genre = serializers.PrimaryKeyRelatedField(queryset=Genre.objects.all())
+    authors = serializers.PrimaryKeyRelatedField(
+        queryset=Author.objects.all(),
+        many=True,
+        required=False,
+        help_text="Author ids; on create the creator's own author profile is always added.",
+    )
+    published_year = serializers.IntegerField(min_value=1000, max_value=2100)
+    total_units = serializers.IntegerField(min_value=1, max_value=1_000_000)

@@ -1,15 +1,247 @@
-from rest_framework import viewsets
-from rest_framework.permissions import AllowAny
+"""Thin views: validate input, call one service or selector, render the result."""
 
-from catalog import selectors
-from catalog.api.serializers import BookSerializer
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from catalog import selectors, services
+from catalog.api.filters import BookFilter, StrictOrderingFilter
+from catalog.api.permissions import HasAuthorProfile, IsAuthorSelf, IsBookAuthor
+from catalog.api.serializers import (
+    AuthorAdminInputSerializer,
+    AuthorInputSerializer,
+    AuthorSerializer,
+    BookInputSerializer,
+    BookSerializer,
+    CitySerializer,
+    GenreSerializer,
+    NamedInputSerializer,
+)
+from library_project.permissions import IsAdmin
+
+CONFLICT = OpenApiResponse(description="Conflict with the current state: `{code, detail}`.")
+INVALID = OpenApiResponse(description="Invalid input: `{code: invalid, detail, errors}`.")
 
 
-class BookViewSet(viewsets.ReadOnlyModelViewSet):
-    """Public browse of the catalog."""
+class CatalogViewSet(viewsets.GenericViewSet):
+    """Entities validate themselves in the services; their errors are a 400 with the fields."""
+
+    input_serializer_class = None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = ValidationError(as_serializer_error(exc))
+        return super().handle_exception(exc)
+
+    def validated_input(self, *, partial: bool = False) -> dict:
+        serializer = self.input_serializer_class(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def render(self, instance, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(instance).data, status=status_code)
+
+
+def _settle(book_ids: list[int] | None) -> int:
+    """SPEC 4: whoever looks at books sees their due reservations ended; returns how many."""
+    from reservations import services as reservation_services
+
+    return reservation_services.settle_due_reservations(book_ids=book_ids)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=BookInputSerializer, responses={201: BookSerializer, 400: INVALID}
+    ),
+    update=extend_schema(
+        request=BookInputSerializer, responses={200: BookSerializer, 400: INVALID, 409: CONFLICT}
+    ),
+    partial_update=extend_schema(
+        request=BookInputSerializer, responses={200: BookSerializer, 400: INVALID, 409: CONFLICT}
+    ),
+    destroy=extend_schema(responses={204: None, 409: CONFLICT}),
+    list=extend_schema(responses={200: BookSerializer(many=True), 400: INVALID}),
+)
+class BookViewSet(
+    CatalogViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+):
+    """Public browse of the catalog; books are written by their authors."""
 
     serializer_class = BookSerializer
-    permission_classes = [AllowAny]
+    input_serializer_class = BookInputSerializer
+    filterset_class = BookFilter
+    filter_backends = [*viewsets.GenericViewSet.filter_backends, StrictOrderingFilter]
+    ordering_fields = ["title", "published_year", "popularity", "available_units"]
+    ordering = ["title", "id"]
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve", "popular"):
+            return [AllowAny()]
+        if self.action == "create":
+            return [IsAuthenticated(), (IsAdmin | HasAuthorProfile)()]
+        return [IsAuthenticated(), IsBookAuthor()]
 
     def get_queryset(self):
         return selectors.book_list()
+
+    def list(self, request, *args, **kwargs):
+        _settle(None)
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, pk=None):
+        book = self.get_object()
+        if _settle([book.pk]):
+            book = self.get_object()
+        return self.render(book)
+
+    @extend_schema(responses={200: BookSerializer(many=True)}, filters=False)
+    @action(detail=False, methods=["get"], filter_backends=[])
+    def popular(self, request):
+        """Most reserved books of the last 30 days."""
+        _settle(None)
+        page = self.paginate_queryset(selectors.book_popular_list())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def create(self, request):
+        book = services.book_create(created_by=request.user, **self.validated_input())
+        return self.render(self.get_queryset().get(pk=book.pk), status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        book = self.get_object()
+        services.book_update(book=book, data=self.validated_input(partial=partial))
+        return self.render(self.get_queryset().get(pk=book.pk))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        services.book_delete(book=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=AuthorAdminInputSerializer, responses={201: AuthorSerializer, 409: CONFLICT}
+    ),
+    update=extend_schema(request=AuthorInputSerializer, responses={200: AuthorSerializer}),
+    partial_update=extend_schema(request=AuthorInputSerializer, responses={200: AuthorSerializer}),
+    destroy=extend_schema(responses={204: None, 409: CONFLICT}),
+)
+class AuthorViewSet(CatalogViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Authors are public; a signed-in user creates their own profile once and edits only it."""
+
+    serializer_class = AuthorSerializer
+    input_serializer_class = AuthorInputSerializer
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [AllowAny()]
+        if self.action == "create":
+            return [IsAuthenticated()]
+        return [IsAuthenticated(), IsAuthorSelf()]
+
+    def get_queryset(self):
+        return selectors.author_list()
+
+    def create(self, request):
+        if request.user.is_staff:
+            self.input_serializer_class = AuthorAdminInputSerializer
+            author = services.author_create(**self.validated_input())
+        else:
+            author = services.author_create(user=request.user, **self.validated_input())
+        return self.render(self.get_queryset().get(pk=author.pk), status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        author = self.get_object()
+        services.author_update(author=author, data=self.validated_input(partial=partial))
+        return self.render(self.get_queryset().get(pk=author.pk))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        services.author_delete(author=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReferenceDataViewSet(CatalogViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Genres and cities: written by admins only; subclasses name the service of each write."""
+
+    input_serializer_class = NamedInputSerializer
+    read_permission = AllowAny
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [self.read_permission()]
+        return [IsAdmin()]
+
+    def create(self, request):
+        instance = self.create_entity(self.validated_input())
+        return self.render(self.get_queryset().get(pk=instance.pk), status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        instance = self.get_object()
+        self.update_entity(instance, self.validated_input(partial=partial))
+        return self.render(self.get_queryset().get(pk=instance.pk))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        self.delete_entity(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    create=extend_schema(request=NamedInputSerializer, responses={201: GenreSerializer}),
+    update=extend_schema(request=NamedInputSerializer, responses={200: GenreSerializer}),
+    partial_update=extend_schema(request=NamedInputSerializer, responses={200: GenreSerializer}),
+    destroy=extend_schema(responses={204: None, 409: CONFLICT}),
+)
+class GenreViewSet(ReferenceDataViewSet):
+    """Genres with their number of books; public to read."""
+
+    serializer_class = GenreSerializer
+
+    def get_queryset(self):
+        return selectors.genre_list()
+
+    def create_entity(self, data):
+        return services.genre_create(**data)
+
+    def update_entity(self, genre, data):
+        return services.genre_update(genre=genre, data=data)
+
+    def delete_entity(self, genre):
+        services.genre_delete(genre=genre)
+
+
+@extend_schema_view(
+    create=extend_schema(request=NamedInputSerializer, responses={201: CitySerializer}),
+    update=extend_schema(request=NamedInputSerializer, responses={200: CitySerializer}),
+    partial_update=extend_schema(request=NamedInputSerializer, responses={200: CitySerializer}),
+)
+class CityViewSet(ReferenceDataViewSet):
+    """Cities; signed-in users read them (SPEC 7: `GET cities/` is for users)."""
+
+    serializer_class = CitySerializer
+    read_permission = IsAuthenticated
+
+    def get_queryset(self):
+        return selectors.city_list()
+
+    def create_entity(self, data):
+        return services.city_create(**data)
+
+    def update_entity(self, city, data):
+        return services.city_update(city=city, data=data)
+
+    def delete_entity(self, city):
+        services.city_delete(city=city)

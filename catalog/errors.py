@@ -1,0 +1,37 @@
+"""Domain errors of the catalog; rendered by the one handler as `{"code", "detail", ...extra}`."""
+
+from library_project.errors import Conflict
+
+
+class UnitsOnLoan(Conflict):
+    code = "units_on_loan"
+    default_detail = "Total units cannot drop below the units currently on loan."
+
+
+class BookInUse(Conflict):
+    code = "book_in_use"
+    default_detail = (
+        "The book has active reservations or people waiting for it; it cannot be deleted."
+    )
+
+
+class BookHasHistory(Conflict):
+    code = "book_has_history"
+    default_detail = "The book has past reservations or queue entries kept for the records; it cannot be deleted."
+
+
+class AuthorProfileExists(Conflict):
+    code = "author_profile_exists"
+    default_detail = "This user already has an author profile."
+
+
+class AuthorIsSoleAuthor(Conflict):
+    code = "sole_author_of_books"
+    default_detail = (
+        "The author is the only author of some books; add another author to them first."
+    )
+
+
+class GenreInUse(Conflict):
+    code = "genre_in_use"
+    default_detail = "Books belong to this genre; move them to another genre first."

@@ -1,0 +1,202 @@
+"""Writes of the catalog: one function per use case, each its own transaction.
+
+Every book write first settles the book's due reservations (SPEC 4), then takes the book's row
+lock before reading what it changes (lock order: book → queue entries → wallet).
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, ProtectedError
+
+from accounts.models import User
+from catalog.errors import (
+    AuthorIsSoleAuthor,
+    AuthorProfileExists,
+    BookHasHistory,
+    BookInUse,
+    GenreInUse,
+)
+from catalog.models import Author, Book, City, Genre
+
+BOOK_EDITABLE_FIELDS = ("title", "isbn", "description", "genre", "published_year")
+AUTHOR_EDITABLE_FIELDS = ("name", "bio", "city")
+NAMED_EDITABLE_FIELDS = ("name",)
+
+
+def book_for_update(book_id: int) -> Book:
+    """The book's row, locked until the end of the current transaction."""
+    return Book.objects.select_for_update().get(pk=book_id)
+
+
+def _settle_due_reservations(book_id: int) -> None:
+    from reservations import services as reservation_services
+
+    reservation_services.settle_due_reservations(book_ids=[book_id])
+
+
+def _require_authors(authors: Iterable[Author]) -> list[Author]:
+    authors = list(dict.fromkeys(authors))
+    if not authors:
+        raise ValidationError({"authors": "A book needs at least one author."})
+    return authors
+
+
+def book_create(
+    *,
+    created_by: User,
+    title: str,
+    isbn: str,
+    genre: Genre,
+    published_year: int,
+    total_units: int,
+    description: str = "",
+    authors: Iterable[Author] = (),
+) -> Book:
+    """A new title; the creator's author profile (if any) is always one of its authors."""
+    authors = list(authors)
+    own_profile = Author.objects.filter(user=created_by).first()
+    if own_profile is not None:
+        authors.insert(0, own_profile)
+    authors = _require_authors(authors)
+    book = Book(
+        title=title,
+        isbn=isbn,
+        description=description,
+        genre=genre,
+        published_year=published_year,
+        total_units=total_units,
+        available_units=total_units,
+    )
+    book.full_clean()
+    with transaction.atomic():
+        book.save()
+        book.authors.set(authors)
+    return book
+
+
+def book_update(*, book: Book, data: dict[str, Any]) -> Book:
+    """Change a book's fields, authors and `total_units`.
+
+    Raising `total_units` releases units: the reservations service serves the waiting queue and
+    puts the rest on the shelf. Lowering it removes free units only (409 `units_on_loan`).
+    """
+    _settle_due_reservations(book.pk)
+    authors = _require_authors(data["authors"]) if "authors" in data else None
+    with transaction.atomic():
+        book = book_for_update(book.pk)
+        for field in BOOK_EDITABLE_FIELDS:
+            if field in data:
+                setattr(book, field, data[field])
+        added = 0
+        new_total = data.get("total_units", book.total_units)
+        if new_total < book.total_units:
+            book.remove_units(book.total_units - new_total)
+        elif new_total > book.total_units:
+            added = new_total - book.total_units
+            book.add_units(added)
+        book.full_clean()
+        book.save()
+        if authors is not None:
+            book.authors.set(authors)
+        if added:
+            from reservations import services as reservation_services
+
+            reservation_services.book_units_added(book=book, added=added)
+    return book
+
+
+def book_delete(*, book: Book) -> None:
+    """Delete a book nobody holds or waits for (409 `book_in_use`) and with no loan history."""
+    from reservations import selectors as reservation_selectors
+
+    _settle_due_reservations(book.pk)
+    with transaction.atomic():
+        book = book_for_update(book.pk)
+        if reservation_selectors.book_is_in_use(book_id=book.pk):
+            raise BookInUse()
+        try:
+            book.delete()
+        except ProtectedError as error:
+            raise BookHasHistory() from error
+
+
+def author_create(
+    *,
+    name: str,
+    user: User | None = None,
+    bio: str = "",
+    city: City | None = None,
+) -> Author:
+    """An author profile, linked to `user` when given (one profile per user: 409)."""
+    if user is not None and Author.objects.filter(user=user).exists():
+        raise AuthorProfileExists()
+    author = Author(name=name, user=user, bio=bio, city=city)
+    author.full_clean()
+    author.save()
+    return author
+
+
+def author_update(*, author: Author, data: dict[str, Any]) -> Author:
+    for field in AUTHOR_EDITABLE_FIELDS:
+        if field in data:
+            setattr(author, field, data[field])
+    author.full_clean()
+    author.save()
+    return author
+
+
+def author_delete(*, author: Author) -> None:
+    """Delete an author profile unless some book would be left without any author (409)."""
+    with transaction.atomic():
+        sole_books = list(
+            Book.objects.filter(pk__in=author.books.values("pk"))
+            .annotate(author_count=Count("authors"))
+            .filter(author_count=1)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        if sole_books:
+            raise AuthorIsSoleAuthor(book_ids=sole_books)
+        author.delete()
+
+
+def _named_save(instance: Genre | City, data: dict[str, Any]) -> Genre | City:
+    for field in NAMED_EDITABLE_FIELDS:
+        if field in data:
+            setattr(instance, field, data[field].strip())
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+def genre_create(*, name: str) -> Genre:
+    return _named_save(Genre(), {"name": name})
+
+
+def genre_update(*, genre: Genre, data: dict[str, Any]) -> Genre:
+    return _named_save(genre, data)
+
+
+def genre_delete(*, genre: Genre) -> None:
+    """A genre with books stays (books must have a genre): 409 `genre_in_use`."""
+    try:
+        with transaction.atomic():
+            genre.delete()
+    except ProtectedError as error:
+        raise GenreInUse() from error
+
+
+def city_create(*, name: str) -> City:
+    return _named_save(City(), {"name": name})
+
+
+def city_update(*, city: City, data: dict[str, Any]) -> City:
+    return _named_save(city, data)
+
+
+def city_delete(*, city: City) -> None:
+    """Authors and customers of the city keep their profile with no city."""
+    city.delete()
