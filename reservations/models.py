@@ -1,5 +1,7 @@
 """Reservations of a book's unit and the hold queue. Only `reservations.services` changes them."""
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -72,6 +74,23 @@ class Reservation(models.Model):
     def is_active(self) -> bool:
         return self.status == ReservationStatus.ACTIVE
 
+    def end(self, *, status: str, at) -> None:
+        """Close an active reservation (returned, expired or ended by an admin) and save it."""
+        if not self.is_active or status == ReservationStatus.ACTIVE:
+            raise ValueError(f"cannot end a {self.status} reservation as {status}")
+        self.status = status
+        self.ended_at = at
+        self.save(update_fields=["status", "ended_at"])
+
+    def extend(self, *, new_days: int, extra_price: int) -> None:
+        """Lengthen an active reservation to `new_days` in total, adding what the extra days cost."""
+        if not self.is_active or new_days <= self.days:
+            raise ValueError("only an active reservation can be made longer")
+        self.ends_at = self.ends_at + timedelta(days=new_days - self.days)
+        self.days = new_days
+        self.price += extra_price
+        self.save(update_fields=["ends_at", "days", "price"])
+
 
 class QueueStatus(models.TextChoices):
     WAITING = "waiting", "Waiting"
@@ -132,3 +151,19 @@ class QueueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} waits for {self.book} ({self.status})"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == QueueStatus.WAITING
+
+    def resolve(
+        self, *, status: str, at, reason: str = "", reservation: Reservation | None = None
+    ) -> None:
+        """Take a waiting entry out of the queue (served, left, dropped or removed) and save it."""
+        if not self.is_waiting or status == QueueStatus.WAITING:
+            raise ValueError(f"cannot resolve a {self.status} queue entry as {status}")
+        self.status = status
+        self.resolved_at = at
+        self.drop_reason = reason
+        self.reservation = reservation
+        self.save(update_fields=["status", "resolved_at", "drop_reason", "reservation"])

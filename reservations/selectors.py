@@ -1,11 +1,22 @@
-"""Reads about reservations and queues that views and other apps use."""
+"""Reads about reservations and queues that views and other apps use.
+
+Reads of a book's reservations or queue settle that book's due reservations first, so nobody ever
+sees (or is blocked by) a reservation whose time has passed, even without a running worker.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 
-def customer_active_reservation_count(*, customer_id: int) -> int:
+def customer_active_reservation_count(*, customer_id: int, at: datetime | None = None) -> int:
+    """Active reservations whose time has not passed (a due one never counts against the limit)."""
     return Reservation.objects.filter(
-        customer_id=customer_id, status=ReservationStatus.ACTIVE
+        customer_id=customer_id, status=ReservationStatus.ACTIVE, ends_at__gt=at or timezone.now()
     ).count()
 
 
@@ -15,3 +26,81 @@ def book_is_in_use(*, book_id: int) -> bool:
         Reservation.objects.filter(book_id=book_id, status=ReservationStatus.ACTIVE).exists()
         or QueueEntry.objects.filter(book_id=book_id, status=QueueStatus.WAITING).exists()
     )
+
+
+def _settle_books_of_customer(*, customer_id: int) -> None:
+    from reservations.services import settle_due_reservations
+
+    settle_due_reservations(customer_id=customer_id)
+
+
+def customer_reservations(*, customer_id: int, status: str | None = None) -> QuerySet[Reservation]:
+    """A member's reservations, newest first, after settling the ones whose time has passed."""
+    _settle_books_of_customer(customer_id=customer_id)
+    queryset = Reservation.objects.filter(customer_id=customer_id).select_related("book")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def customer_reservation(*, customer_id: int, reservation_id: int) -> Reservation | None:
+    """One of the member's reservations (None when it is not theirs), its book settled first."""
+    from reservations.services import settle_due_reservations
+
+    book_id = (
+        Reservation.objects.filter(pk=reservation_id, customer_id=customer_id)
+        .values_list("book_id", flat=True)
+        .first()
+    )
+    if book_id is None:
+        return None
+    settle_due_reservations(book_ids=[book_id])
+    return Reservation.objects.select_related("book").get(pk=reservation_id)
+
+
+def customer_queue_with_positions(
+    *, customer_id: int, at: datetime | None = None
+) -> QuerySet[QueueEntry]:
+    """The member's waiting entries with their live position, oldest first."""
+    from reservations.queue import with_live_position
+
+    _settle_books_of_customer(customer_id=customer_id)
+    queryset = QueueEntry.objects.filter(
+        customer_id=customer_id, status=QueueStatus.WAITING
+    ).select_related("book")
+    return with_live_position(queryset, at=at or timezone.now()).order_by("queued_at", "id")
+
+
+def queue_entry_position(*, entry_id: int, at: datetime | None = None) -> int:
+    from reservations.queue import with_live_position
+
+    queryset = QueueEntry.objects.filter(pk=entry_id, status=QueueStatus.WAITING)
+    return (
+        with_live_position(queryset, at=at or timezone.now())
+        .values_list("position", flat=True)
+        .get()
+    )
+
+
+@dataclass(frozen=True)
+class BookHoldersAndQueue:
+    holders: list[Reservation]
+    queue: list[QueueEntry]  # in priority order, each with `position` and `queue_plan`
+
+
+def book_holders_and_queue(*, book_id: int, at: datetime | None = None) -> BookHoldersAndQueue:
+    """Who holds a book and who waits for it, in the order the queue would be served now."""
+    from reservations.queue import waiting_in_priority_order
+    from reservations.services import settle_due_reservations
+
+    at = at or timezone.now()
+    settle_due_reservations(book_ids=[book_id], now=at)
+    holders = list(
+        Reservation.objects.filter(book_id=book_id, status=ReservationStatus.ACTIVE)
+        .select_related("customer__user")
+        .order_by("ends_at", "id")
+    )
+    queue = list(waiting_in_priority_order(book_id=book_id, at=at).select_related("customer__user"))
+    for position, entry in enumerate(queue, start=1):
+        entry.position = position
+    return BookHoldersAndQueue(holders=holders, queue=queue)

@@ -1,0 +1,124 @@
+"""Reservation prices: 1,000 toman a day, less the single best discount as of the moment of payment.
+
+- 100% when the customer paid (wallet debits less refunds) more than 300,000 in the previous 60 days;
+- else 30% when reservations of 4 or more distinct books started in the previous 30 days.
+All arithmetic is on integers.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from purchasing.models import TransactionKind, WalletTransaction
+from purchasing.selectors import amount_paid_since
+from reservations.models import Reservation
+
+PRICE_PER_DAY = 1_000
+FREE_AFTER_PAID_MORE_THAN = 300_000
+PAID_WINDOW = timedelta(days=60)
+LOYALTY_MIN_DISTINCT_BOOKS = 4
+LOYALTY_WINDOW = timedelta(days=30)
+LOYALTY_PERCENT = 30
+
+REASON_NONE = ""
+REASON_BIG_SPENDER = "paid_over_300000_in_60_days"
+REASON_LOYAL_READER = "4_or_more_books_in_30_days"
+
+# The ledger kinds `purchasing.selectors.amount_paid_since` sums (money spent, never top-ups).
+_PAID_KINDS = [
+    TransactionKind.RESERVATION_FEE,
+    TransactionKind.MEMBERSHIP_FEE,
+    TransactionKind.REFUND,
+]
+
+
+@dataclass(frozen=True)
+class Quote:
+    days: int
+    base_price: int
+    discount_percent: int
+    discount_reason: str
+    price: int
+
+
+def price_from(*, days: int, amount_paid: int, distinct_books: int) -> Quote:
+    """The pure rule, given the two figures it depends on."""
+    base = days * PRICE_PER_DAY
+    if amount_paid > FREE_AFTER_PAID_MORE_THAN:
+        percent, reason = 100, REASON_BIG_SPENDER
+    elif distinct_books >= LOYALTY_MIN_DISTINCT_BOOKS:
+        percent, reason = LOYALTY_PERCENT, REASON_LOYAL_READER
+    else:
+        percent, reason = 0, REASON_NONE
+    return Quote(
+        days=days,
+        base_price=base,
+        discount_percent=percent,
+        discount_reason=reason,
+        price=base * (100 - percent) // 100,
+    )
+
+
+def distinct_books_reserved_since(*, customer_id: int, since: datetime, until: datetime) -> int:
+    return (
+        Reservation.objects.filter(
+            customer_id=customer_id, starts_at__gte=since, starts_at__lte=until
+        )
+        .values("book_id")
+        .distinct()
+        .count()
+    )
+
+
+def quote_for(*, customer_id: int, days: int, at: datetime) -> Quote:
+    """The price the customer would pay for `days` if the money were taken at `at`."""
+    return price_from(
+        days=days,
+        amount_paid=amount_paid_since(customer_id=customer_id, since=at - PAID_WINDOW),
+        distinct_books=distinct_books_reserved_since(
+            customer_id=customer_id, since=at - LOYALTY_WINDOW, until=at
+        ),
+    )
+
+
+def pricing_annotations(*, at: datetime, customer_ref: str = "customer_id") -> dict:
+    """The two figures of `quote_for` as subqueries, to price many queue candidates in one query.
+
+    `ledger_sum_60d` is the signed sum `amount_paid_since` negates (see `quote_from_annotations`).
+    """
+    ledger_sum = (
+        WalletTransaction.objects.filter(
+            wallet__customer_id=OuterRef(customer_ref),
+            created_at__gte=at - PAID_WINDOW,
+            kind__in=_PAID_KINDS,
+        )
+        .order_by()
+        .values("wallet__customer_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    books = (
+        Reservation.objects.filter(
+            customer_id=OuterRef(customer_ref),
+            starts_at__gte=at - LOYALTY_WINDOW,
+            starts_at__lte=at,
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("book_id", distinct=True))
+        .values("n")
+    )
+    return {
+        "ledger_sum_60d": Coalesce(Subquery(ledger_sum), Value(0), output_field=IntegerField()),
+        "distinct_books_30d": Coalesce(Subquery(books), Value(0), output_field=IntegerField()),
+    }
+
+
+def quote_from_annotations(obj, *, days: int) -> Quote:
+    return price_from(
+        days=days,
+        amount_paid=max(0, -obj.ledger_sum_60d),
+        distinct_books=obj.distinct_books_30d,
+    )

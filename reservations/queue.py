@@ -1,0 +1,261 @@
+"""The hold-queue manager: the queue's priority order as of a moment, and the release walk.
+
+Every function here runs inside the caller's transaction with the book row already locked
+(`services.book_for_update`): the book lock is what serialises everything that touches its queue,
+its units and its reservations, across any number of processes.
+"""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import Membership, NotificationKind, Plan
+from accounts.notifications import notify
+from accounts.plans import PLANS, rules_for
+from catalog.models import Book
+from purchasing.models import TransactionKind, Wallet
+from purchasing.services import wallet_debit, wallet_for_update
+from reservations import pricing
+from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.selectors import customer_active_reservation_count
+
+WALK_BATCH_SIZE = 200
+
+DROP_MEMBERSHIP_REQUIRED = "membership_required"
+DROP_INVALID_DURATION = "invalid_duration"
+DROP_LIMIT_REACHED = "reservation_limit_reached"
+DROP_INSUFFICIENT_FUNDS = "insufficient_funds"
+
+DROP_MESSAGES = {
+    DROP_MEMBERSHIP_REQUIRED: "your membership no longer allows reserving",
+    DROP_INVALID_DURATION: "your plan no longer allows that many days",
+    DROP_LIMIT_REACHED: "you already hold as many reservations as your plan allows",
+    DROP_INSUFFICIENT_FUNDS: "your wallet did not cover the price",
+}
+
+
+def plan_annotations(*, at: datetime, customer_ref: str = "customer_id") -> dict:
+    """`queue_plan` and `queue_priority` of the customer as of `at`, as SQL expressions."""
+    covering = Membership.objects.filter(
+        customer_id=OuterRef(customer_ref), starts_at__lte=at, ends_at__gt=at
+    )
+    is_premium = Exists(covering.filter(plan=Plan.PREMIUM))
+    is_member = Exists(covering)
+    return {
+        "queue_plan": Case(
+            When(is_premium, then=Value(Plan.PREMIUM.value)),
+            When(is_member, then=Value(Plan.PLUS.value)),
+            default=Value(Plan.FREE.value),
+        ),
+        "queue_priority": Case(
+            When(is_premium, then=Value(PLANS[Plan.PREMIUM].queue_priority)),
+            When(is_member, then=Value(PLANS[Plan.PLUS].queue_priority)),
+            default=Value(PLANS[Plan.FREE].queue_priority),
+            output_field=IntegerField(),
+        ),
+    }
+
+
+def waiting_in_priority_order(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
+    """A book's waiting entries in the order they would be served at `at`: premium first, then by
+    `queued_at`, then by id."""
+    return (
+        QueueEntry.objects.filter(book_id=book_id, status=QueueStatus.WAITING)
+        .annotate(**plan_annotations(at=at))
+        .order_by("queue_priority", "queued_at", "id")
+    )
+
+
+def with_live_position(queryset: QuerySet[QueueEntry], *, at: datetime) -> QuerySet[QueueEntry]:
+    """Annotate waiting entries with `position` (1 = served next) in their book's order at `at`."""
+    same_priority = Q(queue_priority=OuterRef("queue_priority"))
+    ahead = (
+        QueueEntry.objects.filter(book_id=OuterRef("book_id"), status=QueueStatus.WAITING)
+        .annotate(**plan_annotations(at=at))
+        .filter(
+            Q(queue_priority__lt=OuterRef("queue_priority"))
+            | (same_priority & Q(queued_at__lt=OuterRef("queued_at")))
+            | (same_priority & Q(queued_at=OuterRef("queued_at"), id__lt=OuterRef("id")))
+        )
+        .order_by()
+        .values("book_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.annotate(**plan_annotations(at=at)).annotate(
+        position=Coalesce(Subquery(ahead), Value(0), output_field=IntegerField()) + 1
+    )
+
+
+def start_reservation(
+    *, customer_id: int, book: Book, days: int, quote: pricing.Quote, at: datetime
+) -> Reservation:
+    """Create an active reservation from `at` and take its price (nothing when it is free).
+
+    The caller has checked plan, limit and balance under the wallet lock.
+    """
+    reservation = Reservation.objects.create(
+        customer_id=customer_id,
+        book=book,
+        days=days,
+        starts_at=at,
+        ends_at=at + timedelta(days=days),
+        price=quote.price,
+        discount_percent=quote.discount_percent,
+        discount_reason=quote.discount_reason,
+    )
+    if quote.price:
+        wallet_debit(
+            customer_id=customer_id,
+            amount=quote.price,
+            kind=TransactionKind.RESERVATION_FEE,
+            reference=f"reservation:{reservation.pk}",
+        )
+    return reservation
+
+
+def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
+    """The next candidates with everything the checks need, computed in the same query."""
+    active_count = (
+        Reservation.objects.filter(
+            customer_id=OuterRef("customer_id"), status=ReservationStatus.ACTIVE, ends_at__gt=at
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    balance = Wallet.objects.filter(customer_id=OuterRef("customer_id")).values("balance")
+    return (
+        waiting_in_priority_order(book_id=book_id, at=at)
+        .select_related("customer")
+        .annotate(
+            active_count=Coalesce(Subquery(active_count), Value(0), output_field=IntegerField()),
+            balance=Coalesce(Subquery(balance), Value(0), output_field=IntegerField()),
+            **pricing.pricing_annotations(at=at),
+        )
+    )
+
+
+def _precheck(entry: QueueEntry) -> str | None:
+    """The reason this candidate cannot be served, from the figures read with it (None: try it)."""
+    rules = rules_for(entry.queue_plan)
+    if not rules.may_reserve:
+        return DROP_MEMBERSHIP_REQUIRED
+    if entry.days > rules.max_days:
+        return DROP_INVALID_DURATION
+    if entry.active_count >= rules.max_active_reservations:
+        return DROP_LIMIT_REACHED
+    if entry.balance < pricing.quote_from_annotations(entry, days=entry.days).price:
+        return DROP_INSUFFICIENT_FUNDS
+    return None
+
+
+def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
+    """Serve one candidate: re-check limit and balance under the wallet lock, then reserve.
+
+    Returns the drop reason when a check fails (nothing has been written then).
+    """
+    wallet = wallet_for_update(customer_id=entry.customer_id)
+    rules = rules_for(entry.queue_plan)
+    active = customer_active_reservation_count(customer_id=entry.customer_id, at=at)
+    if active >= rules.max_active_reservations:
+        return DROP_LIMIT_REACHED
+    quote = pricing.quote_for(customer_id=entry.customer_id, days=entry.days, at=at)
+    if wallet.balance < quote.price:
+        return DROP_INSUFFICIENT_FUNDS
+    reservation = start_reservation(
+        customer_id=entry.customer_id, book=book, days=entry.days, quote=quote, at=at
+    )
+    entry.resolve(status=QueueStatus.FULFILLED, at=at, reservation=reservation)
+    notify(
+        user_id=entry.customer.user_id,
+        kind=NotificationKind.QUEUE_GRANTED,
+        message=(
+            f"Good news: a copy of “{book.title}” is yours for {entry.days} days, "
+            f"until {reservation.ends_at:%Y-%m-%d %H:%M} UTC."
+        ),
+        event_key=f"queue_granted:{entry.pk}",
+    )
+    return None
+
+
+def _record_drops(*, drops: dict[str, list[QueueEntry]], book: Book, at: datetime) -> None:
+    for reason, entries in drops.items():
+        QueueEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
+            status=QueueStatus.DROPPED, drop_reason=reason, resolved_at=at
+        )
+        for entry in entries:
+            notify(
+                user_id=entry.customer.user_id,
+                kind=NotificationKind.QUEUE_DROPPED,
+                message=(
+                    f"A copy of “{book.title}” came free but you were taken off its queue: "
+                    f"{DROP_MESSAGES[reason]}."
+                ),
+                event_key=f"queue_dropped:{entry.pk}",
+            )
+
+
+def release_units(*, book: Book, units: int, at: datetime) -> int:
+    """The release walk: give `units` freed units of a locked book to its queue, in order as of `at`.
+
+    Each candidate gets an instant reserve with every check re-run as of `at`; one who fails is
+    dropped with the reason and notified, and the next is tried. Units nobody qualifies for go back
+    to `available_units`. Returns how many units went to the queue.
+    """
+    remaining = units
+    while remaining:
+        batch = list(_walk_candidates(book_id=book.pk, at=at)[:WALK_BATCH_SIZE])
+        if not batch:
+            break
+        drops: dict[str, list[QueueEntry]] = defaultdict(list)
+        for entry in batch:
+            reason = _precheck(entry) or _grant(entry=entry, book=book, at=at)
+            if reason:
+                drops[reason].append(entry)
+            else:
+                remaining -= 1
+                if not remaining:
+                    break
+        _record_drops(drops=drops, book=book, at=at)
+    if remaining:
+        book.available_units += remaining
+        Book.objects.filter(pk=book.pk).update(
+            total_units=book.total_units, available_units=book.available_units
+        )
+    return units - remaining
+
+
+def expire_due_on_locked_book(*, book: Book, at: datetime) -> int:
+    """End (as `expired`) the book's reservations whose time has passed; returns how many."""
+    due = list(
+        Reservation.objects.filter(
+            book_id=book.pk, status=ReservationStatus.ACTIVE, ends_at__lte=at
+        ).select_related("customer")
+    )
+    if not due:
+        return 0
+    for reservation in due:
+        reservation.end(status=ReservationStatus.EXPIRED, at=reservation.ends_at)
+        notify(
+            user_id=reservation.customer.user_id,
+            kind=NotificationKind.RESERVATION_EXPIRED,
+            message=f"Your reservation of “{book.title}” has expired.",
+            event_key=f"reservation_expired:{reservation.pk}",
+        )
+    release_units(book=book, units=len(due), at=at)
+    return len(due)

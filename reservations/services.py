@@ -1,0 +1,330 @@
+"""Use cases of reservations and the hold queue: the only code that creates or changes them.
+
+Every use case is one transaction that locks in the global order book → queue entries → wallet
+(the book lock also guards the book's queue and reservations). Deadlocks and serialization
+failures are retried here, so callers never see them.
+"""
+
+import functools
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import Customer, NotificationKind
+from accounts.notifications import notify
+from accounts.plans import rules_for
+from accounts.selectors import current_plan
+from catalog.models import Book
+from library_project.errors import NotFound
+from purchasing.errors import InsufficientFunds
+from purchasing.models import TransactionKind, Wallet
+from purchasing.services import wallet_debit, wallet_for_update
+from reservations import pricing
+from reservations.errors import (
+    AlreadyQueued,
+    AlreadyReserved,
+    InvalidDuration,
+    MembershipRequired,
+    QueueEntryNotWaiting,
+    RenewalBlocked,
+    ReservationLimitReached,
+    ReservationNotActive,
+    ShorteningRefused,
+)
+from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.queue import expire_due_on_locked_book, release_units, start_reservation
+from reservations.selectors import customer_active_reservation_count, queue_entry_position
+
+logger = logging.getLogger(__name__)
+
+RETRY_ATTEMPTS = 5
+# PostgreSQL SQLSTATEs worth retrying: serialization_failure, deadlock_detected.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def _is_retryable(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    code = getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)
+    return code in RETRYABLE_SQLSTATES
+
+
+def atomic_with_retry(func):
+    """Run `func` in its own transaction, retrying it after a deadlock or serialization failure.
+
+    Inside an outer transaction there is nothing to retry: the error goes to the outer owner.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            outermost = not connection.in_atomic_block
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except OperationalError as exc:
+                if not (outermost and _is_retryable(exc)) or attempt == RETRY_ATTEMPTS:
+                    raise
+                logger.info("%s: transient conflict, retry %s: %s", func.__name__, attempt, exc)
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def book_for_update(book_id: int) -> Book:
+    """Lock the book row: the first lock of every use case touching a book."""
+    book = Book.objects.select_for_update().filter(pk=book_id).first()
+    if book is None:
+        raise NotFound("No such book.")
+    return book
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+# --- settlement and raised units --------------------------------------------------------------
+
+
+@atomic_with_retry
+def _settle_book(*, book_id: int, at: datetime) -> int:
+    book = Book.objects.select_for_update().filter(pk=book_id).first()
+    if book is None:
+        return 0
+    return expire_due_on_locked_book(book=book, at=at)
+
+
+def settle_due_reservations(
+    *,
+    book_ids: list[int] | None = None,
+    customer_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """End (as `expired`) every active reservation whose `ends_at` has passed, each through the
+    release walk; limited to some books or to one customer's books. Returns how many ended.
+
+    Costs one indexed query when nothing is due. Safe to run concurrently and repeatedly: each
+    book is settled in its own transaction under its row lock, re-reading what is due.
+    """
+    at = _now(now)
+    due = Reservation.objects.filter(status=ReservationStatus.ACTIVE, ends_at__lte=at)
+    if book_ids is not None:
+        if not book_ids:
+            return 0
+        due = due.filter(book_id__in=book_ids)
+    if customer_id is not None:
+        due = due.filter(customer_id=customer_id)
+    due_book_ids = sorted(set(due.values_list("book_id", flat=True)))
+    return sum(_settle_book(book_id=book_id, at=at) for book_id in due_book_ids)
+
+
+def book_units_added(*, book: Book, added: int, now: datetime | None = None) -> None:
+    """Serve the queue with `added` new units of a book whose `total_units` was just raised.
+
+    Called inside the catalog's transaction with the book row locked and `book.total_units`
+    already raised; units nobody in the queue qualifies for are added to `available_units`
+    (both figures are written from `book`).
+    """
+    if added > 0:
+        release_units(book=book, units=added, at=_now(now))
+
+
+# --- reserve ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReserveOutcome:
+    """Either an active reservation (instant) or a waiting queue entry with its position."""
+
+    reservation: Reservation | None = None
+    queue_entry: QueueEntry | None = None
+    position: int | None = None
+
+
+def _plan_rules_allowing(*, customer: Customer, days: int, at: datetime):
+    rules = rules_for(current_plan(customer=customer, at=at))
+    if not rules.may_reserve:
+        raise MembershipRequired()
+    if days < 1 or days > rules.max_days:
+        raise InvalidDuration(
+            f"Your plan allows reservations of 1 to {rules.max_days} days.",
+            max_days=rules.max_days,
+        )
+    return rules
+
+
+def _ensure_covers(*, balance: int, price: int) -> None:
+    if balance < price:
+        raise InsufficientFunds(required_amount=price, balance=balance)
+
+
+@atomic_with_retry
+def reservation_create(
+    *, customer: Customer, book_id: int, days: int, now: datetime | None = None
+) -> ReserveOutcome:
+    """Reserve a unit now if one is free, else join the book's queue (SPEC section 4)."""
+    at = _now(now)
+    rules = _plan_rules_allowing(customer=customer, days=days, at=at)
+    book = book_for_update(book_id)
+    expire_due_on_locked_book(book=book, at=at)
+    if Reservation.objects.filter(
+        customer=customer, book=book, status=ReservationStatus.ACTIVE
+    ).exists():
+        raise AlreadyReserved()
+    if QueueEntry.objects.filter(customer=customer, book=book, status=QueueStatus.WAITING).exists():
+        raise AlreadyQueued()
+
+    if book.available_units > 0:
+        wallet = wallet_for_update(customer_id=customer.pk)
+        active = customer_active_reservation_count(customer_id=customer.pk, at=at)
+        if active >= rules.max_active_reservations:
+            raise ReservationLimitReached(limit=rules.max_active_reservations)
+        quote = pricing.quote_for(customer_id=customer.pk, days=days, at=at)
+        _ensure_covers(balance=wallet.balance, price=quote.price)
+        reservation = start_reservation(
+            customer_id=customer.pk, book=book, days=days, quote=quote, at=at
+        )
+        book.available_units -= 1
+        book.save(update_fields=["available_units"])
+        return ReserveOutcome(reservation=reservation)
+
+    quote = pricing.quote_for(customer_id=customer.pk, days=days, at=at)
+    balance = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
+    _ensure_covers(balance=balance.first() or 0, price=quote.price)
+    entry = QueueEntry.objects.create(customer=customer, book=book, days=days, queued_at=at)
+    return ReserveOutcome(
+        queue_entry=entry, position=queue_entry_position(entry_id=entry.pk, at=at)
+    )
+
+
+# --- renew and return -------------------------------------------------------------------------
+
+
+def _owned_reservation_book_id(*, reservation_id: int, customer_id: int | None) -> int:
+    reservations = Reservation.objects.filter(pk=reservation_id)
+    if customer_id is not None:
+        reservations = reservations.filter(customer_id=customer_id)
+    book_id = reservations.values_list("book_id", flat=True).first()
+    if book_id is None:
+        raise NotFound("No such reservation.")
+    return book_id
+
+
+def _lock_book_and_active_reservation(
+    *, reservation_id: int, customer_id: int | None, at: datetime
+) -> tuple[Book, Reservation]:
+    """Lock the reservation's book, settle it, and return the reservation if still active."""
+    book = book_for_update(
+        _owned_reservation_book_id(reservation_id=reservation_id, customer_id=customer_id)
+    )
+    expire_due_on_locked_book(book=book, at=at)
+    reservation = Reservation.objects.select_related("customer").get(pk=reservation_id)
+    if not reservation.is_active:
+        raise ReservationNotActive(status=reservation.status)
+    return book, reservation
+
+
+@atomic_with_retry
+def reservation_renew(
+    *, customer: Customer, reservation_id: int, days: int, now: datetime | None = None
+) -> Reservation:
+    """Extend an active reservation to `days` in total, charging the extra days at today's price."""
+    at = _now(now)
+    book, reservation = _lock_book_and_active_reservation(
+        reservation_id=reservation_id, customer_id=customer.pk, at=at
+    )
+    if days <= reservation.days:
+        raise ShorteningRefused(current_days=reservation.days)
+    _plan_rules_allowing(customer=customer, days=days, at=at)
+    if QueueEntry.objects.filter(book=book, status=QueueStatus.WAITING).exists():
+        raise RenewalBlocked()
+    wallet = wallet_for_update(customer_id=customer.pk)
+    quote = pricing.quote_for(customer_id=customer.pk, days=days - reservation.days, at=at)
+    _ensure_covers(balance=wallet.balance, price=quote.price)
+    if quote.price:
+        wallet_debit(
+            customer_id=customer.pk,
+            amount=quote.price,
+            kind=TransactionKind.RESERVATION_FEE,
+            reference=f"reservation:{reservation.pk}",
+        )
+    reservation.extend(new_days=days, extra_price=quote.price)
+    return reservation
+
+
+@atomic_with_retry
+def reservation_return(
+    *, customer: Customer, reservation_id: int, now: datetime | None = None
+) -> Reservation:
+    """The member gives the book back (nothing is refunded); the unit goes to the queue first."""
+    at = _now(now)
+    book, reservation = _lock_book_and_active_reservation(
+        reservation_id=reservation_id, customer_id=customer.pk, at=at
+    )
+    reservation.end(status=ReservationStatus.RETURNED, at=at)
+    release_units(book=book, units=1, at=at)
+    return reservation
+
+
+@atomic_with_retry
+def admin_end_reservation(*, reservation_id: int, now: datetime | None = None) -> Reservation:
+    """Staff end a reservation now; the unit is released to the queue like a return."""
+    at = _now(now)
+    book, reservation = _lock_book_and_active_reservation(
+        reservation_id=reservation_id, customer_id=None, at=at
+    )
+    reservation.end(status=ReservationStatus.ENDED_BY_ADMIN, at=at)
+    notify(
+        user_id=reservation.customer.user_id,
+        kind=NotificationKind.RESERVATION_ENDED_BY_ADMIN,
+        message=f"Library staff ended your reservation of “{book.title}”.",
+        event_key=f"reservation_ended_by_admin:{reservation.pk}",
+    )
+    release_units(book=book, units=1, at=at)
+    return reservation
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+def _lock_book_and_waiting_entry(*, entry_id: int, customer_id: int | None) -> QueueEntry:
+    entries = QueueEntry.objects.filter(pk=entry_id)
+    if customer_id is not None:
+        entries = entries.filter(customer_id=customer_id)
+    book_id = entries.values_list("book_id", flat=True).first()
+    if book_id is None:
+        raise NotFound("No such queue entry.")
+    book_for_update(book_id)
+    entry = (
+        QueueEntry.objects.select_for_update().select_related("customer", "book").get(pk=entry_id)
+    )
+    if not entry.is_waiting:
+        raise QueueEntryNotWaiting(status=entry.status)
+    return entry
+
+
+@atomic_with_retry
+def queue_leave(*, customer: Customer, entry_id: int, now: datetime | None = None) -> QueueEntry:
+    """The member leaves a book's queue."""
+    entry = _lock_book_and_waiting_entry(entry_id=entry_id, customer_id=customer.pk)
+    entry.resolve(status=QueueStatus.LEFT, at=_now(now))
+    return entry
+
+
+@atomic_with_retry
+def admin_remove_queue_entry(*, entry_id: int, now: datetime | None = None) -> QueueEntry:
+    """Staff take someone off a queue; the member is told."""
+    entry = _lock_book_and_waiting_entry(entry_id=entry_id, customer_id=None)
+    entry.resolve(status=QueueStatus.REMOVED_BY_ADMIN, at=_now(now))
+    notify(
+        user_id=entry.customer.user_id,
+        kind=NotificationKind.QUEUE_REMOVED_BY_ADMIN,
+        message=f"Library staff removed you from the queue for “{entry.book.title}”.",
+        event_key=f"queue_removed_by_admin:{entry.pk}",
+    )
+    return entry
