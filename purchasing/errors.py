@@ -1,4 +1,4 @@
-from library_project.errors import DomainError
+from library_project.errors import Conflict, DomainError, NotFound
 
 WALLET_CHARGE_PATH = "/api/wallet/charge/"
 
@@ -21,3 +21,52 @@ class InsufficientFunds(DomainError):
 
     def headers(self) -> dict[str, str]:
         return {"Location": self.extra["charge_url"]}
+
+
+class WalletNotFound(NotFound):
+    code = "wallet_not_found"
+    default_detail = "This account has no wallet."
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    default_detail = "The amount must be a whole number of toman within the allowed range."
+
+
+class IdempotencyKeyReused(Conflict):
+    """The key already answered a different request; reusing it for another body is a client bug."""
+
+    code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request body."
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+    default_detail = "No payment of this gateway has that reference."
+
+
+class InvalidSignature(DomainError):
+    code = "invalid_signature"
+    default_detail = "The webhook signature is missing or does not match the body."
+
+
+class InvalidWebhookPayload(DomainError):
+    code = "invalid_payload"
+    default_detail = "The webhook body is not a valid payment event."
+
+
+class PaymentAmountMismatch(DomainError):
+    code = "amount_mismatch"
+    default_detail = "The event's amount differs from the payment's amount."
+
+
+class PaymentNotPending(Conflict):
+    """Only a pending payment can succeed or fail; a final one never changes again."""
+
+    code = "payment_not_pending"
+    default_detail = "The payment already has a different final status."
+
+
+class InvalidMembershipPurchase(DomainError):
+    code = "invalid_membership_purchase"
+    default_detail = "Choose the plus or premium plan for 1 to 12 months."

@@ -113,3 +113,10 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"Payment {self.pk}: {self.amount} toman ({self.status})"
+
+    def complete(self, *, succeeded: bool, at) -> None:
+        """Settle a pending payment once; a final status never changes (the service credits)."""
+        if self.status != PaymentStatus.PENDING:
+            raise ValueError(f"payment {self.pk} is already {self.status}")
+        self.status = PaymentStatus.SUCCEEDED if succeeded else PaymentStatus.FAILED
+        self.completed_at = at

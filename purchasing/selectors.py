@@ -1,10 +1,11 @@
-"""Reads about money that other apps use (pricing, profiles)."""
+"""Reads about money that other apps use (pricing, profiles) and the wallet endpoints show."""
 
 from datetime import datetime
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
-from purchasing.models import TransactionKind, WalletTransaction
+from purchasing.errors import WalletNotFound
+from purchasing.models import Payment, TransactionKind, Wallet, WalletTransaction
 
 
 def amount_paid_since(*, customer_id: int, since: datetime) -> int:
@@ -22,3 +23,21 @@ def amount_paid_since(*, customer_id: int, since: datetime) -> int:
         or 0
     )
     return max(0, -total)
+
+
+def wallet_of(*, user) -> Wallet:
+    """The signed-in user's own wallet (404 `wallet_not_found` for an account without one)."""
+    wallet = Wallet.objects.select_related("customer").filter(customer__user_id=user.pk).first()
+    if wallet is None:
+        raise WalletNotFound()
+    return wallet
+
+
+def wallet_transactions(*, wallet: Wallet) -> QuerySet[WalletTransaction]:
+    """The wallet's ledger, newest first."""
+    return WalletTransaction.objects.filter(wallet=wallet).order_by("-created_at", "-id")
+
+
+def wallet_payments(*, wallet: Wallet) -> QuerySet[Payment]:
+    """The wallet's charges, newest first."""
+    return Payment.objects.filter(wallet=wallet).order_by("-created_at", "-id")

@@ -1,12 +1,40 @@
-"""Writes that move money. `wallet_credit` and `wallet_debit` are the only code that touches a balance."""
+"""Writes that move money. `wallet_credit` and `wallet_debit` are the only code that touches a balance.
+
+Every service here locks the customer's wallet row first (the last lock of the global order book →
+queue entries → wallet, and the only one these services take before other rows), so all of one
+customer's money movements, charges and membership purchases run one after another.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
-from purchasing.errors import InsufficientFunds
-from purchasing.models import TransactionKind, Wallet, WalletTransaction
+from accounts.models import Membership, Plan
+from accounts.plans import MEMBERSHIP_PERIOD_DAYS, rules_for
+from accounts.selectors import current_membership
+from purchasing.errors import (
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidMembershipPurchase,
+    PaymentAmountMismatch,
+    PaymentNotFound,
+    PaymentNotPending,
+    WalletNotFound,
+)
+from purchasing.gateways import get_gateway
+from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet, WalletTransaction
 
 CREDIT_KINDS = {TransactionKind.CHARGE, TransactionKind.REFUND}
 DEBIT_KINDS = {TransactionKind.RESERVATION_FEE, TransactionKind.MEMBERSHIP_FEE}
+
+MAX_CHARGE_AMOUNT = 100_000_000  # toman per wallet charge
+PURCHASABLE_PLANS = (Plan.PLUS, Plan.PREMIUM)
+MAX_MEMBERSHIP_MONTHS = 12
 
 
 def wallet_open(*, customer_id: int) -> Wallet:
@@ -16,7 +44,10 @@ def wallet_open(*, customer_id: int) -> Wallet:
 
 def wallet_for_update(*, customer_id: int) -> Wallet:
     """Lock the customer's wallet row for the rest of the transaction (the last lock in our order)."""
-    return Wallet.objects.select_for_update().get(customer_id=customer_id)
+    try:
+        return Wallet.objects.select_for_update().get(customer_id=customer_id)
+    except Wallet.DoesNotExist:
+        raise WalletNotFound() from None
 
 
 def _apply(*, wallet: Wallet, kind: str, amount: int, reference: str) -> WalletTransaction:
@@ -32,8 +63,8 @@ def wallet_credit(
     *, customer_id: int, amount: int, kind: str, reference: str = ""
 ) -> WalletTransaction:
     """Add money (a charge or a refund) and write its ledger row, under the wallet's row lock."""
-    if kind not in CREDIT_KINDS or amount <= 0:
-        raise ValueError(f"invalid credit: {kind} {amount}")
+    if kind not in CREDIT_KINDS or not _is_whole(amount) or amount <= 0:
+        raise ValueError(f"invalid credit: {kind} {amount!r}")
     wallet = wallet_for_update(customer_id=customer_id)
     return _apply(wallet=wallet, kind=kind, amount=amount, reference=reference)
 
@@ -43,9 +74,188 @@ def wallet_debit(
     *, customer_id: int, amount: int, kind: str, reference: str = ""
 ) -> WalletTransaction:
     """Take money and write its ledger row; `InsufficientFunds` (402) when the balance is short."""
-    if kind not in DEBIT_KINDS or amount <= 0:
-        raise ValueError(f"invalid debit: {kind} {amount}")
+    if kind not in DEBIT_KINDS or not _is_whole(amount) or amount <= 0:
+        raise ValueError(f"invalid debit: {kind} {amount!r}")
     wallet = wallet_for_update(customer_id=customer_id)
     if wallet.balance < amount:
         raise InsufficientFunds(required_amount=amount, balance=wallet.balance)
     return _apply(wallet=wallet, kind=kind, amount=-amount, reference=reference)
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- Wallet charges through the payment gateway -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    payment: Payment
+    replayed: bool  # True: an earlier request with the same Idempotency-Key answered
+
+
+def request_fingerprint(*, amount: int) -> str:
+    """What "the same body" means for an Idempotency-Key: the validated request, canonically."""
+    return hashlib.sha256(json.dumps({"amount": amount}, sort_keys=True).encode()).hexdigest()
+
+
+def wallet_charge(
+    *, customer_id: int, amount: int, idempotency_key: str | None = None
+) -> ChargeResult:
+    """Charge the wallet through the configured gateway; a repeated key answers its first payment.
+
+    The wallet lock is taken before the key is looked up, so concurrent requests with one key run
+    one after the other and the later ones find the first payment (the unique constraint on
+    (wallet, idempotency_key) is the last line of defence). A gateway that succeeds at once is
+    credited in the same transaction; a webhook gateway leaves the payment pending.
+    """
+    if not _is_whole(amount) or not 0 < amount <= MAX_CHARGE_AMOUNT:
+        raise InvalidAmount(max_amount=MAX_CHARGE_AMOUNT)
+    fingerprint = request_fingerprint(amount=amount)
+    gateway = get_gateway()
+    with transaction.atomic():
+        wallet = wallet_for_update(customer_id=customer_id)
+        if idempotency_key is not None:
+            earlier = Payment.objects.filter(wallet=wallet, idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                if earlier.request_fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                return ChargeResult(payment=earlier, replayed=True)
+        payment = Payment.objects.create(
+            wallet=wallet,
+            amount=amount,
+            gateway=gateway.name,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+        )
+        checkout = gateway.begin(payment=payment)
+        payment.gateway_reference = checkout.reference
+        if checkout.succeeded:
+            _settle(payment=payment, succeeded=True)
+        else:
+            payment.save(update_fields=["gateway_reference"])
+    return ChargeResult(payment=payment, replayed=False)
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    payment: Payment
+    duplicate: bool  # True: the payment already had this outcome; nothing changed
+
+
+def payment_confirm(*, gateway: str, reference: str, succeeded: bool, amount: int) -> ConfirmResult:
+    """Apply a gateway's verdict once: only a pending payment settles, and success credits the wallet.
+
+    Safe to receive twice or concurrently: the payment row is re-read under its lock (after the
+    wallet's), so a second identical event finds it final and changes nothing.
+    """
+    found = (
+        Payment.objects.filter(gateway=gateway, gateway_reference=reference)
+        .values_list("pk", "wallet__customer_id")
+        .first()
+    )
+    if found is None:
+        raise PaymentNotFound()
+    payment_id, customer_id = found
+    with transaction.atomic():
+        wallet_for_update(customer_id=customer_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.amount != amount:
+            raise PaymentAmountMismatch(expected_amount=payment.amount)
+        outcome = PaymentStatus.SUCCEEDED if succeeded else PaymentStatus.FAILED
+        if payment.status == outcome:
+            return ConfirmResult(payment=payment, duplicate=True)
+        if payment.status != PaymentStatus.PENDING:
+            raise PaymentNotPending(status=payment.status)
+        _settle(payment=payment, succeeded=succeeded)
+    return ConfirmResult(payment=payment, duplicate=False)
+
+
+def _settle(*, payment: Payment, succeeded: bool) -> None:
+    payment.complete(succeeded=succeeded, at=timezone.now())
+    payment.save(update_fields=["gateway_reference", "status", "completed_at"])
+    if succeeded:
+        wallet_credit(
+            customer_id=payment.wallet.customer_id,
+            amount=payment.amount,
+            kind=TransactionKind.CHARGE,
+            reference=f"payment:{payment.pk}",
+        )
+
+
+# --- Memberships --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MembershipPurchase:
+    membership: Membership
+    charged: int
+    refunded: int
+    balance: int
+
+
+def membership_refund_value(*, membership: Membership, at: datetime) -> int:
+    """The unused whole days of `membership` at `at`, pro rata of what it cost (integer toman)."""
+    total_days = (membership.ends_at - membership.starts_at).days
+    unused_days = max(0, (membership.ends_at - at).days)
+    if total_days <= 0:
+        return 0
+    return membership.price_paid * min(unused_days, total_days) // total_days
+
+
+def membership_purchase(
+    *, customer_id: int, plan: str, months: int, at: datetime | None = None
+) -> MembershipPurchase:
+    """Buy `months` * 30 days of a plan from the wallet, in one transaction with the wallet locked.
+
+    The plan you have: its end moves `30 * months` days later. The other plan: the current one
+    ends now, its unused whole days are refunded first (so the refund counts toward the price),
+    and the new one starts now. Short of money (after the refund): 402 and nothing changes.
+    """
+    if plan not in PURCHASABLE_PLANS or not _is_whole(months):
+        raise InvalidMembershipPurchase()
+    if not 1 <= months <= MAX_MEMBERSHIP_MONTHS:
+        raise InvalidMembershipPurchase()
+    at = at or timezone.now()
+    price = rules_for(plan).price_per_period * months
+    length = timedelta(days=MEMBERSHIP_PERIOD_DAYS * months)
+    with transaction.atomic():
+        wallet = wallet_for_update(customer_id=customer_id)
+        current = current_membership(customer=wallet.customer, at=at)
+        refunded = 0
+        if current is not None and current.plan == plan:
+            current.ends_at += length
+            current.price_paid += price
+            current.save(update_fields=["ends_at", "price_paid"])
+            membership = current
+        else:
+            if current is not None:
+                refunded = membership_refund_value(membership=current, at=at)
+                # `ends_at > starts_at` is a constraint: a membership switched away from in the very
+                # instant it started keeps one microsecond (and is refunded in full).
+                current.ends_at = max(at, current.starts_at + timedelta(microseconds=1))
+                current.save(update_fields=["ends_at"])
+                if refunded:
+                    wallet_credit(
+                        customer_id=customer_id,
+                        amount=refunded,
+                        kind=TransactionKind.REFUND,
+                        reference=f"membership:{current.pk}",
+                    )
+            membership = Membership.objects.create(
+                customer_id=customer_id,
+                plan=plan,
+                starts_at=at,
+                ends_at=at + length,
+                price_paid=price,
+            )
+        debit = wallet_debit(
+            customer_id=customer_id,
+            amount=price,
+            kind=TransactionKind.MEMBERSHIP_FEE,
+            reference=f"membership:{membership.pk}",
+        )
+    return MembershipPurchase(
+        membership=membership, charged=price, refunded=refunded, balance=debit.balance_after
+    )

@@ -1,0 +1,166 @@
+"""Input validation and output shapes of the wallet, payment and membership endpoints."""
+
+import re
+
+from rest_framework import serializers
+
+from accounts.models import Membership, Plan
+from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
+from purchasing.services import MAX_CHARGE_AMOUNT, MAX_MEMBERSHIP_MONTHS, PURCHASABLE_PLANS
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF's IntegerField would also take "10", 10.0 and true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """A query-string integer: ASCII digits only (no sign, decimal point or exponent)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(r"[0-9]{1,18}", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# --- Inputs -------------------------------------------------------------------------------------
+
+
+class ChargeInputSerializer(serializers.Serializer):
+    amount = StrictIntegerField(
+        min_value=1, max_value=MAX_CHARGE_AMOUNT, help_text="Whole toman, a JSON integer."
+    )
+
+
+class ChargeQuerySerializer(serializers.Serializer):
+    amount = QueryIntegerField(min_value=1, max_value=MAX_CHARGE_AMOUNT, required=False)
+
+
+class MembershipPurchaseInputSerializer(serializers.Serializer):
+    plan = serializers.ChoiceField(choices=PURCHASABLE_PLANS)
+    months = StrictIntegerField(min_value=1, max_value=MAX_MEMBERSHIP_MONTHS)
+
+
+# --- Outputs ------------------------------------------------------------------------------------
+
+
+class WalletSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Wallet
+        fields = ["balance", "updated_at"]
+        read_only_fields = fields
+
+
+class WalletTransactionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WalletTransaction
+        fields = ["id", "kind", "amount", "balance_after", "reference", "created_at"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "amount",
+            "status",
+            "gateway",
+            "gateway_reference",
+            "idempotency_key",
+            "created_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+
+class ChargeFormSerializer(serializers.Serializer):
+    """The pre-filled charge form: `amount` from `?amount=` (null without it) and the allowed range."""
+
+    amount = serializers.IntegerField(allow_null=True)
+    min_amount = serializers.IntegerField()
+    max_amount = serializers.IntegerField()
+
+
+class WebhookAnswerSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    duplicate = serializers.BooleanField(help_text="True: this outcome was already recorded.")
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    """Documentation only: the view authenticates and reads the raw body itself."""
+
+    reference = serializers.CharField(max_length=128, help_text="The payment's gateway_reference.")
+    status = serializers.CharField(help_text='"succeeded" or "failed".')
+    amount = serializers.IntegerField(min_value=1)
+
+
+class PlanSerializer(serializers.Serializer):
+    plan = serializers.CharField()
+    price_per_30_days = serializers.IntegerField(source="price_per_period")
+    purchasable = serializers.SerializerMethodField()
+    may_reserve = serializers.BooleanField()
+    max_days = serializers.IntegerField(help_text="Longest single reservation, in days.")
+    max_active_reservations = serializers.IntegerField()
+    queue_priority = serializers.SerializerMethodField(
+        help_text='"first" (served before others), "normal", or null (cannot queue).'
+    )
+
+    def get_purchasable(self, rules) -> bool:
+        return rules.plan in PURCHASABLE_PLANS
+
+    def get_queue_priority(self, rules) -> str | None:
+        if not rules.may_reserve:
+            return None
+        return "first" if rules.plan == Plan.PREMIUM else "normal"
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Membership
+        fields = ["id", "plan", "starts_at", "ends_at", "price_paid"]
+        read_only_fields = fields
+
+
+class CurrentMembershipSerializer(serializers.Serializer):
+    plan = serializers.ChoiceField(choices=Plan.choices)
+    membership = MembershipSerializer(allow_null=True, help_text="Null on the free plan.")
+    rules = PlanSerializer()
+
+
+class MembershipPurchaseSerializer(serializers.Serializer):
+    membership = MembershipSerializer()
+    charged = serializers.IntegerField(help_text="Debited from the wallet (membership_fee).")
+    refunded = serializers.IntegerField(help_text="Unused whole days of the replaced plan.")
+    balance = serializers.IntegerField(help_text="The wallet balance afterwards.")
+
+
+# --- Error shapes (documentation) ---------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="The offending fields and their messages.",
+    )
+
+
+class InsufficientFundsSerializer(ErrorSerializer):
+    required_amount = serializers.IntegerField()
+    balance = serializers.IntegerField()
+    missing_amount = serializers.IntegerField()
+    charge_url = serializers.CharField(help_text="/api/wallet/charge/?amount=<missing_amount>")
+
+
+class AmountMismatchSerializer(ErrorSerializer):
+    expected_amount = serializers.IntegerField()

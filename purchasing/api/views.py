@@ -1,0 +1,266 @@
+"""Thin views: validate with a serializer, call one service or selector, render the answer."""
+
+import re
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Plan
+from accounts.plans import PLANS
+from accounts.selectors import current_membership
+from purchasing.api import serializers as s
+from purchasing.gateways import SIGNATURE_HEADER, get_gateway
+from purchasing.selectors import wallet_of, wallet_payments, wallet_transactions
+from purchasing.services import (
+    MAX_CHARGE_AMOUNT,
+    membership_purchase,
+    payment_confirm,
+    wallet_charge,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as the model column
+
+UNAUTHORIZED = OpenApiResponse(s.ErrorSerializer, description="Missing, invalid or revoked token.")
+NO_WALLET = OpenApiResponse(s.ErrorSerializer, description="`wallet_not_found`: no wallet.")
+INVALID = OpenApiResponse(s.ValidationErrorSerializer, description="`invalid`: offending fields.")
+SHORT_OF_MONEY = OpenApiResponse(
+    s.InsufficientFundsSerializer,
+    description="`insufficient_funds`; the `Location` header repeats `charge_url`.",
+)
+LOCATION_ON_402 = OpenApiParameter(
+    "Location",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="On 402: the wallet-charge URL pre-filled with the missing amount.",
+    response=[402],
+)
+
+
+class WalletView(APIView):
+    @extend_schema(
+        tags=["wallet"],
+        summary="My wallet balance",
+        responses={200: s.WalletSerializer, 401: UNAUTHORIZED, 404: NO_WALLET},
+    )
+    def get(self, request):
+        return Response(s.WalletSerializer(wallet_of(user=request.user)).data)
+
+
+@extend_schema(
+    tags=["wallet"],
+    summary="My wallet ledger, newest first",
+    responses={200: s.WalletTransactionSerializer(many=True), 401: UNAUTHORIZED, 404: NO_WALLET},
+)
+class WalletTransactionListView(generics.ListAPIView):
+    serializer_class = s.WalletTransactionSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return wallet_transactions(wallet=wallet_of(user=self.request.user))
+
+
+@extend_schema(
+    tags=["payments"],
+    summary="My wallet charges (payments) with their status, newest first",
+    responses={200: s.PaymentSerializer(many=True), 401: UNAUTHORIZED, 404: NO_WALLET},
+)
+class PaymentListView(generics.ListAPIView):
+    serializer_class = s.PaymentSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return wallet_payments(wallet=wallet_of(user=self.request.user))
+
+
+class WalletChargeView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        tags=["wallet"],
+        summary="The charge form, pre-filled from `?amount=` (the 402's charge_url)",
+        parameters=[
+            OpenApiParameter(
+                "amount", OpenApiTypes.INT, description="Whole toman, digits only (optional)."
+            )
+        ],
+        responses={200: s.ChargeFormSerializer, 400: INVALID, 401: UNAUTHORIZED},
+    )
+    def get(self, request):
+        query = s.ChargeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        form = {
+            "amount": query.validated_data.get("amount"),
+            "min_amount": 1,
+            "max_amount": MAX_CHARGE_AMOUNT,
+        }
+        return Response(s.ChargeFormSerializer(form).data)
+
+    @extend_schema(
+        tags=["wallet"],
+        summary="Charge my wallet through the payment gateway",
+        description=(
+            "`amount` must be a JSON integer of whole toman, 1 to 100,000,000 (strings, decimals, "
+            "booleans are refused with 400). The development gateway succeeds at once (status "
+            "`succeeded`, wallet credited); a webhook gateway answers `pending` and credits when "
+            "`POST /api/payments/webhook/` confirms. With an `Idempotency-Key`, repeating the "
+            "same body answers the first payment again (charged once, `Idempotent-Replayed: true`)"
+            "; the same key with another body answers 409 `idempotency_key_reused`."
+        ),
+        request=s.ChargeInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Optional, 1 to 128 visible ASCII characters, unique per charge.",
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description='"true" when this answer repeats an earlier request with the same key.',
+                response=[201],
+            ),
+        ],
+        responses={
+            201: s.PaymentSerializer,
+            400: INVALID,
+            401: UNAUTHORIZED,
+            404: NO_WALLET,
+            409: OpenApiResponse(s.ErrorSerializer, description="`idempotency_key_reused`."),
+            415: OpenApiResponse(s.ErrorSerializer, description="Only application/json."),
+        },
+    )
+    def post(self, request):
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
+            raise ValidationError({IDEMPOTENCY_HEADER: ["1 to 128 visible ASCII characters."]})
+        data = s.ChargeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wallet = wallet_of(user=request.user)
+        result = wallet_charge(
+            customer_id=wallet.customer_id,
+            amount=data.validated_data["amount"],
+            idempotency_key=key,
+        )
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+        return Response(
+            s.PaymentSerializer(result.payment).data,
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
+
+
+class PaymentWebhookView(APIView):
+    """Called by the payment provider, not by members: no token, the HMAC signature authenticates."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["payments"],
+        summary="Payment gateway webhook (signed, no token)",
+        description=(
+            f"`{SIGNATURE_HEADER}`: hex HMAC-SHA256 of the raw body under "
+            "`PAYMENT_WEBHOOK_SECRET`. A pending payment settles once; the same event again "
+            "answers 200 with `duplicate: true` and credits nothing."
+        ),
+        request=s.WebhookEventSerializer,
+        parameters=[
+            OpenApiParameter(
+                SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True
+            )
+        ],
+        responses={
+            200: s.WebhookAnswerSerializer,
+            400: OpenApiResponse(
+                s.ValidationErrorSerializer,
+                description="`invalid_signature` (missing or wrong signature), `invalid_payload` "
+                "(with `errors`) or `amount_mismatch` (with `expected_amount`); nothing changes.",
+            ),
+            404: OpenApiResponse(s.ErrorSerializer, description="`payment_not_found`."),
+            409: OpenApiResponse(
+                s.ErrorSerializer,
+                description="`payment_not_pending`: the payment already has the other outcome.",
+            ),
+        },
+    )
+    def post(self, request):
+        gateway = get_gateway()
+        event = gateway.parse_event(body=request.body, headers=request.headers)
+        result = payment_confirm(
+            gateway=gateway.name,
+            reference=event.reference,
+            succeeded=event.succeeded,
+            amount=event.amount,
+        )
+        answer = {
+            "reference": event.reference,
+            "status": result.payment.status,
+            "duplicate": result.duplicate,
+        }
+        return Response(s.WebhookAnswerSerializer(answer).data)
+
+
+class PlanListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["memberships"],
+        summary="Membership plans, prices and limits (public)",
+        responses={200: s.PlanSerializer(many=True)},
+    )
+    def get(self, request):
+        return Response(s.PlanSerializer(PLANS.values(), many=True).data)
+
+
+class MembershipPurchaseView(APIView):
+    @extend_schema(
+        tags=["memberships"],
+        summary="Buy plus or premium from the wallet",
+        description=(
+            "Months 1-12 of 30 days. The plan you have: its end moves 30 days per month later. "
+            "The other plan: starts now, and the unused whole days of the current one are "
+            "refunded first (price_paid * unused_days // total_days, rounded down), so the refund "
+            "counts toward the price. 402 when the wallet (after that refund) is short; then "
+            "nothing changes."
+        ),
+        request=s.MembershipPurchaseInputSerializer,
+        parameters=[LOCATION_ON_402],
+        responses={
+            201: s.MembershipPurchaseSerializer,
+            400: INVALID,
+            401: UNAUTHORIZED,
+            402: SHORT_OF_MONEY,
+            404: NO_WALLET,
+        },
+    )
+    def post(self, request):
+        data = s.MembershipPurchaseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wallet = wallet_of(user=request.user)
+        purchase = membership_purchase(customer_id=wallet.customer_id, **data.validated_data)
+        return Response(
+            s.MembershipPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CurrentMembershipView(APIView):
+    @extend_schema(
+        tags=["memberships"],
+        summary="My plan as of now",
+        responses={200: s.CurrentMembershipSerializer, 401: UNAUTHORIZED, 404: NO_WALLET},
+    )
+    def get(self, request):
+        wallet = wallet_of(user=request.user)
+        membership = current_membership(customer=wallet.customer)
+        plan = membership.plan if membership else Plan.FREE
+        answer = {"plan": plan, "membership": membership, "rules": PLANS[plan]}
+        return Response(s.CurrentMembershipSerializer(answer).data)
