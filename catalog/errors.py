@@ -17,7 +17,10 @@ class BookInUse(Conflict):
 
 class BookHasHistory(Conflict):
     code = "book_has_history"
-    default_detail = "The book has past reservations or queue entries kept for the records; it cannot be deleted."
+    default_detail = (
+        "The book has past reservations or queue entries kept for the records; "
+        "it cannot be deleted."
+    )
 
 
 class AuthorProfileExists(Conflict):
