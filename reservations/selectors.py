@@ -10,6 +10,10 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import Customer
+from accounts.plans import PlanRules, rules_for
+from accounts.selectors import current_plan
+from reservations.errors import InvalidDuration, MembershipRequired
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 
@@ -18,6 +22,19 @@ def customer_active_reservation_count(*, customer_id: int, at: datetime | None =
     return Reservation.objects.filter(
         customer_id=customer_id, status=ReservationStatus.ACTIVE, ends_at__gt=at or timezone.now()
     ).count()
+
+
+def reservable_plan_rules(*, customer: Customer, days: int, at: datetime) -> PlanRules:
+    """The customer's plan rules as of `at`, if they allow reserving `days` days (else the error)."""
+    rules = rules_for(current_plan(customer=customer, at=at))
+    if not rules.may_reserve:
+        raise MembershipRequired()
+    if days < 1 or days > rules.max_days:
+        raise InvalidDuration(
+            f"Your plan allows reservations of 1 to {rules.max_days} days.",
+            max_days=rules.max_days,
+        )
+    return rules
 
 
 def book_is_in_use(*, book_id: int) -> bool:
@@ -104,3 +121,77 @@ def book_holders_and_queue(*, book_id: int, at: datetime | None = None) -> BookH
     for position, entry in enumerate(queue, start=1):
         entry.position = position
     return BookHoldersAndQueue(holders=holders, queue=queue)
+
+
+@dataclass(frozen=True)
+class ReservationQuote:
+    """What reserving `days` of a book would cost now and whether it would be instant or queued."""
+
+    book_id: int
+    days: int
+    plan: str
+    base_price: int
+    discount_percent: int
+    discount_reason: str
+    price: int
+    outcome: str  # "instant" or "queued"
+    position: int | None  # where the customer would join the queue, when queued
+    balance: int
+    blocked_by: str | None  # the error code reserving would answer now, if any
+
+
+def reservation_quote(
+    *, customer: Customer, book_id: int, days: int, at: datetime | None = None
+) -> ReservationQuote:
+    """The reserve computation without reserving (membership and duration errors are raised)."""
+    from catalog.models import Book
+    from purchasing.models import Wallet
+    from reservations import pricing
+    from reservations.queue import plan_annotations
+    from reservations.services import settle_due_reservations
+
+    at = at or timezone.now()
+    rules = reservable_plan_rules(customer=customer, days=days, at=at)
+    settle_due_reservations(book_ids=[book_id], now=at)
+    available = Book.objects.filter(pk=book_id).values_list("available_units", flat=True).get()
+    quote = pricing.quote_for(customer_id=customer.pk, days=days, at=at)
+    balance = (
+        Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True).first()
+        or 0
+    )
+    instant = available > 0
+    position = None
+    if not instant:
+        position = (
+            QueueEntry.objects.filter(book_id=book_id, status=QueueStatus.WAITING)
+            .annotate(**plan_annotations(at=at))
+            .filter(queue_priority__lte=rules.queue_priority)
+            .count()
+            + 1
+        )
+    mine = {"customer_id": customer.pk, "book_id": book_id}
+    blocked_by = None
+    if Reservation.objects.filter(**mine, status=ReservationStatus.ACTIVE).exists():
+        blocked_by = "already_reserved"
+    elif QueueEntry.objects.filter(**mine, status=QueueStatus.WAITING).exists():
+        blocked_by = "already_queued"
+    elif instant and (
+        customer_active_reservation_count(customer_id=customer.pk, at=at)
+        >= rules.max_active_reservations
+    ):
+        blocked_by = "reservation_limit_reached"
+    elif balance < quote.price:
+        blocked_by = "insufficient_funds"
+    return ReservationQuote(
+        book_id=book_id,
+        days=days,
+        plan=rules.plan,
+        base_price=quote.base_price,
+        discount_percent=quote.discount_percent,
+        discount_reason=quote.discount_reason,
+        price=quote.price,
+        outcome="instant" if instant else "queued",
+        position=position,
+        balance=balance,
+        blocked_by=blocked_by,
+    )

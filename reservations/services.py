@@ -17,8 +17,6 @@ from django.utils import timezone
 
 from accounts.models import Customer, NotificationKind
 from accounts.notifications import notify
-from accounts.plans import rules_for
-from accounts.selectors import current_plan
 from catalog.models import Book
 from library_project.errors import NotFound
 from purchasing.errors import InsufficientFunds
@@ -28,8 +26,6 @@ from reservations import pricing
 from reservations.errors import (
     AlreadyQueued,
     AlreadyReserved,
-    InvalidDuration,
-    MembershipRequired,
     QueueEntryNotWaiting,
     RenewalBlocked,
     ReservationLimitReached,
@@ -38,7 +34,11 @@ from reservations.errors import (
 )
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.queue import expire_due_on_locked_book, release_units, start_reservation
-from reservations.selectors import customer_active_reservation_count, queue_entry_position
+from reservations.selectors import (
+    customer_active_reservation_count,
+    queue_entry_position,
+    reservable_plan_rules,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,18 +144,7 @@ class ReserveOutcome:
     reservation: Reservation | None = None
     queue_entry: QueueEntry | None = None
     position: int | None = None
-
-
-def _plan_rules_allowing(*, customer: Customer, days: int, at: datetime):
-    rules = rules_for(current_plan(customer=customer, at=at))
-    if not rules.may_reserve:
-        raise MembershipRequired()
-    if days < 1 or days > rules.max_days:
-        raise InvalidDuration(
-            f"Your plan allows reservations of 1 to {rules.max_days} days.",
-            max_days=rules.max_days,
-        )
-    return rules
+    plan: str = ""
 
 
 def _ensure_covers(*, balance: int, price: int) -> None:
@@ -169,7 +158,7 @@ def reservation_create(
 ) -> ReserveOutcome:
     """Reserve a unit now if one is free, else join the book's queue (SPEC section 4)."""
     at = _now(now)
-    rules = _plan_rules_allowing(customer=customer, days=days, at=at)
+    rules = reservable_plan_rules(customer=customer, days=days, at=at)
     book = book_for_update(book_id)
     expire_due_on_locked_book(book=book, at=at)
     if Reservation.objects.filter(
@@ -191,7 +180,7 @@ def reservation_create(
         )
         book.available_units -= 1
         book.save(update_fields=["available_units"])
-        return ReserveOutcome(reservation=reservation)
+        return ReserveOutcome(reservation=reservation, plan=rules.plan)
 
     quote = pricing.quote_for(customer_id=customer.pk, days=days, at=at)
     balance = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
@@ -240,7 +229,7 @@ def reservation_renew(
     )
     if days <= reservation.days:
         raise ShorteningRefused(current_days=reservation.days)
-    _plan_rules_allowing(customer=customer, days=days, at=at)
+    reservable_plan_rules(customer=customer, days=days, at=at)
     if QueueEntry.objects.filter(book=book, status=QueueStatus.WAITING).exists():
         raise RenewalBlocked()
     wallet = wallet_for_update(customer_id=customer.pk)

@@ -1,0 +1,113 @@
+"""Input and output shapes of the reservations API (writes never go through a serializer's save)."""
+
+from rest_framework import serializers
+
+from catalog.models import Book
+from reservations.models import QueueEntry, Reservation, ReservationStatus
+
+
+class ReservationErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class ReserveInsufficientFundsSerializer(ReservationErrorSerializer):
+    required_amount = serializers.IntegerField()
+    balance = serializers.IntegerField()
+    missing_amount = serializers.IntegerField()
+    charge_url = serializers.CharField()
+
+
+class ReserveInputSerializer(serializers.Serializer):
+    book = serializers.PrimaryKeyRelatedField(queryset=Book.objects.all())
+    days = serializers.IntegerField(
+        help_text="1 to the plan's maximum (plus 7, premium 14); outside → 400 invalid_duration."
+    )
+
+
+class RenewInputSerializer(serializers.Serializer):
+    days = serializers.IntegerField(help_text="The new total number of days (longer than now).")
+
+
+class ReservationListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReservationStatus.choices, required=False)
+
+
+class ReservationSerializer(serializers.ModelSerializer):
+    book_title = serializers.CharField(source="book.title", read_only=True)
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "book",
+            "book_title",
+            "days",
+            "starts_at",
+            "ends_at",
+            "price",
+            "discount_percent",
+            "discount_reason",
+            "status",
+            "ended_at",
+        ]
+        read_only_fields = fields
+
+
+class QueueEntrySerializer(serializers.ModelSerializer):
+    book_title = serializers.CharField(source="book.title", read_only=True)
+    position = serializers.IntegerField(read_only=True, help_text="1 = served next, as of now.")
+    plan = serializers.CharField(
+        source="queue_plan", read_only=True, help_text="The plan deciding the order, as of now."
+    )
+
+    class Meta:
+        model = QueueEntry
+        fields = ["id", "book", "book_title", "days", "queued_at", "status", "position", "plan"]
+        read_only_fields = fields
+
+
+class QuoteSerializer(serializers.Serializer):
+    book = serializers.IntegerField(source="book_id")
+    days = serializers.IntegerField()
+    plan = serializers.CharField()
+    base_price = serializers.IntegerField()
+    discount_percent = serializers.IntegerField()
+    discount_reason = serializers.CharField(allow_blank=True)
+    price = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["instant", "queued"])
+    position = serializers.IntegerField(allow_null=True)
+    balance = serializers.IntegerField()
+    blocked_by = serializers.CharField(
+        allow_null=True, help_text="The error code reserving would answer now, or null."
+    )
+
+
+class HolderSerializer(serializers.ModelSerializer):
+    reservation = serializers.IntegerField(source="id")
+    customer = serializers.IntegerField(source="customer_id")
+    email = serializers.EmailField(source="customer.user.email")
+
+    class Meta:
+        model = Reservation
+        fields = ["reservation", "customer", "email", "days", "starts_at", "ends_at"]
+        read_only_fields = fields
+
+
+class WaiterSerializer(serializers.ModelSerializer):
+    entry = serializers.IntegerField(source="id")
+    customer = serializers.IntegerField(source="customer_id")
+    email = serializers.EmailField(source="customer.user.email")
+    position = serializers.IntegerField()
+    plan = serializers.CharField(source="queue_plan")
+
+    class Meta:
+        model = QueueEntry
+        fields = ["entry", "customer", "email", "days", "queued_at", "position", "plan"]
+        read_only_fields = fields
+
+
+class HoldersAndQueueSerializer(serializers.Serializer):
+    book = serializers.IntegerField()
+    holders = HolderSerializer(many=True)
+    queue = WaiterSerializer(many=True)

@@ -1,0 +1,49 @@
+"""Periodic work of reservations: exact expiry and end-of-loan reminders. Both are idempotent."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from accounts.models import Notification, NotificationKind
+from accounts.notifications import notify
+from reservations.models import Reservation, ReservationStatus
+from reservations.services import settle_due_reservations
+
+REMIND_AHEAD = timedelta(hours=24)
+
+
+def reminder_event_key(reservation: Reservation) -> str:
+    """One reminder per end date: a renewed reservation is reminded again before its new end."""
+    return f"reservation_ending:{reservation.pk}:{int(reservation.ends_at.timestamp())}"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def expire_due_reservations() -> int:
+    """End every reservation whose time has passed and promote the queues (every minute)."""
+    return settle_due_reservations()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def remind_reservations_ending_soon() -> int:
+    """Tell members whose reservation ends within a day, once per reservation end."""
+    now = timezone.now()
+    ending = Reservation.objects.filter(
+        status=ReservationStatus.ACTIVE, ends_at__gt=now, ends_at__lte=now + REMIND_AHEAD
+    ).select_related("customer", "book")
+    sent = 0
+    for reservation in ending:
+        key = reminder_event_key(reservation)
+        if Notification.objects.filter(event_key=key).exists():
+            continue
+        notify(
+            user_id=reservation.customer.user_id,
+            kind=NotificationKind.RESERVATION_ENDING,
+            message=(
+                f"Your reservation of “{reservation.book.title}” ends on "
+                f"{reservation.ends_at:%Y-%m-%d %H:%M} UTC."
+            ),
+            event_key=key,
+        )
+        sent += 1
+    return sent
