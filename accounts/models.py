@@ -46,6 +46,11 @@ class User(AbstractUser):
         blank=True,
         help_text="Every JWT issued before this moment is rejected (revocation, password change).",
     )
+    deactivated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the member deleted the account; such an account cannot be re-activated.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["phone"]
@@ -156,3 +161,80 @@ class Notification(models.Model):
     def mark_read(self, at) -> None:
         if self.read_at is None:
             self.read_at = at
+
+
+class SingleUseToken(models.Model):
+    """A random secret mailed to the user; only its HMAC is stored, so a database leak reveals none."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def is_expired(self, at) -> bool:
+        return at >= self.expires_at
+
+
+class ActivationToken(SingleUseToken):
+    """Confirms the email of a new account (24 hours)."""
+
+    def __str__(self) -> str:
+        return f"activation link of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class PasswordResetToken(SingleUseToken):
+    """Lets the owner of the email set a new password without the old one (1 hour)."""
+
+    def __str__(self) -> str:
+        return f"password-reset link of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class OtpChallenge(models.Model):
+    """The second login step: a 6-digit code sent by SMS, stored only as a hash.
+
+    The client holds `otp_token`, an opaque random id (stored hashed as `token_hash`).
+    """
+
+    MAX_FAILED_ATTEMPTS = 5
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"login code of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+    def is_expired(self, at) -> bool:
+        return at >= self.expires_at
+
+    @property
+    def is_spent(self) -> bool:
+        """Used once already, or burned by too many wrong codes."""
+        return self.used_at is not None or self.failed_attempts >= self.MAX_FAILED_ATTEMPTS
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.MAX_FAILED_ATTEMPTS - self.failed_attempts, 0)
+
+    def record_failure(self) -> None:
+        self.failed_attempts += 1
+
+    def mark_used(self, at) -> None:
+        self.used_at = at
+
+
+class RevokedAccessToken(models.Model):
+    """An access token logged out before it expired; kept until `expires_at`, then purged."""
+
+    jti = models.CharField(max_length=255, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.jti

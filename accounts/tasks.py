@@ -30,3 +30,13 @@ def deliver_notification(self, notification_id: int) -> None:
     except Exception as exc:  # a provider outage: retry later, never lose the message silently
         logger.warning("notification %s delivery failed: %s", notification_id, exc)
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(acks_late=True)
+def purge_expired_credentials() -> dict[str, int]:
+    """Daily: delete expired activation/reset links, OTP challenges and JWT bookkeeping rows."""
+    from accounts.services import credentials_purge_expired
+
+    deleted = credentials_purge_expired()
+    logger.info("purged expired credentials: %s", deleted)
+    return deleted

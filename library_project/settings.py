@@ -155,13 +155,25 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # Access tokens with a sub-second `iat`, so revocation cuts exactly at its moment.
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
+}
+# Attempt limits of the sign-in steps ("N/s|min|h|day", or "N/15m"): atomic counters in the cache.
+AUTH_THROTTLE_RATES = {
+    "login_ip": env.str("THROTTLE_LOGIN_PER_IP", default="20/min"),
+    "login_account": env.str("THROTTLE_LOGIN_PER_ACCOUNT", default="5/min"),
+    "verify_ip": env.str("THROTTLE_VERIFY_PER_IP", default="30/min"),
+    "verify_account": env.str("THROTTLE_VERIFY_PER_ACCOUNT", default="10/min"),
+    "email_ip": env.str("THROTTLE_EMAIL_PER_IP", default="5/15m"),
 }
 
 # --- DRF and the API schema -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.RevocableJWTAuthentication",
     ],
+    # Trusted reverse proxies in front of the web processes (client IP for throttles).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "library_project.pagination.PageNumberPagination",
@@ -186,7 +198,7 @@ SPECTACULAR_SETTINGS = {
     else ["rest_framework.permissions.IsAdminUser"],
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.RevocableJWTAuthentication",
     ],
 }
 

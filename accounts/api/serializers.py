@@ -1,0 +1,179 @@
+"""Input and output shapes of the accounts API. Inputs only validate; services do the writes."""
+
+from datetime import datetime
+
+from rest_framework import serializers
+
+from accounts.models import E164_VALIDATOR, Customer, Notification, User
+from accounts.selectors import prefetched_membership
+from catalog.models import City
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
+class SignupInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(max_length=16, validators=[E164_VALIDATOR])
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    city = serializers.PrimaryKeyRelatedField(
+        queryset=City.objects.all(), required=False, allow_null=True
+    )
+
+
+class TokenInput(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
+class EmailInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class LoginInput(serializers.Serializer):
+    username = serializers.CharField(max_length=254, help_text="Email or phone (E.164).")
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class LoginVerifyInput(serializers.Serializer):
+    otp_token = serializers.CharField(max_length=200)
+    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code from the SMS.")
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class PasswordChangeInput(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class UserUpdateInput(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, allow_blank=True)
+    phone = serializers.CharField(max_length=16, validators=[E164_VALIDATOR])
+
+
+class CustomerUpdateInput(serializers.Serializer):
+    city = serializers.PrimaryKeyRelatedField(queryset=City.objects.all(), allow_null=True)
+    address = serializers.CharField(max_length=255, allow_blank=True)
+    date_of_birth = serializers.DateField(allow_null=True)
+
+
+# --- outputs --------------------------------------------------------------------------------------
+
+
+class OtpIssuedOutput(serializers.Serializer):
+    otp_token = serializers.CharField(help_text="Opaque id of this login attempt.")
+    expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
+
+
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class UserOutput(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "is_active",
+            "is_staff",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = fields
+
+
+class CustomerOutput(serializers.ModelSerializer):
+    """A customer from `customer_list_with_status` (no query per row)."""
+
+    user = serializers.IntegerField(source="user_id", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    city = serializers.IntegerField(source="city_id", read_only=True, allow_null=True)
+    city_name = serializers.SerializerMethodField()
+    plan = serializers.SerializerMethodField(help_text="free, plus or premium, as of now.")
+    plan_ends_at = serializers.SerializerMethodField(help_text="null on the free plan.")
+    wallet_balance = serializers.SerializerMethodField(help_text="Whole toman.")
+    active_reservations_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "user",
+            "email",
+            "first_name",
+            "last_name",
+            "city",
+            "city_name",
+            "address",
+            "date_of_birth",
+            "plan",
+            "plan_ends_at",
+            "wallet_balance",
+            "active_reservations_count",
+        ]
+        read_only_fields = fields
+
+    def get_city_name(self, customer) -> str | None:
+        return customer.city.name if customer.city_id else None
+
+    def get_plan(self, customer) -> str:
+        membership = prefetched_membership(customer)
+        return membership.plan if membership else "free"
+
+    def get_plan_ends_at(self, customer) -> datetime | None:
+        membership = prefetched_membership(customer)
+        return membership.ends_at if membership else None
+
+    def get_wallet_balance(self, customer) -> int:
+        wallet = getattr(customer, "wallet", None)
+        return wallet.balance if wallet is not None else 0
+
+
+class NotificationOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "message", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+# --- error shapes for the schema ---------------------------------------------------------------
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class ValidationErrorOutput(ErrorOutput):
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Offending field → messages.",
+    )
+
+
+class InvalidCodeOutput(ErrorOutput):
+    attempts_left = serializers.IntegerField()
+
+
+class ThrottledOutput(ErrorOutput):
+    retry_after = serializers.IntegerField(help_text="Seconds; also in the Retry-After header.")
+
+
+class ActiveReservationsOutput(ErrorOutput):
+    active_reservations = serializers.IntegerField()

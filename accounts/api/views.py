@@ -1,0 +1,442 @@
+"""Thin views of the accounts API: validate input, call one service or selector, render output."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts import selectors, services
+from accounts.api import serializers as s
+from accounts.api.permissions import IsSelf
+from accounts.models import Notification
+from library_project.errors import NotFound
+from library_project.permissions import IsAdmin
+
+AUTH = ["auth"]
+USERS = ["users"]
+CUSTOMERS = ["customers"]
+NOTIFICATIONS = ["notifications"]
+
+INVALID = OpenApiResponse(s.ValidationErrorOutput, description="Invalid input (`invalid`).")
+UNAUTHENTICATED = OpenApiResponse(
+    s.ErrorOutput, description="Missing, invalid, expired or revoked access token."
+)
+FORBIDDEN = OpenApiResponse(s.ErrorOutput, description="Admins only (`permission_denied`).")
+NOT_FOUND = OpenApiResponse(s.ErrorOutput, description="No such object, or not yours.")
+THROTTLED = OpenApiResponse(
+    s.ThrottledOutput, description="Too many attempts (`throttled`); see Retry-After."
+)
+LINK_ERRORS = OpenApiResponse(
+    s.ValidationErrorOutput,
+    description="Invalid input; `token_invalid` (unknown or used link) or `token_expired`.",
+)
+ACCEPTED = OpenApiResponse(s.ErrorOutput, description="Accepted, whether or not the email exists.")
+
+
+def client_ip(request) -> str:
+    """The client's address, honouring DRF's NUM_PROXIES for X-Forwarded-For."""
+    return BaseThrottle().get_ident(request)
+
+
+def _valid(serializer_class, request, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PublicView(APIView):
+    """Sign-up and sign-in steps: anyone, and a stale token in the header does not get in the way."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+# --- auth ----------------------------------------------------------------------------------------
+
+
+class SignupView(PublicView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Create an account (inactive until the email is confirmed)",
+        request=s.SignupInput,
+        responses={
+            201: s.UserOutput,
+            400: OpenApiResponse(
+                s.ValidationErrorOutput,
+                description="Invalid input (`invalid`), or email/phone taken (`already_registered`).",
+            ),
+        },
+    )
+    def post(self, request):
+        user = services.user_signup(**_valid(s.SignupInput, request))
+        return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class ActivateView(PublicView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Confirm the email with the activation token",
+        request=s.TokenInput,
+        responses={204: None, 400: LINK_ERRORS},
+    )
+    def post(self, request):
+        services.user_activate(**_valid(s.TokenInput, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ActivationResendView(PublicView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Mail a new activation link (202 whatever the email)",
+        request=s.EmailInput,
+        responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
+    )
+    def post(self, request):
+        services.user_activation_resend(
+            client_ip=client_ip(request), **_valid(s.EmailInput, request)
+        )
+        return Response(
+            {"code": "accepted", "detail": "If that account awaits activation, a link was sent."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class LoginView(PublicView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Sign-in step 1: password → a 6-digit code by SMS",
+        request=s.LoginInput,
+        responses={
+            200: s.OtpIssuedOutput,
+            400: INVALID,
+            401: OpenApiResponse(s.ErrorOutput, description="`invalid_credentials`."),
+            403: OpenApiResponse(s.ErrorOutput, description="`account_inactive` (password right)."),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        issued = services.user_login_start(
+            client_ip=client_ip(request), **_valid(s.LoginInput, request)
+        )
+        return Response(s.OtpIssuedOutput(issued).data)
+
+
+class LoginVerifyView(PublicView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Sign-in step 2: {otp_token, code} → {access, refresh}",
+        request=s.LoginVerifyInput,
+        responses={
+            200: s.TokenPairOutput,
+            400: OpenApiResponse(
+                s.InvalidCodeOutput,
+                description="`invalid` input; `invalid_code` (with `attempts_left`); "
+                "`otp_expired`; `otp_token_invalid` (unknown, used or burned).",
+            ),
+            403: OpenApiResponse(s.ErrorOutput, description="`account_inactive`."),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        pair = services.user_login_verify(
+            client_ip=client_ip(request), **_valid(s.LoginVerifyInput, request)
+        )
+        return Response(s.TokenPairOutput(pair).data)
+
+
+class TokenRefreshView(PublicView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Rotate the refresh token: a new pair; the old refresh token stops working",
+        request=s.RefreshInput,
+        responses={
+            200: s.TokenPairOutput,
+            400: INVALID,
+            401: OpenApiResponse(
+                s.ErrorOutput,
+                description="`token_not_valid`: expired, rotated already, logged out or revoked.",
+            ),
+        },
+    )
+    def post(self, request):
+        return Response(
+            s.TokenPairOutput(services.token_refresh(**_valid(s.RefreshInput, request))).data
+        )
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Log out: the refresh token and the access token of this call stop working",
+        request=s.RefreshInput,
+        responses={204: None, 400: INVALID, 401: UNAUTHENTICATED},
+    )
+    def post(self, request):
+        data = _valid(s.RefreshInput, request)
+        services.user_logout(
+            user=request.user,
+            refresh=data["refresh"],
+            access_jti=request.auth["jti"],
+            access_expires_at=datetime_from_epoch(request.auth["exp"]),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Change the password (old + new); every token of the user is revoked",
+        request=s.PasswordChangeInput,
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                s.ValidationErrorOutput,
+                description="Wrong `old_password` or a `new_password` breaking the policy.",
+            ),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def post(self, request):
+        services.password_change(user=request.user, **_valid(s.PasswordChangeInput, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Mail a password-reset link (202 whatever the email)",
+        request=s.EmailInput,
+        responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
+    )
+    def post(self, request):
+        services.password_reset_request(
+            client_ip=client_ip(request), **_valid(s.EmailInput, request)
+        )
+        return Response(
+            {"code": "accepted", "detail": "If that account exists, a reset link was sent."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(PublicView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Set a new password with the reset token; every token of the user is revoked",
+        request=s.PasswordResetConfirmInput,
+        responses={204: None, 400: LINK_ERRORS},
+    )
+    def post(self, request):
+        services.password_reset_confirm(**_valid(s.PasswordResetConfirmInput, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+class UserMeView(APIView):
+    @extend_schema(
+        tags=USERS, summary="My account", responses={200: s.UserOutput, 401: UNAUTHENTICATED}
+    )
+    def get(self, request):
+        return Response(s.UserOutput(request.user).data)
+
+    @extend_schema(
+        tags=USERS,
+        summary="Replace my names and phone (email is fixed)",
+        request=s.UserUpdateInput,
+        responses={200: s.UserOutput, 400: INVALID, 401: UNAUTHENTICATED},
+    )
+    def put(self, request):
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        tags=USERS,
+        summary="Change some of my names and phone",
+        request=s.UserUpdateInput,
+        responses={200: s.UserOutput, 400: INVALID, 401: UNAUTHENTICATED},
+    )
+    def patch(self, request):
+        return self._update(request, partial=True)
+
+    def _update(self, request, *, partial: bool):
+        data = _valid(s.UserUpdateInput, request, partial=partial)
+        user = services.user_update(user=request.user, data=data)
+        return Response(s.UserOutput(user).data)
+
+    @extend_schema(
+        tags=USERS,
+        summary="Delete my account: deactivates it and revokes its tokens",
+        responses={
+            204: None,
+            401: UNAUTHENTICATED,
+            409: OpenApiResponse(
+                s.ActiveReservationsOutput,
+                description="`active_reservations`: return your books first.",
+            ),
+        },
+    )
+    def delete(self, request):
+        services.user_deactivate(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=USERS,
+    summary="All users (admins)",
+    responses={200: s.UserOutput(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+)
+class UserListView(generics.ListAPIView):
+    serializer_class = s.UserOutput
+    permission_classes = [IsAdmin]
+
+    def get_queryset(self):
+        return selectors.user_list()
+
+
+@extend_schema(
+    tags=USERS,
+    summary="One user (yourself, or anyone for admins)",
+    responses={200: s.UserOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+)
+class UserDetailView(generics.RetrieveAPIView):
+    serializer_class = s.UserOutput
+    permission_classes = [IsAdmin | IsSelf]
+
+    def get_queryset(self):
+        users = selectors.user_list()
+        if getattr(self, "swagger_fake_view", False):
+            return users.none()
+        return users if self.request.user.is_staff else users.filter(pk=self.request.user.pk)
+
+
+# --- customers -----------------------------------------------------------------------------------
+
+
+class CustomerMeView(APIView):
+    def _mine(self, request):
+        customer = selectors.customer_list_with_status().filter(user=request.user).first()
+        if customer is None:
+            raise NotFound("You have no customer profile.")
+        return customer
+
+    @extend_schema(
+        tags=CUSTOMERS,
+        summary="My customer profile: plan and its end, wallet balance, active reservations",
+        responses={200: s.CustomerOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request):
+        return Response(s.CustomerOutput(self._mine(request)).data)
+
+    @extend_schema(
+        tags=CUSTOMERS,
+        summary="Replace my city, address and date of birth",
+        request=s.CustomerUpdateInput,
+        responses={200: s.CustomerOutput, 400: INVALID, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def put(self, request):
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        tags=CUSTOMERS,
+        summary="Change some of my city, address and date of birth",
+        request=s.CustomerUpdateInput,
+        responses={200: s.CustomerOutput, 400: INVALID, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def patch(self, request):
+        return self._update(request, partial=True)
+
+    def _update(self, request, *, partial: bool):
+        customer = self._mine(request)
+        data = _valid(s.CustomerUpdateInput, request, partial=partial)
+        services.customer_update(customer=customer, data=data)
+        return Response(s.CustomerOutput(self._mine(request)).data)
+
+
+@extend_schema(
+    tags=CUSTOMERS,
+    summary="All customers with plan, wallet balance and active reservations (admins)",
+    responses={200: s.CustomerOutput(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+)
+class CustomerListView(generics.ListAPIView):
+    serializer_class = s.CustomerOutput
+    permission_classes = [IsAdmin]
+
+    def get_queryset(self):
+        return selectors.customer_list_with_status()
+
+
+@extend_schema(
+    tags=CUSTOMERS,
+    summary="One customer (your own, or any for admins)",
+    responses={200: s.CustomerOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+)
+class CustomerDetailView(generics.RetrieveAPIView):
+    serializer_class = s.CustomerOutput
+    permission_classes = [IsAdmin | IsSelf]
+
+    def get_queryset(self):
+        customers = selectors.customer_list_with_status()
+        if getattr(self, "swagger_fake_view", False):
+            return customers.none()
+        if self.request.user.is_staff:
+            return customers
+        return customers.filter(user=self.request.user)
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=NOTIFICATIONS,
+    summary="My notifications, newest first",
+    responses={200: s.NotificationOutput(many=True), 401: UNAUTHENTICATED},
+)
+class NotificationListView(generics.ListAPIView):
+    serializer_class = s.NotificationOutput
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Notification.objects.none()
+        return selectors.notification_list(user=self.request.user)
+
+
+class NotificationReadView(APIView):
+    @extend_schema(
+        tags=NOTIFICATIONS,
+        summary="Mark one of my notifications read",
+        request=None,
+        responses={200: s.NotificationOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def post(self, request, pk: int):
+        notification = services.notification_mark_read(user=request.user, notification_id=pk)
+        return Response(s.NotificationOutput(notification).data)
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+class RevokeTokensView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        tags=["admin"],
+        summary="Revoke every token of a member issued before now",
+        request=None,
+        responses={
+            204: None,
+            401: UNAUTHENTICATED,
+            403: OpenApiResponse(
+                s.ErrorOutput,
+                description="Not an admin (`permission_denied`), or an admin target "
+                "(`cannot_revoke_admin`).",
+            ),
+            404: NOT_FOUND,
+        },
+    )
+    def post(self, request, pk: int):
+        services.user_revoke_tokens(user_id=pk, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,40 @@
+"""JWT authentication with immediate logout and revocation, at no extra query per request."""
+
+from django.db.models import Exists
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings
+
+from accounts.models import RevokedAccessToken, User
+from accounts.tokens import issued_before
+
+
+class RevocableJWTAuthentication(JWTAuthentication):
+    """simplejwt's access-token check, plus: the token was not logged out (its `jti` is not in
+    `RevokedAccessToken`) and not issued before the user's `tokens_valid_after`.
+
+    Both facts come from the one query that loads the user.
+    """
+
+    def get_user(self, validated_token) -> User:
+        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
+        jti = validated_token.get(api_settings.JTI_CLAIM)
+        if user_id is None or jti is None or "iat" not in validated_token:
+            raise InvalidToken("The token lacks a user, an id or an issue time.")
+        revoked = RevokedAccessToken.objects.filter(jti=jti)
+        try:
+            user = User.objects.annotate(access_revoked=Exists(revoked)).get(pk=int(user_id))
+        except (User.DoesNotExist, TypeError, ValueError) as exc:
+            raise AuthenticationFailed("User not found.", code="user_not_found") from exc
+        if not user.is_active:
+            raise AuthenticationFailed("User is inactive.", code="user_inactive")
+        if user.access_revoked or issued_before(validated_token, user.tokens_valid_after):
+            raise AuthenticationFailed("The token has been revoked.", code="token_revoked")
+        return user
+
+
+class RevocableJWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme (bearer JWT) for the class above."""
+
+    target_class = RevocableJWTAuthentication

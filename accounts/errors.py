@@ -1,0 +1,99 @@
+"""Domain errors of the accounts app; the project's exception handler renders them."""
+
+from library_project.errors import Conflict, DomainError
+
+
+class InvalidInput(DomainError):
+    """A 400 shaped like a validation error: `errors` maps each offending field to messages."""
+
+    code = "invalid"
+    http_status = 400
+    default_detail = "Invalid input."
+
+    def __init__(self, errors: dict[str, list[str]], detail: str | None = None) -> None:
+        super().__init__(detail, errors=errors)
+
+
+class AlreadyRegistered(InvalidInput):
+    code = "already_registered"
+    default_detail = "An account with these details already exists."
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    http_status = 401
+    default_detail = "The username or password is wrong."
+
+
+class AccountInactive(DomainError):
+    code = "account_inactive"
+    http_status = 403
+    default_detail = "This account is not active. Confirm your email address first."
+
+
+class TooManyAttempts(DomainError):
+    code = "throttled"
+    http_status = 429
+    default_detail = "Too many attempts. Try again later."
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(f"Too many attempts. Try again in {retry_after} seconds.")
+        self.extra = {"retry_after": retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.extra["retry_after"])}
+
+
+class OtpTokenInvalid(DomainError):
+    code = "otp_token_invalid"
+    http_status = 400
+    default_detail = "This login attempt is unknown, already used or burned. Sign in again."
+
+
+class OtpExpired(DomainError):
+    code = "otp_expired"
+    http_status = 400
+    default_detail = "The code has expired. Sign in again to get a new one."
+
+
+class InvalidCode(DomainError):
+    code = "invalid_code"
+    http_status = 400
+    default_detail = "The code is wrong."
+
+
+class LinkTokenInvalid(DomainError):
+    code = "token_invalid"
+    http_status = 400
+    default_detail = "This link is invalid or has already been used."
+
+
+class LinkTokenExpired(DomainError):
+    code = "token_expired"
+    http_status = 400
+    default_detail = "This link has expired. Ask for a new one."
+
+
+class TokenNotValid(DomainError):
+    """A refresh token that is malformed, expired, blacklisted, rotated already or revoked."""
+
+    code = "token_not_valid"
+    http_status = 401
+    default_detail = "The token is invalid, expired or revoked."
+
+
+class CannotRevokeAdmin(DomainError):
+    code = "cannot_revoke_admin"
+    http_status = 403
+    default_detail = "The tokens of an admin cannot be revoked."
+
+
+class AdminOnly(DomainError):
+    code = "permission_denied"
+    http_status = 403
+    default_detail = "Only admins may do this."
+
+
+class ActiveReservations(Conflict):
+    code = "active_reservations"
+    default_detail = "Return your reserved books before deleting your account."
