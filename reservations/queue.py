@@ -60,10 +60,11 @@ def plan_annotations(*, at: datetime, customer_ref: str = "customer_id") -> dict
             When(is_member, then=Value(Plan.PLUS.value)),
             default=Value(Plan.FREE.value),
         ),
+        # SPEC: premium at that moment first; everyone else (plus, or lapsed to free and about
+        # to be dropped when reached) by arrival.
         "queue_priority": Case(
             When(is_premium, then=Value(PLANS[Plan.PREMIUM].queue_priority)),
-            When(is_member, then=Value(PLANS[Plan.PLUS].queue_priority)),
-            default=Value(PLANS[Plan.FREE].queue_priority),
+            default=Value(PLANS[Plan.PLUS].queue_priority),
             output_field=IntegerField(),
         ),
     }

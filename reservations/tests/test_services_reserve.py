@@ -1,0 +1,461 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Notification, Plan
+from library_project.errors import NotFound
+from purchasing.errors import InsufficientFunds
+from purchasing.models import Wallet, WalletTransaction
+from reservations.errors import (
+    AlreadyQueued,
+    AlreadyReserved,
+    InvalidDuration,
+    MembershipRequired,
+    QueueEntryNotWaiting,
+    RenewalBlocked,
+    ReservationLimitReached,
+    ReservationNotActive,
+    ShorteningRefused,
+)
+from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.services import (
+    admin_end_reservation,
+    admin_remove_queue_entry,
+    queue_leave,
+    reservation_create,
+    reservation_renew,
+    reservation_return,
+    settle_due_reservations,
+)
+from reservations.tests.factories import BookFactory, give_plan, member
+
+pytestmark = pytest.mark.django_db
+
+
+def balance(customer) -> int:
+    return Wallet.objects.get(customer=customer).balance
+
+
+def reserve(customer, book, days=3):
+    return reservation_create(customer=customer, book_id=book.pk, days=days)
+
+
+def occupied_book(units=1):
+    book = BookFactory(total_units=units)
+    holders = [member(balance=10_000) for _ in range(units)]
+    reservations = [reserve(h, book).reservation for h in holders]
+    return book, reservations
+
+
+# --- instant reserve --------------------------------------------------------------------------
+
+
+def test_instant_reserve_takes_a_unit_and_charges_1000_a_day():
+    book = BookFactory(total_units=2)
+    customer = member(balance=10_000)
+
+    outcome = reserve(customer, book, days=3)
+
+    r = outcome.reservation
+    assert outcome.queue_entry is None
+    assert (r.status, r.days, r.price, r.discount_percent) == ("active", 3, 3_000, 0)
+    assert r.ends_at - r.starts_at == timedelta(days=3)
+    book.refresh_from_db()
+    assert book.available_units == 1
+    assert balance(customer) == 7_000
+    ledger = WalletTransaction.objects.get(kind="reservation_fee")
+    assert (ledger.amount, ledger.reference) == (-3_000, f"reservation:{r.pk}")
+
+
+def test_a_free_member_cannot_reserve():
+    with pytest.raises(MembershipRequired):
+        reserve(member(Plan.FREE), BookFactory())
+
+
+@pytest.mark.parametrize(
+    ("plan", "days"), [(Plan.PLUS, 0), (Plan.PLUS, 8), (Plan.PREMIUM, 15), (Plan.PLUS, -1)]
+)
+def test_days_outside_the_plan_are_an_invalid_duration(plan, days):
+    with pytest.raises(InvalidDuration):
+        reserve(member(plan), BookFactory(), days=days)
+
+
+@pytest.mark.parametrize(("plan", "days"), [(Plan.PLUS, 7), (Plan.PREMIUM, 14), (Plan.PLUS, 1)])
+def test_the_plan_maximum_days_are_allowed(plan, days):
+    assert reserve(member(plan, balance=20_000), BookFactory(), days=days).reservation.days == days
+
+
+def test_a_second_active_reservation_of_the_same_book_is_refused():
+    book = BookFactory(total_units=2)
+    customer = member()
+    reserve(customer, book)
+    with pytest.raises(AlreadyReserved):
+        reserve(customer, book)
+
+
+def test_waiting_twice_for_the_same_book_is_refused():
+    book, _ = occupied_book()
+    customer = member()
+    reserve(customer, book)
+    with pytest.raises(AlreadyQueued):
+        reserve(customer, book)
+
+
+@pytest.mark.parametrize(("plan", "limit"), [(Plan.PLUS, 5), (Plan.PREMIUM, 10)])
+def test_the_plan_limit_of_active_reservations_is_enforced(plan, limit):
+    customer = member(plan, balance=200_000)
+    for _ in range(limit):
+        reserve(customer, BookFactory())
+    with pytest.raises(ReservationLimitReached) as error:
+        reserve(customer, BookFactory())
+    assert error.value.extra["limit"] == limit
+
+
+def test_a_due_reservation_does_not_count_against_the_limit():
+    customer = member(balance=200_000)
+    first = reserve(customer, BookFactory()).reservation
+    for _ in range(4):
+        reserve(customer, BookFactory())
+    Reservation.objects.filter(pk=first.pk).update(
+        starts_at=timezone.now() - timedelta(days=3), ends_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert reserve(customer, BookFactory()).reservation.is_active
+
+
+def test_short_wallet_gets_402_with_the_missing_amount_and_nothing_changes():
+    book = BookFactory()
+    customer = member(balance=2_500)
+    with pytest.raises(InsufficientFunds) as error:
+        reserve(customer, book, days=3)
+    assert error.value.extra == {
+        "required_amount": 3_000,
+        "balance": 2_500,
+        "missing_amount": 500,
+        "charge_url": "/api/wallet/charge/?amount=500",
+    }
+    book.refresh_from_db()
+    assert book.available_units == 1
+    assert not Reservation.objects.exists()
+    assert balance(customer) == 2_500
+
+
+def test_reserving_settles_the_books_due_reservation_first():
+    book, (old,) = occupied_book()
+    Reservation.objects.filter(pk=old.pk).update(
+        starts_at=timezone.now() - timedelta(days=3), ends_at=timezone.now() - timedelta(seconds=1)
+    )
+    outcome = reserve(member(), book)
+    assert outcome.reservation is not None
+    old.refresh_from_db()
+    assert old.status == ReservationStatus.EXPIRED
+
+
+# --- scheduled reserve (the queue) ------------------------------------------------------------
+
+
+def test_no_free_unit_puts_the_customer_in_the_queue_without_charging():
+    book, _ = occupied_book()
+    customer = member(balance=5_000)
+
+    outcome = reserve(customer, book, days=4)
+
+    assert outcome.reservation is None
+    assert outcome.queue_entry.status == QueueStatus.WAITING
+    assert outcome.position == 1
+    assert balance(customer) == 5_000
+
+
+def test_joining_the_queue_needs_a_wallet_covering_the_price_now():
+    book, _ = occupied_book()
+    with pytest.raises(InsufficientFunds):
+        reserve(member(balance=3_999), book, days=4)
+    assert not QueueEntry.objects.exists()
+
+
+def test_joining_the_queue_does_not_check_the_limit():
+    customer = member(balance=200_000)
+    for _ in range(5):
+        reserve(customer, BookFactory())
+    book, _ = occupied_book()
+    assert reserve(customer, book).queue_entry is not None
+
+
+def test_a_premium_joining_later_is_placed_before_plus_members():
+    book, _ = occupied_book()
+    reserve(member(Plan.PLUS), book)
+    reserve(member(Plan.PLUS), book)
+    assert reserve(member(Plan.PREMIUM), book).position == 1
+    assert reserve(member(Plan.PLUS), book).position == 4
+
+
+# --- the release walk -------------------------------------------------------------------------
+
+
+def test_returning_gives_the_unit_to_the_queue_head_and_charges_them():
+    book, (held,) = occupied_book()
+    waiter = member(balance=10_000)
+    entry = reserve(waiter, book, days=5).queue_entry
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    entry.refresh_from_db()
+    book.refresh_from_db()
+    assert entry.status == QueueStatus.FULFILLED
+    assert entry.reservation.customer == waiter
+    assert entry.reservation.days == 5
+    assert balance(waiter) == 5_000
+    assert book.available_units == 0
+    granted = Notification.objects.get(event_key=f"queue_granted:{entry.pk}")
+    assert granted.user == waiter.user
+
+
+def test_returning_with_an_empty_queue_puts_the_unit_back():
+    book, (held,) = occupied_book()
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+    held.refresh_from_db()
+    book.refresh_from_db()
+    assert held.status == ReservationStatus.RETURNED
+    assert held.ended_at is not None
+    assert book.available_units == 1
+
+
+def test_returning_early_refunds_nothing():
+    _book, (held,) = occupied_book()
+    before = balance(held.customer)
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+    assert balance(held.customer) == before
+
+
+def test_premium_who_queued_later_is_served_before_plus_who_queued_earlier():
+    book, (held,) = occupied_book()
+    plus = reserve(member(Plan.PLUS), book).queue_entry
+    premium = reserve(member(Plan.PREMIUM), book).queue_entry
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    premium.refresh_from_db()
+    plus.refresh_from_db()
+    assert premium.status == QueueStatus.FULFILLED
+    assert plus.status == QueueStatus.WAITING
+
+
+def test_within_a_plan_the_earlier_queued_is_served_first():
+    book, (held,) = occupied_book()
+    first = reserve(member(), book).queue_entry
+    second = reserve(member(), book).queue_entry
+    QueueEntry.objects.filter(pk=second.pk).update(queued_at=first.queued_at - timedelta(hours=1))
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    assert QueueEntry.objects.get(pk=second.pk).status == QueueStatus.FULFILLED
+    assert QueueEntry.objects.get(pk=first.pk).status == QueueStatus.WAITING
+
+
+def test_a_premium_who_lapsed_to_plus_while_waiting_is_served_as_plus():
+    book, (held,) = occupied_book()
+    plus = reserve(member(Plan.PLUS), book).queue_entry
+    lapsed_customer = member(Plan.PREMIUM)
+    lapsed = reserve(lapsed_customer, book, days=5).queue_entry
+    lapsed_customer.memberships.update(ends_at=timezone.now() - timedelta(seconds=1))
+    give_plan(lapsed_customer, Plan.PLUS)
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    assert QueueEntry.objects.get(pk=plus.pk).status == QueueStatus.FULFILLED
+    assert QueueEntry.objects.get(pk=lapsed.pk).status == QueueStatus.WAITING
+
+
+def test_a_lapsed_premium_asking_more_days_than_plus_allows_is_dropped_and_next_served():
+    book, (held,) = occupied_book()
+    lapsed_customer = member(Plan.PREMIUM)
+    lapsed = reserve(lapsed_customer, book, days=10).queue_entry
+    lapsed_customer.memberships.update(ends_at=timezone.now() - timedelta(seconds=1))
+    give_plan(lapsed_customer, Plan.PLUS)
+    QueueEntry.objects.filter(pk=lapsed.pk).update(queued_at=timezone.now() - timedelta(days=1))
+    nxt = reserve(member(), book).queue_entry
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    lapsed.refresh_from_db()
+    assert (lapsed.status, lapsed.drop_reason) == (QueueStatus.DROPPED, "invalid_duration")
+    assert QueueEntry.objects.get(pk=nxt.pk).status == QueueStatus.FULFILLED
+
+
+def test_a_waiter_whose_membership_ended_is_dropped_and_told_why():
+    book, (held,) = occupied_book()
+    lapsed_customer = member(Plan.PLUS)
+    lapsed = reserve(lapsed_customer, book).queue_entry
+    lapsed_customer.memberships.update(ends_at=timezone.now() - timedelta(seconds=1))
+    nxt = reserve(member(), book).queue_entry
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    lapsed.refresh_from_db()
+    assert (lapsed.status, lapsed.drop_reason) == (QueueStatus.DROPPED, "membership_required")
+    assert lapsed.resolved_at is not None
+    dropped = Notification.objects.get(event_key=f"queue_dropped:{lapsed.pk}")
+    assert "membership" in dropped.message
+    assert QueueEntry.objects.get(pk=nxt.pk).status == QueueStatus.FULFILLED
+
+
+def test_a_waiter_at_the_limit_is_dropped_and_the_next_served():
+    book, (held,) = occupied_book()
+    busy = member(balance=200_000)
+    busy_entry = reserve(busy, book).queue_entry
+    for _ in range(5):
+        reserve(busy, BookFactory())
+    nxt = reserve(member(), book).queue_entry
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    busy_entry.refresh_from_db()
+    assert busy_entry.drop_reason == "reservation_limit_reached"
+    assert QueueEntry.objects.get(pk=nxt.pk).status == QueueStatus.FULFILLED
+
+
+def test_a_waiter_short_of_money_is_dropped_and_the_next_served():
+    book, (held,) = occupied_book()
+    poor = member(balance=3_000)
+    poor_entry = reserve(poor, book, days=3).queue_entry
+    reserve(poor, BookFactory(), days=1)  # spends 1,000: 2,000 left < 3,000
+    nxt = reserve(member(), book).queue_entry
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    poor_entry.refresh_from_db()
+    assert poor_entry.drop_reason == "insufficient_funds"
+    assert balance(poor) == 2_000
+    assert QueueEntry.objects.get(pk=nxt.pk).status == QueueStatus.FULFILLED
+
+
+def test_when_nobody_qualifies_everyone_is_dropped_and_the_unit_goes_back():
+    book, (held,) = occupied_book()
+    entries = []
+    for _ in range(3):
+        customer = member(Plan.PLUS)
+        entries.append(reserve(customer, book).queue_entry)
+        customer.memberships.update(ends_at=timezone.now() - timedelta(seconds=1))
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    book.refresh_from_db()
+    assert book.available_units == 1
+    assert set(QueueEntry.objects.values_list("status", flat=True)) == {QueueStatus.DROPPED}
+
+
+def test_the_walk_serves_one_waiter_per_released_unit():
+    book, held = occupied_book(units=2)
+    entries = [reserve(member(), book).queue_entry for _ in range(3)]
+    for reservation in held:
+        Reservation.objects.filter(pk=reservation.pk).update(
+            starts_at=timezone.now() - timedelta(days=3),
+            ends_at=timezone.now() - timedelta(seconds=1),
+        )
+    assert settle_due_reservations() == 2
+    statuses = [QueueEntry.objects.get(pk=e.pk).status for e in entries]
+    assert statuses == [QueueStatus.FULFILLED, QueueStatus.FULFILLED, QueueStatus.WAITING]
+
+
+# --- leave, renew, return errors, admin ---------------------------------------------------------
+
+
+def test_leaving_the_queue_marks_the_entry_left_and_skips_it():
+    book, (held,) = occupied_book()
+    customer = member()
+    entry = reserve(customer, book).queue_entry
+
+    queue_leave(customer=customer, entry_id=entry.pk)
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    entry.refresh_from_db()
+    assert entry.status == QueueStatus.LEFT
+    book.refresh_from_db()
+    assert book.available_units == 1
+
+
+def test_leaving_twice_is_a_conflict():
+    book, _ = occupied_book()
+    customer = member()
+    entry = reserve(customer, book).queue_entry
+    queue_leave(customer=customer, entry_id=entry.pk)
+    with pytest.raises(QueueEntryNotWaiting):
+        queue_leave(customer=customer, entry_id=entry.pk)
+
+
+def test_renewal_extends_and_charges_the_extra_days():
+    book = BookFactory()
+    customer = member(balance=10_000)
+    r = reserve(customer, book, days=3).reservation
+    old_end = r.ends_at
+
+    renewed = reservation_renew(customer=customer, reservation_id=r.pk, days=7)
+
+    assert renewed.days == 7
+    assert renewed.ends_at == old_end + timedelta(days=4)
+    assert renewed.price == 7_000
+    assert balance(customer) == 3_000
+
+
+def test_renewal_is_blocked_while_someone_waits():
+    book, (held,) = occupied_book()
+    reserve(member(), book)
+    with pytest.raises(RenewalBlocked):
+        reservation_renew(customer=held.customer, reservation_id=held.pk, days=5)
+
+
+def test_renewal_beyond_the_plan_maximum_is_an_invalid_duration():
+    _book, (held,) = occupied_book()
+    with pytest.raises(InvalidDuration):
+        reservation_renew(customer=held.customer, reservation_id=held.pk, days=8)
+
+
+@pytest.mark.parametrize("days", [3, 2])
+def test_shortening_or_keeping_the_length_is_refused(days):
+    _book, (held,) = occupied_book()
+    with pytest.raises(ShorteningRefused):
+        reservation_renew(customer=held.customer, reservation_id=held.pk, days=days)
+
+
+def test_renewal_short_of_money_changes_nothing():
+    book = BookFactory()
+    customer = member(balance=3_500)
+    r = reserve(customer, book, days=3).reservation
+    with pytest.raises(InsufficientFunds):
+        reservation_renew(customer=customer, reservation_id=r.pk, days=5)
+    r.refresh_from_db()
+    assert (r.days, balance(customer)) == (3, 500)
+
+
+def test_returning_an_ended_reservation_is_a_conflict():
+    _book, (held,) = occupied_book()
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+    with pytest.raises(ReservationNotActive):
+        reservation_return(customer=held.customer, reservation_id=held.pk)
+
+
+def test_another_members_reservation_is_not_found():
+    _book, (held,) = occupied_book()
+    with pytest.raises(NotFound):
+        reservation_return(customer=member(), reservation_id=held.pk)
+
+
+def test_admin_end_releases_the_unit_to_the_queue_and_tells_the_holder():
+    book, (held,) = occupied_book()
+    entry = reserve(member(), book).queue_entry
+
+    admin_end_reservation(reservation_id=held.pk)
+
+    held.refresh_from_db()
+    assert held.status == ReservationStatus.ENDED_BY_ADMIN
+    assert QueueEntry.objects.get(pk=entry.pk).status == QueueStatus.FULFILLED
+    assert Notification.objects.filter(event_key=f"reservation_ended_by_admin:{held.pk}").exists()
+
+
+def test_admin_removes_a_waiter_who_is_told():
+    book, _ = occupied_book()
+    entry = reserve(member(), book).queue_entry
+    admin_remove_queue_entry(entry_id=entry.pk)
+    entry.refresh_from_db()
+    assert entry.status == QueueStatus.REMOVED_BY_ADMIN
+    assert Notification.objects.filter(event_key=f"queue_removed_by_admin:{entry.pk}").exists()
