@@ -68,11 +68,15 @@ def book_search(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
 
 
 def author_list() -> QuerySet[Author]:
-    return Author.objects.select_related("city").annotate(book_count=Count("books"))
+    return (
+        Author.objects.select_related("city")
+        .annotate(book_count=Count("books"))
+        .order_by("name", "id")
+    )
 
 
 def genre_list() -> QuerySet[Genre]:
-    return Genre.objects.annotate(book_count=Count("books"))
+    return Genre.objects.annotate(book_count=Count("books")).order_by("name", "id")
 
 
 def city_list() -> QuerySet[City]:

@@ -164,9 +164,15 @@ def author_delete(*, author: Author) -> None:
 
 
 def _named_save(instance: Genre | City, data: dict[str, Any]) -> Genre | City:
+    """Genres and cities: a name unique without regard to case (the database enforces it too)."""
     for field in NAMED_EDITABLE_FIELDS:
         if field in data:
             setattr(instance, field, data[field].strip())
+    model = type(instance)
+    if model.objects.filter(name__iexact=instance.name).exclude(pk=instance.pk).exists():
+        raise ValidationError(
+            {"name": f"A {model._meta.verbose_name} with this name already exists."}
+        )
     instance.full_clean()
     instance.save()
     return instance
