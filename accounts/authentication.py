@@ -2,8 +2,8 @@
 
 from django.db.models import Exists
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import RevokedAccessToken, User
@@ -17,11 +17,25 @@ class RevocableJWTAuthentication(JWTAuthentication):
     Both facts come from the one query that loads the user.
     """
 
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            # simplejwt nests {"detail", "code", "messages"}; answer our flat {"code", "detail"}.
+            raise AuthenticationFailed(
+                str(exc.detail.get("detail", "Invalid token.")),
+                code=str(exc.detail.get("code", "token_not_valid")),
+            ) from exc
+
     def get_user(self, validated_token) -> User:
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
         jti = validated_token.get(api_settings.JTI_CLAIM)
         if user_id is None or jti is None or "iat" not in validated_token:
-            raise InvalidToken("The token lacks a user, an id or an issue time.")
+            raise AuthenticationFailed(
+                "The token lacks a user, an id or an issue time.", code="token_not_valid"
+            )
         revoked = RevokedAccessToken.objects.filter(jti=jti)
         try:
             user = User.objects.annotate(access_revoked=Exists(revoked)).get(pk=int(user_id))
