@@ -187,7 +187,9 @@ def reservation_create(
     _ensure_covers(balance=balance.first() or 0, price=quote.price)
     entry = QueueEntry.objects.create(customer=customer, book=book, days=days, queued_at=at)
     return ReserveOutcome(
-        queue_entry=entry, position=queue_entry_position(entry_id=entry.pk, at=at)
+        queue_entry=entry,
+        position=queue_entry_position(entry_id=entry.pk, at=at),
+        plan=rules.plan,
     )
 
 
