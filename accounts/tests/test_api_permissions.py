@@ -1,4 +1,4 @@
-"""Every endpoint of the accounts API × anonymous / owner / another member / admin → status."""
+"""Every endpoint of the accounts API, times anonymous / owner / another member / admin → status."""
 
 import pytest
 from rest_framework.test import APIClient

@@ -15,6 +15,17 @@ def _locmem_sms(settings):
     sms.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Deliver in this process even when REDIS_URL points Celery at a real broker."""
+    from library_project.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
 @pytest.fixture
 def user():
     user = User.objects.create_user("n@example.com", "+989123334444", "x", is_active=True)
