@@ -101,6 +101,8 @@ class Book(models.Model):
             ),
         ]
         indexes = [
+            # the default browse order: a page is an index range, not a sort of the catalog
+            models.Index(fields=["title", "id"], name="book_title_id"),
             models.Index(fields=["published_year"], name="book_published_year"),
             models.Index(fields=["available_units"], name="book_available_units"),
         ]

@@ -68,3 +68,10 @@ def _md5(text: str) -> str:
     import hashlib
 
     return hashlib.md5(text.encode()).hexdigest()
+
+
+def test_the_default_browse_page_on_a_100k_book_catalog_reads_the_title_index():
+    fill_catalog(CATALOG_SIZE)
+    plan = book_list().order_by("title", "id")[:20].explain()
+    assert "book_title_id" in plan
+    assert "Sort" not in plan.split("SubPlan")[0]
