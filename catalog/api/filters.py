@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -9,6 +10,7 @@ from catalog.models import Author, Book, Genre
 from catalog.selectors import book_search
 
 SEARCH_MAX_LENGTH = 100
+AVAILABLE_CHOICES = ("true", "false", "1", "0")
 
 
 class BookFilterForm(forms.Form):
@@ -42,7 +44,7 @@ class BookFilter(django_filters.FilterSet):
     # A choice, not django-filter's BooleanFilter, which silently ignores values like "maybe".
     available = django_filters.TypedChoiceFilter(
         method="filter_available",
-        choices=[("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")],
+        choices=[(choice, choice) for choice in AVAILABLE_CHOICES],
         coerce=lambda value: value in ("true", "1"),
         help_text="true: at least one unit on the shelf; false: none.",
     )
@@ -54,10 +56,11 @@ class BookFilter(django_filters.FilterSet):
         form = BookFilterForm
         fields = ["search", "genre", "author", "available", "year_min", "year_max"]
 
-    def filter_search(self, queryset, name, value):
+    def filter_search(self, queryset, name, value: str):
         return book_search(queryset, value)
 
-    def filter_available(self, queryset, name, value):
+    @extend_schema_field({"type": "string", "enum": list(AVAILABLE_CHOICES)})
+    def filter_available(self, queryset, name, value: bool):
         if value:
             return queryset.filter(available_units__gt=0)
         return queryset.filter(available_units=0)
