@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install lint format migrate sample-data worker beat clean
+.PHONY: run test install lint format migrate sample-data worker beat clean bench
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo 'Python 3.11+ is required (python3 on PATH)'; exit 1; }
@@ -39,6 +39,9 @@ migrate: install
 
 sample-data: migrate
 	$(DEV_ENV) $(BIN)/python manage.py load_sample_data
+
+bench: install  ## benchmark on PostgreSQL + gunicorn + wrk (see bench/run.py); writes bench/results.json
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 worker: install  ## a Celery worker (needs REDIS_URL)
 	$(BIN)/celery -A library_project worker --loglevel=info

@@ -1,0 +1,1 @@
+"""The reproducible benchmark of issue 9 (`make bench`); not part of the served project."""
