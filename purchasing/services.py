@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Membership, Plan
@@ -204,6 +205,21 @@ def membership_refund_value(*, membership: Membership, at: datetime) -> int:
     return membership.price_paid * min(unused_days, total_days) // total_days
 
 
+def _purchase_moment(*, customer_id: int, at: datetime) -> datetime:
+    """`at`, but always after the start of the customer's latest membership.
+
+    Web processes on other machines may have clocks a little ahead, and two purchases may share an
+    instant: dating a purchase at or before the latest start would let memberships overlap (and an
+    ended one must end after it starts), so such a purchase moves one microsecond past it.
+    """
+    latest_start = Membership.objects.filter(customer_id=customer_id).aggregate(
+        latest=Max("starts_at")
+    )["latest"]
+    if latest_start is not None and at <= latest_start:
+        return latest_start + timedelta(microseconds=1)
+    return at
+
+
 def membership_purchase(
     *, customer_id: int, plan: str, months: int, at: datetime | None = None
 ) -> MembershipPurchase:
@@ -217,11 +233,11 @@ def membership_purchase(
         raise InvalidMembershipPurchase()
     if not 1 <= months <= MAX_MEMBERSHIP_MONTHS:
         raise InvalidMembershipPurchase()
-    at = at or timezone.now()
     price = rules_for(plan).price_per_period * months
     length = timedelta(days=MEMBERSHIP_PERIOD_DAYS * months)
     with transaction.atomic():
         wallet = wallet_for_update(customer_id=customer_id)
+        at = _purchase_moment(customer_id=customer_id, at=at or timezone.now())
         current = current_membership(customer=wallet.customer, at=at)
         refunded = 0
         if current is not None and current.plan == plan:
@@ -232,9 +248,7 @@ def membership_purchase(
         else:
             if current is not None:
                 refunded = membership_refund_value(membership=current, at=at)
-                # `ends_at > starts_at` is a constraint: a membership switched away from in the very
-                # instant it started keeps one microsecond (and is refunded in full).
-                current.ends_at = max(at, current.starts_at + timedelta(microseconds=1))
+                current.ends_at = at
                 current.save(update_fields=["ends_at"])
                 if refunded:
                     wallet_credit(

@@ -135,14 +135,24 @@ def test_an_extended_membership_is_refunded_pro_rata_over_its_whole_length():
     assert purchase.refunded == 100_000 * 45 // 60
 
 
-def test_switching_in_the_instant_a_plan_started_refunds_it_in_full():
+def test_a_purchase_dated_at_the_latest_membership_start_moves_just_after_it():
     customer = CustomerFactory(balance=250_000)
     plus = membership_purchase(customer_id=customer.pk, plan="plus", months=1, at=T0).membership
     purchase = membership_purchase(customer_id=customer.pk, plan="premium", months=1, at=T0)
-    assert purchase.refunded == 50_000
+    just_after = T0 + timedelta(microseconds=1)
+    assert purchase.membership.starts_at == just_after
     plus.refresh_from_db()
-    assert plus.ends_at == T0 + timedelta(microseconds=1)
-    assert balance_of(customer) == 50_000
+    assert plus.ends_at == just_after
+    assert purchase.refunded == 50_000 * 29 // 30
+    assert current_plan(customer=customer, at=just_after) == Plan.PREMIUM
+
+
+def test_a_purchase_dated_before_the_latest_start_never_overlaps_it():
+    customer = CustomerFactory(balance=250_000)
+    membership_purchase(customer_id=customer.pk, plan="premium", months=1, at=T0)
+    purchase = membership_purchase(customer_id=customer.pk, plan="plus", months=1, at=T0 - DAY)
+    assert purchase.membership.starts_at > T0
+    assert current_plan(customer=customer, at=purchase.membership.starts_at) == Plan.PLUS
 
 
 @pytest.mark.parametrize(
