@@ -38,7 +38,7 @@ SCALE_SIZES = (10_000, 100_000, 1_000_000)
 SEARCH_TERMS = ["river", "golden+tower", "Karimi", "9780000001", "lantern", "secret+garden"]
 CYCLE_MEMBERS = 2_000
 RACERS = 50
-RACE_ROUNDS = 10
+RACE_ROUNDS = 5
 QUEUE_DROPS = 1_000
 QUEUE_LENGTH = 10_000
 
