@@ -85,7 +85,7 @@ def _read_event(body: bytes) -> PaymentEvent:
     """`{"reference": str, "status": "succeeded" | "failed", "amount": int}`."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise InvalidWebhookPayload(errors={"body": ["Not valid JSON."]}) from None
     if not isinstance(data, dict):
         raise InvalidWebhookPayload(errors={"body": ["Expected a JSON object."]})

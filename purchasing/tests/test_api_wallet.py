@@ -219,3 +219,48 @@ def test_the_charge_form_refuses_a_bad_prefill_amount(client, amount):
     response = client.get(CHARGE, {"amount": amount})
     assert response.status_code == 400
     assert "amount" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload"),
+    [
+        ("get", "/api/wallet/transactions/", None),
+        ("get", "/api/payments/", None),
+        ("post", CHARGE, {"amount": 1_000}),
+        ("post", "/api/memberships/", {"plan": "plus", "months": 1}),
+        ("get", "/api/memberships/current/", None),
+    ],
+)
+def test_every_wallet_endpoint_answers_404_for_an_account_without_a_wallet(method, url, payload):
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    response = getattr(client, method)(url, payload, format="json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "wallet_not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("put", "/api/wallet/"),
+        ("delete", "/api/wallet/"),
+        ("post", "/api/wallet/transactions/"),
+        ("post", "/api/payments/"),
+        ("patch", CHARGE),
+        ("post", "/api/memberships/plans/"),
+        ("get", "/api/memberships/"),
+        ("delete", "/api/memberships/current/"),
+    ],
+)
+def test_methods_an_endpoint_does_not_offer_answer_405(client, method, url):
+    assert getattr(client, method)(url, {}, format="json").status_code == 405
+
+
+def test_payments_list_costs_a_fixed_number_of_queries(
+    customer, client, django_assert_max_num_queries
+):
+    for _ in range(30):
+        wallet_charge(customer_id=customer.pk, amount=1_000)
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/payments/", {"page_size": 30})
+    assert len(response.json()["results"]) == 30

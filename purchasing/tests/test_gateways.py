@@ -58,6 +58,7 @@ def test_without_a_configured_secret_every_event_is_refused(settings):
     [
         (b"not json", "body"),
         (b"[1, 2]", "body"),
+        (b"[" * 100_000 + b"]" * 100_000, "body"),
         (b'{"status": "succeeded", "amount": 5}', "reference"),
         (b'{"reference": "r", "status": "refunded", "amount": 5}', "status"),
         (b'{"reference": "r", "status": "failed", "amount": 5.5}', "amount"),
@@ -69,3 +70,27 @@ def test_a_signed_but_malformed_event_names_the_offending_field(body, field):
     with pytest.raises(InvalidWebhookPayload) as caught:
         WebhookGateway().parse_event(body=body, headers={"X-Signature": sign(body, SECRET)})
     assert field in caught.value.extra["errors"]
+
+
+def test_system_check_warns_when_a_webhook_gateway_has_no_secret(settings):
+    from purchasing.checks import payment_gateway_check
+
+    settings.PAYMENT_GATEWAY = "purchasing.gateways.WebhookGateway"
+    settings.PAYMENT_WEBHOOK_SECRET = ""
+    assert [m.id for m in payment_gateway_check(None)] == ["purchasing.W001"]
+    settings.PAYMENT_WEBHOOK_SECRET = SECRET
+    assert payment_gateway_check(None) == []
+
+
+def test_system_check_reports_a_gateway_that_cannot_be_imported(settings):
+    from purchasing.checks import payment_gateway_check
+
+    settings.PAYMENT_GATEWAY = "purchasing.gateways.NoSuchGateway"
+    assert [m.id for m in payment_gateway_check(None)] == ["purchasing.E001"]
+
+
+def test_the_development_gateway_needs_no_secret(settings):
+    from purchasing.checks import payment_gateway_check
+
+    settings.PAYMENT_WEBHOOK_SECRET = ""
+    assert payment_gateway_check(None) == []
