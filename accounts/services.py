@@ -152,8 +152,9 @@ def _redeem_link_token(model: type[SingleUseToken], *, token: str) -> User:
 
 
 def _mail_after_commit(*, to: str, subject: str, body: str) -> None:
+    # robust: a mail server outage is logged, never turned into a 500 after the commit.
     transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to]), robust=True
     )
 
 
@@ -322,7 +323,9 @@ def user_login_start(*, username: str, password: str, client_ip: str) -> OtpIssu
             expires_at=timezone.now() + OTP_LIFETIME,
         )
         phone = user.phone
-        transaction.on_commit(lambda: send_sms(to=phone, body=OTP_SMS_TEXT.format(code=code)))
+        transaction.on_commit(
+            lambda: send_sms(to=phone, body=OTP_SMS_TEXT.format(code=code)), robust=True
+        )
     return OtpIssued(otp_token=otp_token, expires_in=int(OTP_LIFETIME.total_seconds()))
 
 

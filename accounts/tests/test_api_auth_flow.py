@@ -433,3 +433,17 @@ def test_an_admin_cannot_revoke_another_admin(admin):
 def test_revoking_an_unknown_user_is_404(admin):
     client = bearer(tokens_for(admin)["access"])
     assert client.post("/api/admin/users/999999/revoke-tokens/").status_code == 404
+
+
+class OutOfServiceSmsBackend(sms.BaseSmsBackend):
+    """An SMS provider that is down."""
+
+    def send(self, message):
+        raise ConnectionError("provider unreachable")
+
+
+def test_an_sms_provider_outage_is_not_a_server_error(api, member, settings):
+    settings.SMS_BACKEND = f"{__name__}.OutOfServiceSmsBackend"
+    response = api.post("/api/auth/login/", {"username": member.email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert OtpChallenge.objects.filter(user=member).count() == 1
