@@ -3,10 +3,12 @@
 import logging
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from library_project.errors import DomainError
@@ -25,6 +27,9 @@ def exception_handler(exc, context):
             {"code": "conflict", "detail": "The request conflicts with the current state."},
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, DjangoValidationError):
+        # An entity's clean() said no inside a service: a 400 naming the fields.
+        exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -1,13 +1,10 @@
 """Thin views: validate input, call one service or selector, render the result."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
 
 from catalog import selectors, services
 from catalog.api.filters import BookFilter, StrictOrderingFilter
@@ -32,11 +29,6 @@ class CatalogViewSet(viewsets.GenericViewSet):
     """Entities validate themselves in the services; their errors are a 400 with the fields."""
 
     input_serializer_class = None
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            exc = ValidationError(as_serializer_error(exc))
-        return super().handle_exception(exc)
 
     def validated_input(self, *, partial: bool = False) -> dict:
         serializer = self.input_serializer_class(data=self.request.data, partial=partial)

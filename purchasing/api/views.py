@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.models import Plan
 from accounts.plans import PLANS
 from accounts.selectors import current_membership
+from library_project.parsers import JSONParser
 from purchasing.api import serializers as s
 from purchasing.gateways import SIGNATURE_HEADER, get_gateway
 from purchasing.selectors import wallet_of, wallet_payments, wallet_transactions

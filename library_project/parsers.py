@@ -1,0 +1,14 @@
+"""Request parsers: JSON whose pathological nesting is a 400, never a 500."""
+
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; a body nested deeper than Python's recursion limit is a parse error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - the document is nested too deeply.") from exc
