@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 from catalog import services
 from catalog.models import Author, Book, City, Genre
 from library_project.errors import DomainError
+from reservations.selectors import book_holders_and_queue
 
 
 class ServiceAdmin(admin.ModelAdmin):
@@ -79,6 +80,21 @@ class BookAdmin(ServiceAdmin):
             )
             obj.pk = book.pk
             obj.refresh_from_db()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The change page also lists the book's holders and its queue in live order, with
+        "End now" and "Remove" buttons (templates/admin/catalog/book/change_form.html)."""
+        if obj is not None and obj.pk:
+            holders_and_queue = book_holders_and_queue(book_id=obj.pk)
+            context.update(
+                holders_and_queue=holders_and_queue,
+                queue_has_estimates=any(
+                    hasattr(entry, "estimated_available_at") for entry in holders_and_queue.queue
+                ),
+                may_end_reservations=request.user.has_perm("reservations.change_reservation"),
+                may_remove_waiters=request.user.has_perm("reservations.change_queueentry"),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request, form, formsets, change):
         # The service has set the authors; only inlines (if any) are saved here.

@@ -1,0 +1,431 @@
+"""Staff manage users and customers here; every write goes through `accounts.services`.
+
+Adding a user signs them up (customer profile, empty wallet, activation email), so the admin can
+never make a user without a customer and a wallet. "Revoke all tokens" is the same service call as
+`POST /api/admin/users/{id}/revoke-tokens/`: an admin target is refused and nothing changes.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth.forms import BaseUserCreationForm
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts import services
+from accounts.models import Customer, Membership, Plan, User
+from accounts.selectors import customer_list_with_status, prefetched_membership
+from library_project.admin_tools import (
+    action_confirmation_page,
+    confirmation_page,
+    is_confirmed,
+    refusal_text,
+    run_service,
+    safe_next_url,
+)
+from library_project.errors import DomainError
+from reservations.models import QueueEntry, QueueStatus
+
+
+def plan_now_expression(*, membership_customer_lookup: str):
+    """The plan of the customer of each row as of now, as SQL (premium wins over plus), so a
+    list can filter and sort on it. `membership_customer_lookup` ties a membership to the row."""
+    now = timezone.now()
+    covering = Membership.objects.filter(
+        **{membership_customer_lookup: OuterRef("pk")}, starts_at__lte=now, ends_at__gt=now
+    )
+    return Case(
+        When(Exists(covering.filter(plan=Plan.PREMIUM)), then=Value(Plan.PREMIUM.value)),
+        When(Exists(covering), then=Value(Plan.PLUS.value)),
+        default=Value(Plan.FREE.value),
+    )
+
+
+class PlanFilter(admin.SimpleListFilter):
+    """Filter on the current plan (free, plus or premium as of now), read from the `plan_now`
+    annotation of the admin's queryset."""
+
+    title = "plan now"
+    parameter_name = "plan"
+
+    def lookups(self, request, model_admin):
+        return Plan.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Plan.values:
+            return queryset.filter(plan_now=self.value())
+        return queryset
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A refused write (a domain error from a service) becomes an error message; the admin's
+    transaction around the save is rolled back, so nothing changes."""
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except DomainError as error:
+            self.message_user(request, refusal_text(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+class UserAddForm(BaseUserCreationForm):
+    """Django's password checks and the model's unique email and phone, on the sign-up fields."""
+
+    class Meta:
+        model = User
+        fields = ("email", "phone", "first_name", "last_name")
+
+
+ACCESS_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+REVOKE_PAGE = {
+    "title": "Revoke all tokens",
+    "question": "Revoke every token of this account?",
+    "consequence": "Every access and refresh token issued until now stops working at once "
+    "(the API answers 401); the member has to sign in again. Admins' tokens cannot be revoked.",
+    "confirm_label": "Yes, revoke all tokens",
+}
+
+
+@admin.register(User)
+class UserAdmin(ServiceAdmin):
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "is_active",
+        "is_staff",
+        "plan_now",
+        "tokens_valid_after",
+    ]
+    list_filter = ["is_active", "is_staff", PlanFilter]
+    search_fields = ["email", "phone", "first_name", "last_name"]
+    ordering = ["email"]
+    actions = ["revoke_tokens"]
+    filter_horizontal = ["groups", "user_permissions"]
+    fieldsets = [
+        (None, {"fields": ["email", "phone", "first_name", "last_name", "customer_link"]}),
+        (
+            "Status",
+            {
+                "fields": [
+                    "is_active",
+                    "date_joined",
+                    "last_login",
+                    "tokens_valid_after",
+                    "deactivated_at",
+                ]
+            },
+        ),
+        ("Admin access", {"fields": list(ACCESS_FIELDS)}),
+    ]
+    add_fieldsets = [
+        (
+            "Sign a member up (the account stays inactive until the email is confirmed)",
+            {"fields": ["email", "phone", "first_name", "last_name", "password1", "password2"]},
+        )
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(plan_now=plan_now_expression(membership_customer_lookup="customer__user_id"))
+        )
+
+    @admin.display(description="plan now", ordering="plan_now")
+    def plan_now(self, user: User) -> str:
+        return user.plan_now
+
+    @admin.display(description="customer")
+    def customer_link(self, user: User):
+        customer = Customer.objects.filter(user=user).only("pk").first()
+        if customer is None:
+            return None
+        url = reverse("admin:accounts_customer_change", args=[customer.pk])
+        return format_html('<a href="{}">customer #{}</a>', url, customer.pk)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else self.fieldsets
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = UserAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fixed = [
+            "email",
+            "customer_link",
+            "is_active",
+            "date_joined",
+            "last_login",
+            "tokens_valid_after",
+            "deactivated_at",
+        ]
+        return fixed if request.user.is_superuser else [*fixed, *ACCESS_FIELDS]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # members delete themselves (deactivation); rows referenced by the ledger stay
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            user = services.user_signup(
+                email=data["email"],
+                phone=data["phone"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+            obj.pk = user.pk
+            obj.refresh_from_db()
+            return
+        profile = {
+            name: data[name] for name in services.USER_EDITABLE_FIELDS if name in form.changed_data
+        }
+        if profile:
+            services.user_update(user=obj, data=profile)
+        access = [name for name in ("is_staff", "is_superuser") if name in form.changed_data]
+        if access:
+            obj.save(update_fields=access)
+
+    # --- revoking tokens ------------------------------------------------------------------------
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_user")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/revoke-tokens/",
+                self.admin_site.admin_view(self.revoke_tokens_view),
+                name="accounts_user_revoke_tokens",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "may_revoke": self.has_revoke_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _revoke(self, request, user: User) -> bool:
+        return run_service(
+            request,
+            self,
+            lambda: services.user_revoke_tokens(user_id=user.pk, by=request.user),
+            success=f"Revoked all tokens of {user.email}: every token issued before now is "
+            "rejected.",
+            refused=f"{{reason}} Nothing was changed for {user.email}.",
+        )
+
+    def revoke_tokens_view(self, request, object_id):
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        user = get_object_or_404(User, pk=object_id)
+        back = safe_next_url(request, reverse("admin:accounts_user_change", args=[user.pk]))
+        if is_confirmed(request):
+            self._revoke(request, user)
+            return HttpResponseRedirect(back)
+        return confirmation_page(
+            request,
+            self,
+            items=[_describe_user(user)],
+            cancel_url=back,
+            hidden=[("next", back)],
+            **REVOKE_PAGE,
+        )
+
+    @admin.action(description="Revoke all tokens", permissions=["revoke"])
+    def revoke_tokens(self, request, queryset):
+        if not is_confirmed(request):
+            items = [_describe_user(user) for user in queryset]
+            return action_confirmation_page(request, self, queryset, items=items, **REVOKE_PAGE)
+        revoked = sum(self._revoke(request, user) for user in queryset)
+        if revoked > 1:
+            self.message_user(request, f"Revoked the tokens of {revoked} users.", messages.SUCCESS)
+        return None
+
+
+def _describe_user(user: User) -> str:
+    role = "admin — will be refused" if user.is_staff else "member"
+    return f"{user.email} ({user.get_full_name() or 'no name'}, {role})"
+
+
+# --- customers and memberships ------------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(ReadOnlyInline):
+    model = Membership
+    fields = ["plan", "starts_at", "ends_at", "price_paid", "created_at"]
+    readonly_fields = fields
+    ordering = ["-ends_at"]
+
+
+def _changelist_link(model_name: str, label: str, **params) -> str:
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    url = reverse(f"admin:{model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, query, label)
+
+
+@admin.register(Customer)
+class CustomerAdmin(ServiceAdmin):
+    """Each row shows the plan now and its end, the wallet balance and the member's active
+    reservations and waiting entries, in a fixed number of queries for any page."""
+
+    list_display = [
+        "email",
+        "name",
+        "city",
+        "plan_now",
+        "plan_ends_at",
+        "wallet_balance",
+        "active_reservations",
+        "waiting_entries",
+    ]
+    list_filter = [PlanFilter, "city"]
+    search_fields = ["user__email", "user__phone", "user__first_name", "user__last_name"]
+    fields = [
+        "user_link",
+        "city",
+        "address",
+        "date_of_birth",
+        "plan_now",
+        "plan_ends_at",
+        "wallet_balance",
+        "active_reservations",
+        "waiting_entries",
+        "money_records",
+    ]
+    readonly_fields = [
+        "user_link",
+        "plan_now",
+        "plan_ends_at",
+        "wallet_balance",
+        "active_reservations",
+        "waiting_entries",
+        "money_records",
+    ]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        waiting = (
+            QueueEntry.objects.filter(customer_id=OuterRef("pk"), status=QueueStatus.WAITING)
+            .order_by()
+            .values("customer_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        return customer_list_with_status().annotate(
+            plan_now=plan_now_expression(membership_customer_lookup="customer_id"),
+            waiting_entries_count=Coalesce(
+                Subquery(waiting, output_field=IntegerField()), Value(0)
+            ),
+        )
+
+    def has_add_permission(self, request):
+        return False  # a customer is created with its user (Users → Add user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="email", ordering="user__email")
+    def email(self, customer: Customer) -> str:
+        return customer.user.email
+
+    @admin.display(description="name", ordering="user__last_name")
+    def name(self, customer: Customer) -> str:
+        return customer.user.get_full_name()
+
+    @admin.display(description="user")
+    def user_link(self, customer: Customer):
+        url = reverse("admin:accounts_user_change", args=[customer.user_id])
+        return format_html('<a href="{}">{}</a>', url, customer.user.email)
+
+    @admin.display(description="plan now", ordering="plan_now")
+    def plan_now(self, customer: Customer) -> str:
+        return customer.plan_now
+
+    @admin.display(description="plan ends")
+    def plan_ends_at(self, customer: Customer):
+        membership = prefetched_membership(customer)
+        return membership.ends_at if membership else None
+
+    @admin.display(description="wallet balance (toman)", ordering="wallet__balance")
+    def wallet_balance(self, customer: Customer) -> int:
+        wallet = getattr(customer, "wallet", None)
+        return wallet.balance if wallet is not None else 0
+
+    @admin.display(description="active reservations", ordering="active_reservations_count")
+    def active_reservations(self, customer: Customer) -> int:
+        return customer.active_reservations_count
+
+    @admin.display(description="waiting entries", ordering="waiting_entries_count")
+    def waiting_entries(self, customer: Customer) -> int:
+        return customer.waiting_entries_count
+
+    @admin.display(description="money and history (read-only)")
+    def money_records(self, customer: Customer):
+        wallet = getattr(customer, "wallet", None)
+        links = [
+            _changelist_link("reservations_reservation", "Reservations", customer=customer.pk),
+            _changelist_link("reservations_queueentry", "Queue entries", customer=customer.pk),
+        ]
+        if wallet is not None:
+            links += [
+                _changelist_link("purchasing_wallettransaction", "Ledger", wallet=wallet.pk),
+                _changelist_link("purchasing_payment", "Payments", wallet=wallet.pk),
+            ]
+        return format_html(" · ".join(["{}"] * len(links)), *links)
+
+    def save_model(self, request, obj, form, change):
+        profile = {
+            name: form.cleaned_data[name]
+            for name in services.CUSTOMER_EDITABLE_FIELDS
+            if name in form.changed_data
+        }
+        if profile:
+            services.customer_update(customer=obj, data=profile)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Memberships are bought from the wallet (a money record): read-only here."""
+
+    list_display = ["customer", "plan", "starts_at", "ends_at", "price_paid", "created_at"]
+    list_filter = ["plan", "starts_at", "ends_at"]
+    list_select_related = ["customer__user"]
+    search_fields = ["customer__user__email", "customer__user__phone"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
