@@ -61,3 +61,9 @@ class QueueEntryNotWaiting(DomainError):
     code = "queue_entry_not_waiting"
     http_status = 409
     default_detail = "This queue entry is no longer waiting."
+
+
+class InvalidSuspension(DomainError):
+    code = "invalid_suspension"
+    http_status = 400
+    default_detail = "A queue entry can be suspended until a moment in the next 30 days."

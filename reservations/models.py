@@ -114,6 +114,11 @@ class QueueEntry(models.Model):
     )
     drop_reason = models.CharField(max_length=64, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    suspended_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While in the future the release walk skips this entry; it keeps its place.",
+    )
     reservation = models.OneToOneField(
         Reservation,
         null=True,
@@ -147,6 +152,12 @@ class QueueEntry(models.Model):
                 name="queue_waiting_book_order",
             ),
             models.Index(fields=["customer", "status"], name="queue_customer_status"),
+            # waiting entries with a suspension (few): settlement finds lapsed ones by this
+            models.Index(
+                fields=["suspended_until"],
+                condition=Q(status="waiting", suspended_until__isnull=False),
+                name="queue_waiting_suspended",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +166,23 @@ class QueueEntry(models.Model):
     @property
     def is_waiting(self) -> bool:
         return self.status == QueueStatus.WAITING
+
+    def is_suspended_at(self, at) -> bool:
+        return self.suspended_until is not None and self.suspended_until > at
+
+    def suspend(self, *, until) -> None:
+        """Keep this waiting entry's place but let the release walk skip it until `until`."""
+        if not self.is_waiting:
+            raise ValueError(f"cannot suspend a {self.status} queue entry")
+        self.suspended_until = until
+        self.save(update_fields=["suspended_until"])
+
+    def resume(self) -> None:
+        """End a suspension now (a no-op for an entry that is not suspended)."""
+        if not self.is_waiting:
+            raise ValueError(f"cannot resume a {self.status} queue entry")
+        self.suspended_until = None
+        self.save(update_fields=["suspended_until"])
 
     def resolve(
         self, *, status: str, at, reason: str = "", reservation: Reservation | None = None

@@ -128,8 +128,18 @@ def start_reservation(
     return reservation
 
 
+def not_suspended_at(at: datetime) -> Q:
+    """Waiting entries the walk may serve at `at`: never suspended, resumed, or suspension over."""
+    return Q(suspended_until__isnull=True) | Q(suspended_until__lte=at)
+
+
 def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
-    """The next candidates with everything the checks need, computed in the same query."""
+    """The next candidates with everything the checks need, computed in the same query.
+
+    Entries suspended at `at` are left out (skipped, not dropped: they stay `waiting` with their
+    `queued_at`). Same index range as before (`queue_waiting_book_order`); the suspension test is
+    a filter on the rows of that range.
+    """
     active_count = (
         Reservation.objects.filter(
             customer_id=OuterRef("customer_id"), status=ReservationStatus.ACTIVE, ends_at__gt=at
@@ -142,6 +152,7 @@ def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
     balance = Wallet.objects.filter(customer_id=OuterRef("customer_id")).values("balance")
     return (
         waiting_in_priority_order(book_id=book_id, at=at)
+        .filter(not_suspended_at(at))
         .select_related("customer")
         .annotate(
             active_count=Coalesce(Subquery(active_count), Value(0), output_field=IntegerField()),
@@ -215,8 +226,10 @@ def release_units(*, book: Book, units: int, at: datetime) -> int:
     """The release walk: give `units` freed units of a locked book to its queue, in order as of `at`.
 
     Each candidate gets an instant reserve with every check re-run as of `at`; one who fails is
-    dropped with the reason and notified, and the next is tried. Units nobody qualifies for go back
-    to `available_units`. Returns how many units went to the queue.
+    dropped with the reason and notified, and the next is tried. Entries suspended at `at` are
+    skipped and keep their place. Units nobody qualifies for go back to `available_units` (where
+    `serve_shelf_units` hands them to a suspended entry once its suspension is over). Returns how
+    many units went to the queue.
     """
     remaining = units
     while remaining:
@@ -241,14 +254,40 @@ def release_units(*, book: Book, units: int, at: datetime) -> int:
     return units - remaining
 
 
+def _take_shelf_units(book: Book) -> int:
+    units, book.available_units = book.available_units, 0
+    return units
+
+
+def serve_shelf_units(*, book: Book, at: datetime) -> int:
+    """Walk the queue with the units on the shelf of a locked book; returns how many were given.
+
+    Units stay on the shelf while people wait only when every waiting entry was suspended at the
+    last release; once a suspension is over (or ended by `resume`) those units belong to the queue,
+    in order, before any newcomer. Costs no query with an empty shelf, one when nobody can take a
+    unit.
+    """
+    if not book.available_units:
+        return 0
+    servable = QueueEntry.objects.filter(book_id=book.pk, status=QueueStatus.WAITING).filter(
+        not_suspended_at(at)
+    )
+    if not servable.exists():
+        return 0
+    return release_units(book=book, units=_take_shelf_units(book), at=at)
+
+
 def expire_due_on_locked_book(*, book: Book, at: datetime) -> int:
-    """End (as `expired`) the book's reservations whose time has passed; returns how many."""
+    """Settle a locked book as of `at`: end (as `expired`) its reservations whose time has passed
+    and walk the queue with their units and any shelf units a lapsed suspension now claims.
+    Returns how many reservations expired."""
     due = list(
         Reservation.objects.filter(
             book_id=book.pk, status=ReservationStatus.ACTIVE, ends_at__lte=at
         ).select_related("customer")
     )
     if not due:
+        serve_shelf_units(book=book, at=at)
         return 0
     for reservation in due:
         reservation.end(status=ReservationStatus.EXPIRED, at=reservation.ends_at)
@@ -258,5 +297,5 @@ def expire_due_on_locked_book(*, book: Book, at: datetime) -> int:
             message=f"Your reservation of “{book.title}” has expired.",
             event_key=f"reservation_expired:{reservation.pk}",
         )
-    release_units(book=book, units=len(due), at=at)
+    release_units(book=book, units=len(due) + _take_shelf_units(book), at=at)
     return len(due)

@@ -13,7 +13,9 @@ from django.utils import timezone
 from accounts.models import Customer
 from accounts.plans import PlanRules, rules_for
 from accounts.selectors import current_plan
+from catalog.models import Book
 from reservations.errors import InvalidDuration, MembershipRequired
+from reservations.estimates import attach_estimates, estimate_for_newcomer, estimate_queue
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 
@@ -88,6 +90,32 @@ def customer_queue_with_positions(
     return with_live_position(queryset, at=at or timezone.now()).order_by("queued_at", "id")
 
 
+def queue_entries_with_estimates(
+    entries: list[QueueEntry], *, at: datetime | None = None
+) -> list[QueueEntry]:
+    """Waiting entries that carry `position` and `book` (a page of the member's queue), each with
+    `estimated_available_at` too: two queries for any number of entries."""
+    attach_estimates(entries, at=at or timezone.now())
+    return entries
+
+
+def customer_queue_entry(*, customer_id: int, entry_id: int, at: datetime | None = None):
+    """One of the member's queue entries with its live position and estimate (both None once it is
+    no longer waiting); None when it is not theirs."""
+    from reservations.queue import with_live_position
+
+    at = at or timezone.now()
+    queryset = QueueEntry.objects.filter(pk=entry_id, customer_id=customer_id).select_related(
+        "book"
+    )
+    entry = with_live_position(queryset, at=at).first()
+    if entry is None:
+        return None
+    if not entry.is_waiting:
+        entry.position = None
+    return queue_entries_with_estimates([entry], at=at)[0]
+
+
 def queue_entry_position(*, entry_id: int, at: datetime | None = None) -> int:
     from reservations.queue import with_live_position
 
@@ -102,7 +130,8 @@ def queue_entry_position(*, entry_id: int, at: datetime | None = None) -> int:
 @dataclass(frozen=True)
 class BookHoldersAndQueue:
     holders: list[Reservation]
-    queue: list[QueueEntry]  # in priority order, each with `position` and `queue_plan`
+    # in priority order, each with `position`, `queue_plan` and `estimated_available_at`
+    queue: list[QueueEntry]
 
 
 def book_holders_and_queue(*, book_id: int, at: datetime | None = None) -> BookHoldersAndQueue:
@@ -120,6 +149,9 @@ def book_holders_and_queue(*, book_id: int, at: datetime | None = None) -> BookH
     queue = list(waiting_in_priority_order(book_id=book_id, at=at).select_related("customer__user"))
     for position, entry in enumerate(queue, start=1):
         entry.position = position
+    if queue:
+        available = Book.objects.filter(pk=book_id).values_list("available_units", flat=True)
+        estimate_queue(queue=queue, holders=holders, available_units=available.get(), at=at)
     return BookHoldersAndQueue(holders=holders, queue=queue)
 
 
@@ -136,6 +168,7 @@ class ReservationQuote:
     price: int
     outcome: str  # "instant" or "queued"
     position: int | None  # where the customer would join the queue, when queued
+    estimated_available_at: datetime | None  # when a unit would reach them, when queued
     balance: int
     blocked_by: str | None  # the error code reserving would answer now, if any
 
@@ -144,7 +177,6 @@ def reservation_quote(
     *, customer: Customer, book_id: int, days: int, at: datetime | None = None
 ) -> ReservationQuote:
     """The reserve computation without reserving (membership and duration errors are raised)."""
-    from catalog.models import Book
     from purchasing.models import Wallet
     from reservations import pricing
     from reservations.queue import plan_annotations
@@ -160,7 +192,7 @@ def reservation_quote(
         or 0
     )
     instant = available > 0
-    position = None
+    position = estimated_at = None
     if not instant:
         position = (
             QueueEntry.objects.filter(book_id=book_id, status=QueueStatus.WAITING)
@@ -168,6 +200,9 @@ def reservation_quote(
             .filter(queue_priority__lte=rules.queue_priority)
             .count()
             + 1
+        )
+        estimated_at = estimate_for_newcomer(
+            book_id=book_id, available_units=available, ahead=position - 1, days=days, at=at
         )
     mine = {"customer_id": customer.pk, "book_id": book_id}
     blocked_by = None
@@ -192,6 +227,7 @@ def reservation_quote(
         price=quote.price,
         outcome="instant" if instant else "queued",
         position=position,
+        estimated_available_at=estimated_at,
         balance=balance,
         blocked_by=blocked_by,
     )

@@ -10,7 +10,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -26,14 +26,20 @@ from reservations import pricing
 from reservations.errors import (
     AlreadyQueued,
     AlreadyReserved,
+    InvalidSuspension,
     QueueEntryNotWaiting,
     RenewalBlocked,
     ReservationLimitReached,
     ReservationNotActive,
     ShorteningRefused,
 )
+from reservations.estimates import attach_estimates
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
-from reservations.queue import expire_due_on_locked_book, release_units, start_reservation
+from reservations.queue import (
+    expire_due_on_locked_book,
+    release_units,
+    start_reservation,
+)
 from reservations.selectors import (
     customer_active_reservation_count,
     queue_entry_position,
@@ -106,20 +112,29 @@ def settle_due_reservations(
     now: datetime | None = None,
 ) -> int:
     """End (as `expired`) every active reservation whose `ends_at` has passed, each through the
-    release walk; limited to some books or to one customer's books. Returns how many ended.
+    release walk, and give shelf units to waiting entries whose suspension is over; limited to
+    some books or to one customer's books. Returns how many reservations ended.
 
     Costs one indexed query when nothing is due. Safe to run concurrently and repeatedly: each
     book is settled in its own transaction under its row lock, re-reading what is due.
     """
     at = _now(now)
     due = Reservation.objects.filter(status=ReservationStatus.ACTIVE, ends_at__lte=at)
+    lapsed = QueueEntry.objects.filter(
+        status=QueueStatus.WAITING, suspended_until__lte=at, book__available_units__gt=0
+    )
     if book_ids is not None:
         if not book_ids:
             return 0
-        due = due.filter(book_id__in=book_ids)
+        due, lapsed = due.filter(book_id__in=book_ids), lapsed.filter(book_id__in=book_ids)
     if customer_id is not None:
-        due = due.filter(customer_id=customer_id)
-    due_book_ids = sorted(set(due.values_list("book_id", flat=True)))
+        due, lapsed = due.filter(customer_id=customer_id), lapsed.filter(customer_id=customer_id)
+    books = (
+        due.order_by()
+        .values_list("book_id", flat=True)
+        .union(lapsed.order_by().values_list("book_id", flat=True))
+    )
+    due_book_ids = sorted(set(books))
     return sum(_settle_book(book_id=book_id, at=at) for book_id in due_book_ids)
 
 
@@ -139,7 +154,8 @@ def book_units_added(*, book: Book, added: int, now: datetime | None = None) -> 
 
 @dataclass(frozen=True)
 class ReserveOutcome:
-    """Either an active reservation (instant) or a waiting queue entry with its position."""
+    """Either an active reservation (instant) or a waiting queue entry with its position (and its
+    `estimated_available_at`)."""
 
     reservation: Reservation | None = None
     queue_entry: QueueEntry | None = None
@@ -186,11 +202,9 @@ def reservation_create(
     balance = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
     _ensure_covers(balance=balance.first() or 0, price=quote.price)
     entry = QueueEntry.objects.create(customer=customer, book=book, days=days, queued_at=at)
-    return ReserveOutcome(
-        queue_entry=entry,
-        position=queue_entry_position(entry_id=entry.pk, at=at),
-        plan=rules.plan,
-    )
+    entry.position = queue_entry_position(entry_id=entry.pk, at=at)
+    attach_estimates([entry], at=at)
+    return ReserveOutcome(queue_entry=entry, position=entry.position, plan=rules.plan)
 
 
 # --- renew and return -------------------------------------------------------------------------
@@ -318,4 +332,39 @@ def admin_remove_queue_entry(*, entry_id: int, now: datetime | None = None) -> Q
         message=f"Library staff removed you from the queue for “{entry.book.title}”.",
         event_key=f"queue_removed_by_admin:{entry.pk}",
     )
+    return entry
+
+
+MAX_SUSPENSION = timedelta(days=30)
+
+
+def _check_suspension_end(*, until: datetime, at: datetime) -> None:
+    latest = at + MAX_SUSPENSION
+    if until <= at or until > latest:
+        detail = "Choose a moment after now and at most 30 days ahead."
+        raise InvalidSuspension(detail, errors={"until": [detail]}, latest_until=latest.isoformat())
+
+
+@atomic_with_retry
+def queue_suspend(
+    *, customer: Customer, entry_id: int, until: datetime, now: datetime | None = None
+) -> QueueEntry:
+    """Keep the member's place but let the release walk skip the entry until `until` (at most 30
+    days ahead); suspending again moves the end."""
+    at = _now(now)
+    _check_suspension_end(until=until, at=at)
+    entry = _lock_book_and_waiting_entry(entry_id=entry_id, customer_id=customer.pk)
+    entry.suspend(until=until)
+    return entry
+
+
+@atomic_with_retry
+def queue_resume(*, customer: Customer, entry_id: int, now: datetime | None = None) -> QueueEntry:
+    """End the member's suspension now; a unit left on the shelf meanwhile goes to the queue at
+    once, in order (so the entry may come back fulfilled)."""
+    at = _now(now)
+    entry = _lock_book_and_waiting_entry(entry_id=entry_id, customer_id=customer.pk)
+    entry.resume()
+    expire_due_on_locked_book(book=entry.book, at=at)
+    entry.refresh_from_db()
     return entry

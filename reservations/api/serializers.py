@@ -29,6 +29,25 @@ class RenewInputSerializer(serializers.Serializer):
     days = serializers.IntegerField(help_text="The new total number of days (longer than now).")
 
 
+ESTIMATE_HELP = (
+    "When a unit of the book would reach this entry (UTC), simulated from the holders' `ends_at` "
+    "and the entries ahead in today's priority order, each keeping a unit for its requested days; "
+    "suspended entries ahead are skipped while suspended, like the release walk skips them. "
+    "Assumes no early returns, no new member joining ahead, every entry ahead served and no "
+    "suspension changed; null when not waiting."
+)
+SUSPENDED_HELP = (
+    "While this moment is in the future the release walk skips the entry (it keeps its place "
+    "and counts in everyone's positions); null when not suspended."
+)
+
+
+class SuspendInputSerializer(serializers.Serializer):
+    until = serializers.DateTimeField(
+        help_text="After now and at most 30 days ahead (else 400 `invalid_suspension`)."
+    )
+
+
 class ReservationListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReservationStatus.choices, required=False)
 
@@ -56,14 +75,35 @@ class ReservationSerializer(serializers.ModelSerializer):
 
 class QueueEntrySerializer(serializers.ModelSerializer):
     book_title = serializers.CharField(source="book.title", read_only=True)
-    position = serializers.IntegerField(read_only=True, help_text="1 = served next, as of now.")
+    position = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="1 = served next, as of now; suspended entries count. Null when not waiting.",
+    )
     plan = serializers.CharField(
         source="queue_plan", read_only=True, help_text="The plan deciding the order, as of now."
+    )
+    suspended_until = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text=SUSPENDED_HELP
+    )
+    estimated_available_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text=ESTIMATE_HELP
     )
 
     class Meta:
         model = QueueEntry
-        fields = ["id", "book", "book_title", "days", "queued_at", "status", "position", "plan"]
+        fields = [
+            "id",
+            "book",
+            "book_title",
+            "days",
+            "queued_at",
+            "status",
+            "position",
+            "plan",
+            "suspended_until",
+            "estimated_available_at",
+        ]
         read_only_fields = fields
 
 
@@ -77,6 +117,10 @@ class QuoteSerializer(serializers.Serializer):
     price = serializers.IntegerField()
     outcome = serializers.ChoiceField(choices=["instant", "queued"])
     position = serializers.IntegerField(allow_null=True)
+    estimated_available_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When queued: when a unit would reach you if you joined now. " + ESTIMATE_HELP,
+    )
     balance = serializers.IntegerField()
     blocked_by = serializers.CharField(
         allow_null=True, help_text="The error code reserving would answer now, or null."
@@ -100,10 +144,22 @@ class WaiterSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="customer.user.email")
     position = serializers.IntegerField()
     plan = serializers.CharField(source="queue_plan")
+    suspended_until = serializers.DateTimeField(allow_null=True, help_text=SUSPENDED_HELP)
+    estimated_available_at = serializers.DateTimeField(allow_null=True, help_text=ESTIMATE_HELP)
 
     class Meta:
         model = QueueEntry
-        fields = ["entry", "customer", "email", "days", "queued_at", "position", "plan"]
+        fields = [
+            "entry",
+            "customer",
+            "email",
+            "days",
+            "queued_at",
+            "position",
+            "plan",
+            "suspended_until",
+            "estimated_available_at",
+        ]
         read_only_fields = fields
 
 

@@ -12,6 +12,16 @@ urlpatterns = [
         name="reservation-queue-entry",
     ),
     path(
+        "reservations/queue/<int:pk>/suspend/",
+        views.MyQueueEntrySuspendView.as_view(),
+        name="reservation-queue-suspend",
+    ),
+    path(
+        "reservations/queue/<int:pk>/resume/",
+        views.MyQueueEntryResumeView.as_view(),
+        name="reservation-queue-resume",
+    ),
+    path(
         "reservations/<int:pk>/", views.ReservationDetailView.as_view(), name="reservation-detail"
     ),
     path(

@@ -12,6 +12,7 @@ from library_project.errors import NotFound
 from library_project.permissions import IsAdmin
 from reservations import selectors, services
 from reservations.api.serializers import (
+    ESTIMATE_HELP,
     HoldersAndQueueSerializer,
     QueueEntrySerializer,
     QuoteSerializer,
@@ -21,6 +22,7 @@ from reservations.api.serializers import (
     ReservationSerializer,
     ReserveInputSerializer,
     ReserveInsufficientFundsSerializer,
+    SuspendInputSerializer,
 )
 from reservations.errors import CustomerRequired
 from reservations.models import QueueEntry, Reservation
@@ -46,6 +48,10 @@ WaitingSerializer = inline_serializer(
         "queued_at": serializers.DateTimeField(),
         "position": serializers.IntegerField(),
         "plan": serializers.CharField(),
+        "suspended_until": serializers.DateTimeField(allow_null=True),
+        "estimated_available_at": serializers.DateTimeField(
+            allow_null=True, help_text=ESTIMATE_HELP
+        ),
     },
 )
 
@@ -97,6 +103,10 @@ class ReservationListCreateView(GenericAPIView):
             409: E409,
         },
         summary="Reserve a book: 201 active reservation, or 202 waiting in its queue",
+        description=(
+            "The 202 answer carries the entry's `position` and `estimated_available_at` (simulated "
+            "from the holders' `ends_at` and the entries ahead; see the queue list)."
+        ),
     )
     def post(self, request):
         data = validated(ReserveInputSerializer, request.data)
@@ -107,7 +117,6 @@ class ReservationListCreateView(GenericAPIView):
             body = {"status": "active", **ReservationSerializer(outcome.reservation).data}
             return Response(body, status=status.HTTP_201_CREATED)
         entry = outcome.queue_entry
-        entry.position = outcome.position
         entry.queue_plan = outcome.plan
         body = {**QueueEntrySerializer(entry).data, "status": "waiting"}
         return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -168,6 +177,11 @@ class QuoteView(APIView):
         request=ReserveInputSerializer,
         responses={200: QuoteSerializer, 400: E400, 403: E403},
         summary="Price, discount and outcome of a reserve, without reserving",
+        description=(
+            "When the reserve would queue, `position` is where you would join and "
+            "`estimated_available_at` when a unit would reach you (same simulation and "
+            "assumptions as the queue list)."
+        ),
     )
     def post(self, request):
         data = validated(ReserveInputSerializer, request.data)
@@ -183,15 +197,38 @@ class MyQueueView(GenericAPIView):
     serializer_class = QueueEntrySerializer
     queryset = QueueEntry.objects.none()
 
-    @extend_schema(responses={200: QueueEntrySerializer(many=True)})
+    @extend_schema(
+        responses={200: QueueEntrySerializer(many=True)},
+        summary="My waiting entries with live position and estimated availability",
+        description=(
+            "Oldest first. `position` counts every waiting entry ahead in today's order, suspended "
+            "ones included. `estimated_available_at` is simulated: each unit frees at its holder's "
+            "`ends_at` (a unit on the shelf frees now); at each moment a unit frees it goes to the "
+            "first entry in today's priority order that is not suspended then, which keeps it for "
+            "its requested days. Assumes no early returns, no renewals, no new member joining "
+            "ahead (premium newcomers would), every entry ahead served and no suspension changed."
+        ),
+    )
     def get(self, request):
         customer = getattr(request.user, "customer", None)
         if customer is None:
             entries = QueueEntry.objects.none()
         else:
             entries = selectors.customer_queue_with_positions(customer_id=customer.pk)
-        page = self.paginate_queryset(entries)
+        page = selectors.queue_entries_with_estimates(list(self.paginate_queryset(entries)))
         return self.get_paginated_response(QueueEntrySerializer(page, many=True).data)
+
+
+def _my_entry_response(request, pk: int) -> Response:
+    entry = selectors.customer_queue_entry(customer_id=request.user.customer.pk, entry_id=pk)
+    return Response(QueueEntrySerializer(entry).data)
+
+
+def _customer_or_404(request) -> Customer:
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        raise NotFound("No such queue entry.")
+    return customer
 
 
 class MyQueueEntryView(APIView):
@@ -199,11 +236,49 @@ class MyQueueEntryView(APIView):
 
     @extend_schema(responses={204: None, 404: E404, 409: E409}, summary="Leave the queue")
     def delete(self, request, pk: int):
-        customer = getattr(request.user, "customer", None)
-        if customer is None:
-            raise NotFound("No such queue entry.")
-        services.queue_leave(customer=customer, entry_id=pk)
+        services.queue_leave(customer=_customer_or_404(request), entry_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyQueueEntrySuspendView(APIView):
+    """Suspend a waiting entry: it keeps its place but is skipped until `until`."""
+
+    @extend_schema(
+        request=SuspendInputSerializer,
+        responses={200: QueueEntrySerializer, 400: E400, 404: E404, 409: E409},
+        summary="Suspend my place in a queue until a moment (at most 30 days ahead)",
+        description=(
+            "The entry keeps its `queued_at` and its place, and counts in everyone's positions, "
+            "but the release walk skips it (it is not dropped) while `until` is in the future. A "
+            "unit freed meanwhile goes to the next entry; once `until` passes the entry is served "
+            "in its place again, and a unit left on the shelf because everyone waiting was "
+            "suspended goes to it first. Suspending again moves the end. 400 "
+            "`invalid_suspension` when `until` is not after now or more than 30 days ahead, 404 "
+            "for another member's entry, 409 `queue_entry_not_waiting` once it is not waiting."
+        ),
+    )
+    def post(self, request, pk: int):
+        data = validated(SuspendInputSerializer, request.data)
+        services.queue_suspend(customer=_customer_or_404(request), entry_id=pk, until=data["until"])
+        return _my_entry_response(request, pk)
+
+
+class MyQueueEntryResumeView(APIView):
+    """End a suspension now."""
+
+    @extend_schema(
+        request=None,
+        responses={200: QueueEntrySerializer, 404: E404, 409: E409},
+        summary="Resume a suspended queue entry now",
+        description=(
+            "Clears `suspended_until` (a no-op for an entry that is not suspended). If a unit was "
+            "left on the shelf while everyone waiting was suspended, the queue is served at once, "
+            "in order: the answer may then show the entry `fulfilled`."
+        ),
+    )
+    def post(self, request, pk: int):
+        services.queue_resume(customer=_customer_or_404(request), entry_id=pk)
+        return _my_entry_response(request, pk)
 
 
 class AdminBookHoldersView(APIView):
@@ -211,7 +286,15 @@ class AdminBookHoldersView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(responses={200: HoldersAndQueueSerializer, 403: E403, 404: E404})
+    @extend_schema(
+        responses={200: HoldersAndQueueSerializer, 403: E403, 404: E404},
+        description=(
+            "`queue` is in the order a released unit would be served now; each entry's "
+            "`estimated_available_at` is simulated from the holders' `ends_at` (no early returns, "
+            "no new member joining ahead, every entry ahead served, suspended entries skipped "
+            "while suspended)."
+        ),
+    )
     def get(self, request, pk: int):
         if not Book.objects.filter(pk=pk).exists():
             raise NotFound("No such book.")

@@ -225,6 +225,7 @@ def test_quote_shows_price_and_instant_outcome_without_reserving():
         "price": 4_000,
         "outcome": "instant",
         "position": None,
+        "estimated_available_at": None,
         "balance": 100_000,
         "blocked_by": None,
     }
@@ -385,6 +386,7 @@ def test_the_queue_listing_costs_the_same_for_many_entries(django_assert_max_num
         reservation_create(customer=member(), book_id=book.pk, days=1)
         reservation_create(customer=me, book_id=book.pk, days=1)
     client = client_for(me)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         body = client.get("/api/reservations/queue/").json()
     assert [e["position"] for e in body["results"]] == [2] * 15
+    assert all(e["estimated_available_at"] for e in body["results"])
