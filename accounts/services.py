@@ -302,8 +302,10 @@ def user_login_start(*, username: str, password: str, client_ip: str) -> OtpIssu
     password. Throttled per client IP and per account name.
     """
     throttle_hit(scope="login_ip", ident=client_ip)
-    throttle_hit(scope="login_account", ident=(username or "").strip().lower())
     user = _find_by_username(username)
+    # One counter per account whether it is named by email or by phone.
+    account = f"user:{user.pk}" if user else f"name:{(username or '').strip().lower()}"
+    throttle_hit(scope="login_account", ident=account)
     if user is None:
         User().set_password(password)  # spend the hashing time anyway: no timing difference
         raise InvalidCredentials()

@@ -447,3 +447,13 @@ def test_an_sms_provider_outage_is_not_a_server_error(api, member, settings):
     response = api.post("/api/auth/login/", {"username": member.email, "password": PASSWORD})
     assert response.status_code == 200
     assert OtpChallenge.objects.filter(user=member).count() == 1
+
+
+def test_the_account_throttle_counts_email_and_phone_attempts_together(api, member, settings):
+    settings.AUTH_THROTTLE_RATES = {**settings.AUTH_THROTTLE_RATES, "login_account": "2/min"}
+    api.post("/api/auth/login/", {"username": member.email, "password": "Wr0ng!pass"})
+    api.post("/api/auth/login/", {"username": member.phone, "password": "Wr0ng!pass"})
+    response = api.post(
+        "/api/auth/login/", {"username": member.email.upper(), "password": PASSWORD}
+    )
+    assert response.status_code == 429
