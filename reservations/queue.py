@@ -255,7 +255,11 @@ def release_units(*, book: Book, units: int, at: datetime) -> int:
 
 
 def _take_shelf_units(book: Book) -> int:
-    units, book.available_units = book.available_units, 0
+    """Take the shelf units of a locked book off the shelf, for a walk to hand out again."""
+    units = book.available_units
+    if units:
+        book.available_units = 0
+        Book.objects.filter(pk=book.pk).update(available_units=0)
     return units
 
 
