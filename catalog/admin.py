@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 
 from catalog import services
 from catalog.models import Author, Book, City, Genre
@@ -85,9 +86,11 @@ class BookAdmin(ServiceAdmin):
         """The change page also lists the book's holders and its queue in live order, with
         "End now" and "Remove" buttons (templates/admin/catalog/book/change_form.html)."""
         if obj is not None and obj.pk:
-            holders_and_queue = book_holders_and_queue(book_id=obj.pk)
+            now = timezone.now()
+            holders_and_queue = book_holders_and_queue(book_id=obj.pk, at=now)
             context.update(
                 holders_and_queue=holders_and_queue,
+                holders_checked_at=now,
                 queue_has_estimates=any(
                     hasattr(entry, "estimated_available_at") for entry in holders_and_queue.queue
                 ),

@@ -217,6 +217,7 @@ class QueueEntryAdmin(HistoryAdmin):
         "status",
         "days",
         "queued_at",
+        "suspended_until",
         "resolved_at",
         "drop_reason",
         "reservation_link",

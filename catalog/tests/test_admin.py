@@ -86,9 +86,10 @@ def test_deleting_a_book_with_reservations_in_the_admin_is_refused(staff_client)
     book = ReservationFactory().book
     url = reverse("admin:catalog_book_delete", args=[book.pk])
     response = staff_client.post(url, {"post": "yes"})
-    # The admin lists the protected reservations instead of deleting.
+    # The admin refuses instead of deleting: reservations are history nobody may delete.
     assert response.status_code == 200
-    assert b"would require deleting the following protected related objects" in response.content
+    assert b"Cannot delete book" in response.content
+    assert b"reservation" in response.content
     assert Book.objects.filter(pk=book.pk).exists()
 
 
@@ -116,6 +117,19 @@ def test_deleting_a_genre_with_books_in_the_admin_is_refused(staff_client):
     assert response.status_code == 200
     assert b"protected related objects" in response.content
     assert Genre.objects.filter(pk=genre.pk).exists()
+
+
+def test_saving_a_book_with_holders_and_a_queue_leaves_them_alone(staff_client):
+    reservation = ReservationFactory()
+    book = reservation.book
+    url = reverse("admin:catalog_book_change", args=[book.pk])
+    page = staff_client.get(url)
+    assert page.context["holders_and_queue"].holders == [reservation]
+    response = staff_client.post(url, book_form(book, title="Renamed"))
+    assert response.status_code == 302
+    book.refresh_from_db()
+    reservation.refresh_from_db()
+    assert (book.title, reservation.status) == ("Renamed", "active")
 
 
 def test_admin_pages_of_the_catalog_open(staff_client):

@@ -323,3 +323,16 @@ def test_searching_reservations_by_member_email_finds_only_theirs(staff_client, 
     )
     assert list(response.context["cl"].result_list) == [busy_book["reservation"]]
     assert other not in response.context["cl"].result_list
+
+
+def test_the_book_page_shows_each_waiters_estimate_and_a_suspension(staff_client, busy_book):
+    until = timezone.now() + timedelta(days=3)
+    QueueEntry.objects.get(pk=busy_book["plus_entry"].pk).suspend(until=until)
+    response = staff_client.get(book_url(busy_book["book"]))
+    queue = response.context["holders_and_queue"].queue
+    assert all(entry.estimated_available_at for entry in queue)
+    html = response.content.decode()
+    assert "Estimated available" in html
+    for entry in queue:
+        assert entry.estimated_available_at.strftime("%Y-%m-%d %H:%M") in html
+    assert f"suspended until {until:%Y-%m-%d %H:%M} UTC" in html
