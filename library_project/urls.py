@@ -16,6 +16,7 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("admin/dashboard/", include("reservations.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]
