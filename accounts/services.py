@@ -5,6 +5,7 @@ Secrets (activation and reset links, login codes, `otp_token`) are random, hande
 stored only as an HMAC keyed with SECRET_KEY. Email and SMS leave only after the transaction commits.
 """
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -511,6 +512,23 @@ def user_deactivate(*, user: User) -> None:
         user.deactivated_at = now
         _revoke_all_tokens(user, at=now)
         user.save(update_fields=["is_active", "deactivated_at", "tokens_valid_after"])
+    if customer is not None:
+        _leave_every_queue(customer=customer)
+
+
+def _leave_every_queue(*, customer: Customer) -> None:
+    """A closed account waits for nothing. Each queue is left in its own transaction, after the
+    deactivation committed, because a queue change must lock its book first (book → wallet order);
+    meanwhile the release walk drops inactive accounts it reaches."""
+    from reservations import services as reservation_services
+    from reservations.errors import QueueEntryNotWaiting
+    from reservations.models import QueueEntry, QueueStatus
+
+    waiting = QueueEntry.objects.filter(customer=customer, status=QueueStatus.WAITING)
+    for entry_id in waiting.values_list("id", flat=True):
+        # served or dropped by a release walk in the meantime: nothing left to leave
+        with contextlib.suppress(QueueEntryNotWaiting):
+            reservation_services.queue_leave(customer=customer, entry_id=entry_id)
 
 
 def customer_update(*, customer: Customer, data: dict[str, Any]) -> Customer:

@@ -108,3 +108,21 @@ def test_the_purge_deletes_expired_credentials_and_keeps_live_ones(member):
     assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [live_refresh["jti"]]
     assert BlacklistedToken.objects.get().token.jti == live_refresh["jti"]
     assert purge_expired_credentials()["OutstandingToken"] == 0  # safe to run twice
+
+
+def test_deleting_myself_leaves_every_queue_i_wait_in():
+    from accounts.services import user_deactivate
+    from reservations.models import QueueEntry
+    from reservations.services import reservation_create
+    from reservations.tests.factories import BookFactory, member
+
+    holder, waiter = member(), member()
+    books = [BookFactory(total_units=1) for _ in range(2)]
+    for book in books:
+        reservation_create(customer=holder, book_id=book.pk, days=3)
+        reservation_create(customer=waiter, book_id=book.pk, days=3)
+
+    user_deactivate(user=waiter.user)
+
+    statuses = set(QueueEntry.objects.filter(customer=waiter).values_list("status", flat=True))
+    assert statuses == {"left"}
