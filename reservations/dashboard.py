@@ -163,7 +163,9 @@ class Bar:
     y: float
     width: float
     height: float
-    label: str  # the day under the bar, every few bars ("" elsewhere)
+    label: str  # the day under the bar, every fifth bar counting back from today ("" elsewhere)
+    label_x: float
+    label_anchor: str  # the last label ends at its bar, so it stays inside the chart
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,11 @@ def bar_chart(days: list[DayCount], *, width: int = 760, height: int = 240) -> B
                 y=round(baseline - h, 2),
                 width=round(slot * 0.7, 2),
                 height=round(h, 2),
-                label=d.day.strftime("%b %d") if i % 5 == 0 or i == len(days) - 1 else "",
+                label=d.day.strftime("%b %d") if (len(days) - 1 - i) % 5 == 0 else "",
+                label_x=round(
+                    left + i * slot + (slot * 0.85 if i == len(days) - 1 else slot / 2), 2
+                ),
+                label_anchor="end" if i == len(days) - 1 else "middle",
             )
         )
     ticks = [Tick(value=top * k // 4, y=round(baseline - plot_h * k / 4, 2)) for k in range(5)]

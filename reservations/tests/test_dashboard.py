@@ -117,7 +117,10 @@ def test_the_chart_scales_the_tallest_bar_to_the_axis_top_and_labels_every_fifth
     tallest = max(chart.bars, key=lambda b: b.count)
     assert tallest.y + tallest.height == chart.baseline
     assert tallest.height == pytest.approx((chart.baseline - chart.ticks[-1].y) * 6 / 8)
-    assert [b.label != "" for b in chart.bars].count(True) == 7
+    assert [b.label for b in chart.bars if b.label] == [
+        (start + i * DAY).strftime("%b %d") for i in (4, 9, 14, 19, 24, 29)
+    ]
+    assert chart.bars[-1].label_anchor == "end"
     assert chart.total == sum(d.count for d in days)
 
 
