@@ -5,13 +5,13 @@ Definitions (shown on the page and in the README):
 - waiting entries: queue entries `waiting` (suspended ones included, and counted apart too);
 - members per plan: every customer profile by its plan as of now (premium wins over plus, no
   membership covering now is free), the same rule as `accounts.selectors.current_plan`;
-- revenue of the last 30 days: the money members spent from their wallets in (now − 30 days, now]
+- revenue of the last 30 days: the money members spent from their wallets in (now - 30 days, now]
   — membership and reservation fees less refunds — in whole toman. Wallet top-ups are not revenue
   (the money is still the member's until spent);
 - reservations per day: reservations that started on each UTC day of the last 30 days, today
   included (instant reserves and queue promotions alike);
 - holds ratio: a book's waiting entries per unit it owns (`total_units`); a book is reported when
-  its ratio exceeds the threshold, and `extra_copies` = max(0, ceil(waiting / threshold) −
+  its ratio exceeds the threshold, and `extra_copies` = max(0, ceil(waiting / threshold) -
   total_units) is how many more copies would bring the ratio down to the threshold.
 """
 
@@ -249,7 +249,7 @@ def holds_ratio_report(
     `-` for descending; ties by title). One query for any number of books.
 
     Exact integer arithmetic: with the threshold in hundredths t, a book is reported when
-    100·waiting > t·total_units, and ceil(waiting / threshold) = (100·waiting + t − 1) div t.
+    100·waiting > t·total_units, and ceil(waiting / threshold) = (100·waiting + t - 1) div t.
     """
     hundredths = int(threshold * 100)
     if hundredths <= 0 or threshold * 100 != hundredths:

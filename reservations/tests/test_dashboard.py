@@ -137,10 +137,10 @@ def test_an_empty_month_draws_flat_bars_on_a_0_to_4_axis():
 @pytest.fixture
 def crowded():
     return {
-        "a": book_with_waiters(units=1, waiting=4, title="A"),  # 4.0 → ceil(4/3) − 1 = 1
-        "b": book_with_waiters(units=2, waiting=7, title="B"),  # 3.5 → ceil(7/3) − 2 = 1
+        "a": book_with_waiters(units=1, waiting=4, title="A"),  # 4.0 → ceil(4/3) - 1 = 1
+        "b": book_with_waiters(units=2, waiting=7, title="B"),  # 3.5 → ceil(7/3) - 2 = 1
         "c": book_with_waiters(units=2, waiting=6, title="C"),  # 3.0: not above 3
-        "d": book_with_waiters(units=1, waiting=10, title="D"),  # 10 → ceil(10/3) − 1 = 3
+        "d": book_with_waiters(units=1, waiting=10, title="D"),  # 10 → ceil(10/3) - 1 = 3
         "e": book_with_waiters(units=3, waiting=0, title="E"),
     }
 

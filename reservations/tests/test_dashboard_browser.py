@@ -38,7 +38,7 @@ def library():
             customer=customer, book_id=book.pk, days=14, now=now - timedelta(days=days_ago)
         )
     for book, waiting in zip(books, [7, 8, 9, 4, 1], strict=True):
-        for i in range(book.total_units):
+        for _ in range(book.total_units):
             reservation_create(customer=member(), book_id=book.pk, days=5)
         for i in range(waiting):
             QueueEntry.objects.create(
