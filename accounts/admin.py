@@ -299,8 +299,6 @@ class CustomerAdmin(ServiceAdmin):
 
     list_display = [
         "email",
-        "name",
-        "city",
         "plan_now",
         "plan_ends_at",
         "wallet_balance",
@@ -357,10 +355,6 @@ class CustomerAdmin(ServiceAdmin):
     def email(self, customer: Customer) -> str:
         return customer.user.email
 
-    @admin.display(description="name", ordering="user__last_name")
-    def name(self, customer: Customer) -> str:
-        return customer.user.get_full_name()
-
     @admin.display(description="user")
     def user_link(self, customer: Customer):
         url = reverse("admin:accounts_user_change", args=[customer.user_id])
@@ -371,20 +365,20 @@ class CustomerAdmin(ServiceAdmin):
         return customer.plan_now
 
     @admin.display(description="plan ends")
-    def plan_ends_at(self, customer: Customer):
+    def plan_ends_at(self, customer: Customer) -> str | None:
         membership = prefetched_membership(customer)
-        return membership.ends_at if membership else None
+        return f"{membership.ends_at:%Y-%m-%d %H:%M} UTC" if membership else None
 
-    @admin.display(description="wallet balance (toman)", ordering="wallet__balance")
+    @admin.display(description="wallet (toman)", ordering="wallet__balance")
     def wallet_balance(self, customer: Customer) -> int:
         wallet = getattr(customer, "wallet", None)
         return wallet.balance if wallet is not None else 0
 
-    @admin.display(description="active reservations", ordering="active_reservations_count")
+    @admin.display(description="holds", ordering="active_reservations_count")
     def active_reservations(self, customer: Customer) -> int:
         return customer.active_reservations_count
 
-    @admin.display(description="waiting entries", ordering="waiting_entries_count")
+    @admin.display(description="waiting", ordering="waiting_entries_count")
     def waiting_entries(self, customer: Customer) -> int:
         return customer.waiting_entries_count
 

@@ -88,6 +88,21 @@ def test_staff_log_in_and_see_every_admin_section(admin_page, screenshot_dir):
     screenshot(page, screenshot_dir, "index")
 
 
+def test_the_customer_list_shows_plan_balance_and_counts(
+    admin_page, live_server, screenshot_dir, busy_book
+):
+    page = admin_page
+    page.goto(f"{live_server.url}/admin/accounts/customer/?plan=premium")
+    row = page.locator("#result_list tbody tr")
+    assert row.count() == 1
+    text = row.first.inner_text()
+    premium = busy_book["premium"].customer
+    assert premium.user.email in text and "premium" in text
+    assert "100000" in text  # the wallet, untouched while waiting
+    assert page.locator("#result_list td.field-waiting_entries").first.inner_text() == "1"
+    screenshot(page, screenshot_dir, "customers")
+
+
 def test_revoking_a_members_tokens_makes_their_api_calls_answer_401(
     admin_page, live_server, screenshot_dir
 ):
