@@ -201,9 +201,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"]
     if DEBUG
     else ["rest_framework.permissions.IsAdminUser"],
+    # The token scheme first: an anonymous caller gets 401 with WWW-Authenticate, not 403.
     "SERVE_AUTHENTICATION": [
-        "rest_framework.authentication.SessionAuthentication",
         "accounts.authentication.RevocableJWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
 }
 

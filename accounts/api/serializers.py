@@ -163,12 +163,13 @@ class ErrorOutput(serializers.Serializer):
 class ValidationErrorOutput(ErrorOutput):
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text="Offending field → messages.",
+        required=False,
+        help_text="Offending field → messages (with `invalid`; other 400 codes have none).",
     )
 
 
-class InvalidCodeOutput(ErrorOutput):
-    attempts_left = serializers.IntegerField()
+class InvalidCodeOutput(ValidationErrorOutput):
+    attempts_left = serializers.IntegerField(required=False, help_text="With `invalid_code`.")
 
 
 class ThrottledOutput(ErrorOutput):

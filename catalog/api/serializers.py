@@ -39,7 +39,7 @@ class GenreSummarySerializer(serializers.ModelSerializer):
 
 
 class AuthorSerializer(serializers.ModelSerializer):
-    city = CitySerializer(read_only=True)
+    city = CitySerializer(read_only=True, allow_null=True)
     book_count = serializers.IntegerField(read_only=True)
     has_account = serializers.SerializerMethodField()
 

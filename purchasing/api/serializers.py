@@ -151,7 +151,8 @@ class ErrorSerializer(serializers.Serializer):
 class ValidationErrorSerializer(ErrorSerializer):
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text="The offending fields and their messages.",
+        required=False,
+        help_text="The offending fields and their messages (with `invalid`; not with other codes).",
     )
 
 
