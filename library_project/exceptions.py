@@ -2,7 +2,8 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -19,6 +20,20 @@ logger = logging.getLogger(__name__)
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.http_status, headers=exc.headers())
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own answer would be an HTML 400 page; the API speaks JSON.
+        return Response(
+            {
+                "code": "request_too_large",
+                "detail": f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return Response(
+            {"code": "too_many_fields", "detail": "The form has too many fields."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, IntegrityError):
         # Constraints are the last line of defence: a write that slipped past the services'
         # checks (a race the locks did not cover) is a conflict, never a server error.
