@@ -57,6 +57,12 @@ from library_project.errors import NotFound
 
 logger = logging.getLogger(__name__)
 
+
+def _audit(event: str, **fields) -> None:
+    """One structured log line per auth event: who and what, never a password, code or token."""
+    logger.info(event, extra={"event": event, **fields})
+
+
 ACTIVATION_LIFETIME = timedelta(hours=24)
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
 OTP_LIFETIME = timedelta(minutes=2)
@@ -258,6 +264,7 @@ def user_signup(
         raise AlreadyRegistered(
             {"email": ["An account with these details already exists."]}
         ) from exc
+    _audit("auth.signup", user_id=user.pk)
     return user
 
 
@@ -267,6 +274,7 @@ def user_activate(*, token: str) -> User:
         user = _redeem_link_token(ActivationToken, token=token)
         user.is_active = True
         user.save(update_fields=["is_active"])
+    _audit("auth.activated", user_id=user.pk)
     return user
 
 
@@ -280,6 +288,7 @@ def user_activation_resend(*, email: str, client_ip: str) -> None:
             .filter(email__iexact=_normalize_email(email), is_active=False, deactivated_at=None)
             .first()
         )
+        _audit("auth.activation_requested", user_id=user.pk if user else None)
         if user is None:
             return
         raw = _issue_link_token(ActivationToken, user=user, lifetime=ACTIVATION_LIFETIME)
@@ -309,10 +318,13 @@ def user_login_start(*, username: str, password: str, client_ip: str) -> OtpIssu
     throttle_hit(scope="login_account", ident=account)
     if user is None:
         User().set_password(password)  # spend the hashing time anyway: no timing difference
+        _audit("auth.login_failed", user_id=None, reason="unknown_account")
         raise InvalidCredentials()
     if not user.check_password(password):
+        _audit("auth.login_failed", user_id=user.pk, reason="wrong_password")
         raise InvalidCredentials()
     if not user.is_active:
+        _audit("auth.login_failed", user_id=user.pk, reason="inactive")
         raise AccountInactive()
 
     otp_token = secrets.token_urlsafe(32)
@@ -329,6 +341,7 @@ def user_login_start(*, username: str, password: str, client_ip: str) -> OtpIssu
         transaction.on_commit(
             lambda: send_sms(to=phone, body=OTP_SMS_TEXT.format(code=code)), robust=True
         )
+    _audit("auth.login_started", user_id=user.pk)
     return OtpIssued(otp_token=otp_token, expires_in=int(OTP_LIFETIME.total_seconds()))
 
 
@@ -349,9 +362,11 @@ def user_login_verify(*, otp_token: str, code: str, client_ip: str) -> TokenPair
             .first()
         )
         if challenge is None or challenge.is_spent:
+            _audit("auth.verify_failed", user_id=None, reason="unknown_or_spent_challenge")
             raise OtpTokenInvalid()
         throttle_hit(scope="verify_account", ident=str(challenge.user_id))
         if challenge.is_expired(now):
+            _audit("auth.verify_failed", user_id=challenge.user_id, reason="expired")
             raise OtpExpired()
         expected = _digest("otp-code", f"{otp_token}:{code}")
         if not hmac.compare_digest(challenge.code_hash, expected):
@@ -363,12 +378,20 @@ def user_login_verify(*, otp_token: str, code: str, client_ip: str) -> TokenPair
             challenge.save(update_fields=["used_at"])
             user = User.objects.get(pk=challenge.user_id)
             if not user.is_active:
+                _audit("auth.verify_failed", user_id=user.pk, reason="inactive")
                 raise AccountInactive()
             user.last_login = now
             user.save(update_fields=["last_login"])
             pair = _issue_pair(user)
     if failure is not None:
+        _audit(
+            "auth.verify_failed",
+            user_id=challenge.user_id,
+            reason="wrong_code",
+            attempts_left=failure.extra["attempts_left"],
+        )
         raise failure
+    _audit("auth.login_verified", user_id=user.pk)
     return pair
 
 
@@ -384,14 +407,19 @@ def token_refresh(*, refresh: str) -> TokenPair:
         old = _parse_refresh(refresh)
         user_id = int(old[jwt_settings.USER_ID_CLAIM])
     except (TokenError, KeyError, TypeError, ValueError) as exc:
+        _audit("auth.refresh_failed", user_id=None, reason="invalid_token")
         raise TokenNotValid() from exc
     user = User.objects.filter(pk=user_id).first()
     if user is None or not user.is_active or issued_before(old, user.tokens_valid_after):
+        _audit("auth.refresh_failed", user_id=user_id, reason="revoked_or_inactive")
         raise TokenNotValid()
     with transaction.atomic():
         if not _blacklist(old, user=user):
+            _audit("auth.refresh_failed", user_id=user_id, reason="already_used")
             raise TokenNotValid()
-        return _issue_pair(user)
+        pair = _issue_pair(user)
+    _audit("auth.token_refreshed", user_id=user.pk)
+    return pair
 
 
 def user_logout(*, user: User, refresh: str, access_jti: str, access_expires_at: datetime) -> None:
@@ -409,6 +437,7 @@ def user_logout(*, user: User, refresh: str, access_jti: str, access_expires_at:
         RevokedAccessToken.objects.get_or_create(
             jti=access_jti, defaults={"expires_at": access_expires_at}
         )
+    _audit("auth.logout", user_id=user.pk)
 
 
 def user_revoke_tokens(*, user_id: int, by: User) -> None:
@@ -423,7 +452,7 @@ def user_revoke_tokens(*, user_id: int, by: User) -> None:
             raise CannotRevokeAdmin()
         _revoke_all_tokens(target, at=timezone.now())
         target.save(update_fields=["tokens_valid_after"])
-    logger.info("tokens of user %s revoked by admin %s", user_id, by.pk)
+    _audit("auth.tokens_revoked", user_id=user_id, by_user_id=by.pk)
 
 
 # --- passwords ----------------------------------------------------------------------------------
@@ -432,12 +461,14 @@ def user_revoke_tokens(*, user_id: int, by: User) -> None:
 def password_change(*, user: User, old_password: str, new_password: str) -> None:
     """Set a new password (the old one required); every existing token of the user is revoked."""
     if not user.check_password(old_password):
+        _audit("auth.password_change_failed", user_id=user.pk, reason="wrong_old_password")
         raise InvalidInput({"old_password": ["The current password is wrong."]})
     _check_password_policy(new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
         _revoke_all_tokens(user, at=timezone.now())
         user.save(update_fields=["password", "tokens_valid_after"])
+    _audit("auth.password_changed", user_id=user.pk)
 
 
 def password_reset_request(*, email: str, client_ip: str) -> None:
@@ -449,6 +480,7 @@ def password_reset_request(*, email: str, client_ip: str) -> None:
             .filter(email__iexact=_normalize_email(email), is_active=True)
             .first()
         )
+        _audit("auth.password_reset_requested", user_id=user.pk if user else None)
         if user is None:
             return
         raw = _issue_link_token(PasswordResetToken, user=user, lifetime=PASSWORD_RESET_LIFETIME)
@@ -470,6 +502,7 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
         user.set_password(new_password)
         _revoke_all_tokens(user, at=timezone.now())
         user.save(update_fields=["password", "tokens_valid_after"])
+    _audit("auth.password_reset", user_id=user.pk)
 
 
 # --- profile ------------------------------------------------------------------------------------

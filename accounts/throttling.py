@@ -49,4 +49,5 @@ def throttle_hit(*, scope: str, ident: str) -> None:
         logger.error("auth throttle unavailable (%s): %s", scope, exc)
         return
     if count > limit:
+        logger.warning("auth.throttled", extra={"event": "auth.throttled", "scope": scope})
         raise TooManyAttempts(retry_after=max(1, math.ceil((bucket + 1) * window - now)))

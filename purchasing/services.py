@@ -7,6 +7,7 @@ customer's money movements, charges and membership purchases run one after anoth
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +38,8 @@ MAX_CHARGE_AMOUNT = 100_000_000  # toman per wallet charge
 PURCHASABLE_PLANS = (Plan.PLUS, Plan.PREMIUM)
 MAX_MEMBERSHIP_MONTHS = 12
 
+logger = logging.getLogger(__name__)
+
 
 def wallet_open(*, customer_id: int) -> Wallet:
     """Give a new customer an empty wallet (called by sign-up, inside its transaction)."""
@@ -54,9 +57,25 @@ def wallet_for_update(*, customer_id: int) -> Wallet:
 def _apply(*, wallet: Wallet, kind: str, amount: int, reference: str) -> WalletTransaction:
     wallet.balance += amount
     wallet.save(update_fields=["balance", "updated_at"])
-    return WalletTransaction.objects.create(
+    entry = WalletTransaction.objects.create(
         wallet=wallet, kind=kind, amount=amount, balance_after=wallet.balance, reference=reference
     )
+    _log_after_commit(
+        "money.ledger",
+        customer_id=wallet.customer_id,
+        wallet_id=wallet.pk,
+        kind=kind,
+        amount=amount,
+        balance_after=entry.balance_after,
+        reference=reference,
+        ledger_id=entry.pk,
+    )
+    return entry
+
+
+def _log_after_commit(event: str, **fields) -> None:
+    """One structured line per money movement, written only if its transaction commits."""
+    transaction.on_commit(lambda: logger.info(event, extra={"event": event, **fields}))
 
 
 @transaction.atomic
@@ -129,6 +148,13 @@ def wallet_charge(
             gateway=gateway.name,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
+        )
+        _log_after_commit(
+            "money.payment_started",
+            customer_id=customer_id,
+            payment_id=payment.pk,
+            amount=amount,
+            gateway=gateway.name,
         )
         checkout = gateway.begin(payment=payment)
         payment.gateway_reference = checkout.reference
@@ -269,6 +295,15 @@ def membership_purchase(
             amount=price,
             kind=TransactionKind.MEMBERSHIP_FEE,
             reference=f"membership:{membership.pk}",
+        )
+        _log_after_commit(
+            "money.membership_purchase",
+            customer_id=customer_id,
+            plan=plan,
+            months=months,
+            amount=price,
+            refunded=refunded,
+            membership_id=membership.pk,
         )
     return MembershipPurchase(
         membership=membership, charged=price, refunded=refunded, balance=debit.balance_after
