@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install lint format migrate sample-data worker beat clean bench
+.PHONY: run test install lint format migrate sample-data worker beat clean bench fuzz
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo 'Python 3.11+ is required (python3 on PATH)'; exit 1; }
@@ -42,6 +42,9 @@ sample-data: migrate
 
 bench: install  ## benchmark on PostgreSQL + gunicorn + wrk (see bench/run.py); writes bench/results.json
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+fuzz: install  ## the schema fuzzing with a large budget (FUZZ_EXAMPLES per operation and role)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest library_project/tests/test_fuzz_schema.py $(PYTEST_ARGS)
 
 worker: install  ## a Celery worker (needs REDIS_URL)
 	$(BIN)/celery -A library_project worker --loglevel=info
