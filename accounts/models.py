@@ -150,10 +150,19 @@ class Notification(models.Model):
     event_key = models.CharField(max_length=128, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Set once SMS and email went out; rows left without it are re-enqueued by a periodic sweep.
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="notification_user_created")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_created"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="notification_undelivered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user}"
