@@ -3,6 +3,12 @@
 from django.db import migrations, models
 
 
+def mark_existing_as_delivered(apps, schema_editor):
+    """Rows from before this field were handed to the broker already: the sweep must not resend them."""
+    Notification = apps.get_model("accounts", "Notification")
+    Notification.objects.filter(delivered_at=None).update(delivered_at=models.F("created_at"))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,6 +21,7 @@ class Migration(migrations.Migration):
             name='delivered_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.RunPython(mark_existing_as_delivered, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='notification',
             index=models.Index(condition=models.Q(('delivered_at__isnull', True)), fields=['created_at'], name='notification_undelivered'),
