@@ -10,20 +10,23 @@ def mark_existing_as_delivered(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_credentials'),
+        ("accounts", "0003_credentials"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='delivered_at',
+            model_name="notification",
+            name="delivered_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(mark_existing_as_delivered, migrations.RunPython.noop),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('delivered_at__isnull', True)), fields=['created_at'], name='notification_undelivered'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("delivered_at__isnull", True)),
+                fields=["created_at"],
+                name="notification_undelivered",
+            ),
         ),
     ]
