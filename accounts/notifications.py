@@ -1,6 +1,9 @@
 """In-app notifications, delivered also by SMS and email after the transaction commits."""
 
-from django.db import transaction
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
 
 from accounts.models import Notification
 
@@ -19,3 +22,46 @@ def notify(*, user_id: int, kind: str, message: str, event_key: str) -> Notifica
 
         transaction.on_commit(lambda: deliver_notification.delay(notification.pk))
     return notification
+
+
+@dataclass(frozen=True)
+class NotificationEvent:
+    user_id: int
+    kind: str
+    message: str
+    event_key: str
+
+
+def notify_many(events: Iterable[NotificationEvent]) -> None:
+    """`notify` for many events in a fixed number of queries (four, whatever their number).
+
+    Events already recorded are left alone; the new ones are inserted in one statement (in a
+    savepoint) that returns exactly the ids this call created, and one task hands them to
+    `deliver_notification` after commit.
+    Should a concurrent transaction record one of the same events in between (the insert then
+    hits the unique `event_key`), the batch falls back to `notify` per event, which is exact.
+    """
+    pending = {event.event_key: event for event in events}
+    if not pending:
+        return
+    recorded = Notification.objects.filter(event_key__in=list(pending)).values_list(
+        "event_key", flat=True
+    )
+    for event_key in recorded:
+        del pending[event_key]
+    if not pending:
+        return
+    rows = [
+        Notification(user_id=e.user_id, kind=e.kind, message=e.message, event_key=e.event_key)
+        for e in pending.values()
+    ]
+    try:
+        with transaction.atomic():
+            ids = [row.pk for row in Notification.objects.bulk_create(rows)]
+    except IntegrityError:
+        for e in pending.values():
+            notify(user_id=e.user_id, kind=e.kind, message=e.message, event_key=e.event_key)
+        return
+    from accounts.tasks import deliver_notifications
+
+    transaction.on_commit(lambda: deliver_notifications.delay(ids))

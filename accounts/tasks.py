@@ -33,6 +33,14 @@ def deliver_notification(self, notification_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def deliver_notifications(notification_ids: list[int]) -> None:
+    """Fan a batch recorded by `notify_many` out into one delivery task per notification, so a
+    release that drops a thousand waiters enqueues one message, and each keeps its own retries."""
+    for notification_id in notification_ids:
+        deliver_notification.delay(notification_id)
+
+
+@shared_task(acks_late=True)
 def purge_expired_credentials() -> dict[str, int]:
     """Daily: delete expired activation/reset links, OTP challenges and JWT bookkeeping rows."""
     from accounts.services import credentials_purge_expired

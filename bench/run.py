@@ -61,6 +61,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn gthread workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument(
+        "--release-only",
+        action="store_true",
+        help="only the 10,000-waiter release and the query counts (no server, no results.json);\n"
+        "quick before/after checks, e.g. with --books 1000",
+    )
     return parser.parse_args()
 
 
@@ -599,6 +605,12 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    if args.release_only:
+        generate(first_book=1, last_book=args.books, layout=layout)
+        release = release_figure(layout)
+        counts = query_counts((datagen.FIRST_FREE_BOOK, args.books), layout.racers_first + 700)
+        print(json.dumps({"release": release, "query_counts": counts}, indent=2))
+        return 0
 
     steps = sorted({args.books, *SCALE_SIZES}) if args.scale else [args.books]
     scale: dict[str, dict] = {}

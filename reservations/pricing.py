@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from accounts.models import Customer
 from purchasing.models import TransactionKind, WalletTransaction
-from purchasing.selectors import amount_paid_since
 from reservations.models import Reservation
 
 PRICE_PER_DAY = 1_000
@@ -61,32 +61,23 @@ def price_from(*, days: int, amount_paid: int, distinct_books: int) -> Quote:
     )
 
 
-def distinct_books_reserved_since(*, customer_id: int, since: datetime, until: datetime) -> int:
-    return (
-        Reservation.objects.filter(
-            customer_id=customer_id, starts_at__gte=since, starts_at__lte=until
-        )
-        .values("book_id")
-        .distinct()
-        .count()
-    )
+def priced_customer(*, customer_id: int, at: datetime, **annotations) -> Customer:
+    """The customer with both figures of the price as of `at` (`pricing_annotations`) and any
+    further `annotations`: one query (the reserve path reads its limit figure with it)."""
+    return Customer.objects.annotate(
+        **pricing_annotations(at=at, customer_ref="pk"), **annotations
+    ).get(pk=customer_id)
 
 
 def quote_for(*, customer_id: int, days: int, at: datetime) -> Quote:
-    """The price the customer would pay for `days` if the money were taken at `at`."""
-    return price_from(
-        days=days,
-        amount_paid=amount_paid_since(customer_id=customer_id, since=at - PAID_WINDOW),
-        distinct_books=distinct_books_reserved_since(
-            customer_id=customer_id, since=at - LOYALTY_WINDOW, until=at
-        ),
-    )
+    """The price the customer would pay for `days` if the money were taken at `at` (one query)."""
+    return quote_from_annotations(priced_customer(customer_id=customer_id, at=at), days=days)
 
 
 def pricing_annotations(*, at: datetime, customer_ref: str = "customer_id") -> dict:
-    """The two figures of `quote_for` as subqueries, to price many queue candidates in one query.
-
-    `ledger_sum_60d` is the signed sum `amount_paid_since` negates (see `quote_from_annotations`).
+    """The two figures of the price as subqueries, to price one customer or many queue candidates
+    in one query: `distinct_books_30d`, and `ledger_sum_60d`, the signed ledger sum that
+    `purchasing.selectors.amount_paid_since` negates (see `quote_from_annotations`).
     """
     ledger_sum = (
         WalletTransaction.objects.filter(

@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -23,16 +24,20 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import Membership, NotificationKind, Plan
-from accounts.notifications import notify
+from accounts.notifications import NotificationEvent, notify, notify_many
 from accounts.plans import PLANS, rules_for
 from catalog.models import Book
+from catalog.services import catalog_changed
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
-from reservations.selectors import customer_active_reservation_count
+from reservations.selectors import active_reservation_count
 
+# The walk reads candidates in batches that double (200, 400, 800, ...): one sort of the queue per
+# batch, so a long run of drops costs a few queries, and a release served at once reads few rows.
 WALK_BATCH_SIZE = 200
+WALK_BATCH_MAX = 3_200
 
 DROP_MEMBERSHIP_REQUIRED = "membership_required"
 DROP_INVALID_DURATION = "invalid_duration"
@@ -106,8 +111,10 @@ def start_reservation(
 ) -> Reservation:
     """Create an active reservation from `at` and take its price (nothing when it is free).
 
-    The caller has checked plan, limit and balance under the wallet lock.
+    The caller has checked plan, limit and balance under the wallet lock. The book's popularity
+    (and, for an instant reserve, its units) change: cached catalog pages go stale on commit.
     """
+    catalog_changed()
     reservation = Reservation.objects.create(
         customer_id=customer_id,
         book=book,
@@ -128,6 +135,19 @@ def start_reservation(
     return reservation
 
 
+def reserve_figures(*, customer_id: int, at: datetime):
+    """The customer's `active_count` and pricing figures as of `at`, in one query.
+
+    Read it after taking the customer's wallet lock: the lock serialises the customer's reserves,
+    so the count cannot change before the reservation is written.
+    """
+    return pricing.priced_customer(
+        customer_id=customer_id,
+        at=at,
+        active_count=active_reservation_count(at=at, customer_ref="pk"),
+    )
+
+
 def not_suspended_at(at: datetime) -> Q:
     """Waiting entries the walk may serve at `at`: never suspended, resumed, or suspension over."""
     return Q(suspended_until__isnull=True) | Q(suspended_until__lte=at)
@@ -140,22 +160,13 @@ def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
     `queued_at`). Same index range as before (`queue_waiting_book_order`); the suspension test is
     a filter on the rows of that range.
     """
-    active_count = (
-        Reservation.objects.filter(
-            customer_id=OuterRef("customer_id"), status=ReservationStatus.ACTIVE, ends_at__gt=at
-        )
-        .order_by()
-        .values("customer_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
     balance = Wallet.objects.filter(customer_id=OuterRef("customer_id")).values("balance")
     return (
         waiting_in_priority_order(book_id=book_id, at=at)
         .filter(not_suspended_at(at))
-        .select_related("customer")
         .annotate(
-            active_count=Coalesce(Subquery(active_count), Value(0), output_field=IntegerField()),
+            user_id=F("customer__user_id"),
+            active_count=active_reservation_count(at=at),
             balance=Coalesce(Subquery(balance), Value(0), output_field=IntegerField()),
             **pricing.pricing_annotations(at=at),
         )
@@ -183,10 +194,10 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
     """
     wallet = wallet_for_update(customer_id=entry.customer_id)
     rules = rules_for(entry.queue_plan)
-    active = customer_active_reservation_count(customer_id=entry.customer_id, at=at)
-    if active >= rules.max_active_reservations:
+    figures = reserve_figures(customer_id=entry.customer_id, at=at)
+    if figures.active_count >= rules.max_active_reservations:
         return DROP_LIMIT_REACHED
-    quote = pricing.quote_for(customer_id=entry.customer_id, days=entry.days, at=at)
+    quote = pricing.quote_from_annotations(figures, days=entry.days)
     if wallet.balance < quote.price:
         return DROP_INSUFFICIENT_FUNDS
     reservation = start_reservation(
@@ -194,7 +205,7 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
     )
     entry.resolve(status=QueueStatus.FULFILLED, at=at, reservation=reservation)
     notify(
-        user_id=entry.customer.user_id,
+        user_id=entry.user_id,
         kind=NotificationKind.QUEUE_GRANTED,
         message=(
             f"Good news: a copy of “{book.title}” is yours for {entry.days} days, "
@@ -206,20 +217,26 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
 
 
 def _record_drops(*, drops: dict[str, list[QueueEntry]], book: Book, at: datetime) -> None:
+    """One UPDATE per reason and one bulk notification for the whole batch of dropped entries."""
+    events = []
     for reason, entries in drops.items():
         QueueEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
             status=QueueStatus.DROPPED, drop_reason=reason, resolved_at=at
         )
-        for entry in entries:
-            notify(
-                user_id=entry.customer.user_id,
+        message = (
+            f"A copy of “{book.title}” came free but you were taken off its queue: "
+            f"{DROP_MESSAGES[reason]}."
+        )
+        events += [
+            NotificationEvent(
+                user_id=entry.user_id,
                 kind=NotificationKind.QUEUE_DROPPED,
-                message=(
-                    f"A copy of “{book.title}” came free but you were taken off its queue: "
-                    f"{DROP_MESSAGES[reason]}."
-                ),
+                message=message,
                 event_key=f"queue_dropped:{entry.pk}",
             )
+            for entry in entries
+        ]
+    notify_many(events)
 
 
 def release_units(*, book: Book, units: int, at: datetime) -> int:
@@ -231,11 +248,14 @@ def release_units(*, book: Book, units: int, at: datetime) -> int:
     `serve_shelf_units` hands them to a suspended entry once its suspension is over). Returns how
     many units went to the queue.
     """
+    catalog_changed()
     remaining = units
+    batch_size = WALK_BATCH_SIZE
     while remaining:
-        batch = list(_walk_candidates(book_id=book.pk, at=at)[:WALK_BATCH_SIZE])
+        batch = list(_walk_candidates(book_id=book.pk, at=at)[:batch_size])
         if not batch:
             break
+        batch_size = min(2 * batch_size, WALK_BATCH_MAX)
         drops: dict[str, list[QueueEntry]] = defaultdict(list)
         for entry in batch:
             reason = _precheck(entry) or _grant(entry=entry, book=book, at=at)
@@ -281,25 +301,37 @@ def serve_shelf_units(*, book: Book, at: datetime) -> int:
     return release_units(book=book, units=_take_shelf_units(book), at=at)
 
 
-def expire_due_on_locked_book(*, book: Book, at: datetime) -> int:
+def due_on_book(*, book_id: int, at: datetime) -> Q:
+    """The book's active reservations whose time has passed at `at`."""
+    return Q(book_id=book_id, status=ReservationStatus.ACTIVE, ends_at__lte=at)
+
+
+def expire_due_on_locked_book(
+    *, book: Book, at: datetime, due: list[Reservation] | None = None
+) -> int:
     """Settle a locked book as of `at`: end (as `expired`) its reservations whose time has passed
     and walk the queue with their units and any shelf units a lapsed suspension now claims.
-    Returns how many reservations expired."""
-    due = list(
-        Reservation.objects.filter(
-            book_id=book.pk, status=ReservationStatus.ACTIVE, ends_at__lte=at
-        ).select_related("customer")
-    )
+    `due`: those reservations (with `customer`), when the caller read them already under the
+    lock. Returns how many reservations expired."""
+    if due is None:
+        due = list(
+            Reservation.objects.filter(due_on_book(book_id=book.pk, at=at)).select_related(
+                "customer"
+            )
+        )
     if not due:
         serve_shelf_units(book=book, at=at)
         return 0
     for reservation in due:
         reservation.end(status=ReservationStatus.EXPIRED, at=reservation.ends_at)
-        notify(
+    notify_many(
+        NotificationEvent(
             user_id=reservation.customer.user_id,
             kind=NotificationKind.RESERVATION_EXPIRED,
             message=f"Your reservation of “{book.title}” has expired.",
             event_key=f"reservation_expired:{reservation.pk}",
         )
+        for reservation in due
+    )
     release_units(book=book, units=len(due) + _take_shelf_units(book), at=at)
     return len(due)

@@ -7,7 +7,8 @@ sees (or is blocked by) a reservation whose time has passed, even without a runn
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Customer
@@ -17,6 +18,20 @@ from catalog.models import Book
 from reservations.errors import InvalidDuration, MembershipRequired
 from reservations.estimates import attach_estimates, estimate_for_newcomer, estimate_queue
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+
+
+def active_reservation_count(*, at: datetime, customer_ref: str = "customer_id") -> Coalesce:
+    """`customer_active_reservation_count` as a correlated subquery, to read it with other figures."""
+    active = (
+        Reservation.objects.filter(
+            customer_id=OuterRef(customer_ref), status=ReservationStatus.ACTIVE, ends_at__gt=at
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(active), Value(0), output_field=IntegerField())
 
 
 def customer_active_reservation_count(*, customer_id: int, at: datetime | None = None) -> int:

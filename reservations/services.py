@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Customer, NotificationKind
@@ -36,15 +38,14 @@ from reservations.errors import (
 from reservations.estimates import attach_estimates
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.queue import (
+    due_on_book,
     expire_due_on_locked_book,
+    not_suspended_at,
     release_units,
+    reserve_figures,
     start_reservation,
 )
-from reservations.selectors import (
-    customer_active_reservation_count,
-    queue_entry_position,
-    reservable_plan_rules,
-)
+from reservations.selectors import queue_entry_position, reservable_plan_rules
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +169,24 @@ def _ensure_covers(*, balance: int, price: int) -> None:
         raise InsufficientFunds(required_amount=price, balance=balance)
 
 
+def _reserve_conflicts(*, book: Book, customer_id: int, at: datetime) -> dict[str, bool]:
+    """What the reserve path must know of a locked book, in one query read under the lock:
+    whether it needs settling first, and whether the customer already holds or waits for it."""
+    active = Reservation.objects.filter(book_id=book.pk, status=ReservationStatus.ACTIVE)
+    waiting = QueueEntry.objects.filter(book_id=book.pk, status=QueueStatus.WAITING)
+    return (
+        Book.objects.filter(pk=book.pk)
+        .values("pk")
+        .annotate(
+            has_due=Exists(active.filter(ends_at__lte=at)),
+            has_servable=Exists(waiting.filter(not_suspended_at(at))),
+            reserved=Exists(active.filter(customer_id=customer_id)),
+            queued=Exists(waiting.filter(customer_id=customer_id)),
+        )
+        .get()
+    )
+
+
 @atomic_with_retry
 def reservation_create(
     *, customer: Customer, book_id: int, days: int, now: datetime | None = None
@@ -176,20 +195,22 @@ def reservation_create(
     at = _now(now)
     rules = reservable_plan_rules(customer=customer, days=days, at=at)
     book = book_for_update(book_id)
-    expire_due_on_locked_book(book=book, at=at)
-    if Reservation.objects.filter(
-        customer=customer, book=book, status=ReservationStatus.ACTIVE
-    ).exists():
+    state = _reserve_conflicts(book=book, customer_id=customer.pk, at=at)
+    if state["has_due"] or (book.available_units and state["has_servable"]):
+        # Settling may end the customer's own reservation or serve their entry: read again.
+        expire_due_on_locked_book(book=book, at=at)
+        state = _reserve_conflicts(book=book, customer_id=customer.pk, at=at)
+    if state["reserved"]:
         raise AlreadyReserved()
-    if QueueEntry.objects.filter(customer=customer, book=book, status=QueueStatus.WAITING).exists():
+    if state["queued"]:
         raise AlreadyQueued()
 
     if book.available_units > 0:
         wallet = wallet_for_update(customer_id=customer.pk)
-        active = customer_active_reservation_count(customer_id=customer.pk, at=at)
-        if active >= rules.max_active_reservations:
+        figures = reserve_figures(customer_id=customer.pk, at=at)
+        if figures.active_count >= rules.max_active_reservations:
             raise ReservationLimitReached(limit=rules.max_active_reservations)
-        quote = pricing.quote_for(customer_id=customer.pk, days=days, at=at)
+        quote = pricing.quote_from_annotations(figures, days=days)
         _ensure_covers(balance=wallet.balance, price=quote.price)
         reservation = start_reservation(
             customer_id=customer.pk, book=book, days=days, quote=quote, at=at
@@ -198,9 +219,17 @@ def reservation_create(
         book.save(update_fields=["available_units"])
         return ReserveOutcome(reservation=reservation, plan=rules.plan)
 
-    quote = pricing.quote_for(customer_id=customer.pk, days=days, at=at)
-    balance = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
-    _ensure_covers(balance=balance.first() or 0, price=quote.price)
+    figures = pricing.priced_customer(
+        customer_id=customer.pk,
+        at=at,
+        balance=Coalesce(
+            Subquery(Wallet.objects.filter(customer_id=OuterRef("pk")).values("balance")),
+            Value(0),
+        ),
+    )
+    _ensure_covers(
+        balance=figures.balance, price=pricing.quote_from_annotations(figures, days=days).price
+    )
     entry = QueueEntry.objects.create(customer=customer, book=book, days=days, queued_at=at)
     entry.position = queue_entry_position(entry_id=entry.pk, at=at)
     attach_estimates([entry], at=at)
@@ -210,25 +239,29 @@ def reservation_create(
 # --- renew and return -------------------------------------------------------------------------
 
 
-def _owned_reservation_book_id(*, reservation_id: int, customer_id: int | None) -> int:
-    reservations = Reservation.objects.filter(pk=reservation_id)
-    if customer_id is not None:
-        reservations = reservations.filter(customer_id=customer_id)
-    book_id = reservations.values_list("book_id", flat=True).first()
-    if book_id is None:
-        raise NotFound("No such reservation.")
-    return book_id
-
-
 def _lock_book_and_active_reservation(
     *, reservation_id: int, customer_id: int | None, at: datetime
 ) -> tuple[Book, Reservation]:
-    """Lock the reservation's book, settle it, and return the reservation if still active."""
-    book = book_for_update(
-        _owned_reservation_book_id(reservation_id=reservation_id, customer_id=customer_id)
+    """Lock the reservation's book, settle it, and return the reservation if still active.
+
+    The book is found through the reservation in the locking query itself (a reservation's book
+    never changes), and the reservation is read with the book's due ones after the lock.
+    """
+    books = Book.objects.select_for_update(of=("self",)).filter(reservations__pk=reservation_id)
+    if customer_id is not None:
+        books = books.filter(reservations__customer_id=customer_id)
+    book = books.first()
+    if book is None:
+        raise NotFound("No such reservation.")
+    rows = list(
+        Reservation.objects.filter(
+            Q(pk=reservation_id) | due_on_book(book_id=book.pk, at=at)
+        ).select_related("customer")
     )
-    expire_due_on_locked_book(book=book, at=at)
-    reservation = Reservation.objects.select_related("customer").get(pk=reservation_id)
+    reservation = next(r for r in rows if r.pk == reservation_id)
+    expire_due_on_locked_book(
+        book=book, at=at, due=[r for r in rows if r.is_active and r.ends_at <= at]
+    )
     if not reservation.is_active:
         raise ReservationNotActive(status=reservation.status)
     return book, reservation

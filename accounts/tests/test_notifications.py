@@ -1,9 +1,10 @@
 import pytest
 from django.core import mail
+from django.db import transaction
 
 from accounts import sms
 from accounts.models import Customer, Notification, User
-from accounts.notifications import notify
+from accounts.notifications import NotificationEvent, notify, notify_many
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,3 +53,41 @@ def test_console_backend_prints_the_documented_line(capsys, settings):
     settings.SMS_BACKEND = "accounts.sms.ConsoleSmsBackend"
     sms.send_sms(to="+989121234567", body="Your library login code is 482913")
     assert "SMS to +989121234567: Your library login code is 482913" in capsys.readouterr().out
+
+
+def _events(user, keys, message="Dropped."):
+    return [
+        NotificationEvent(user_id=user.pk, kind="queue_dropped", message=message, event_key=k)
+        for k in keys
+    ]
+
+
+def test_notify_many_records_and_delivers_each_event_once_after_commit(user):
+    notify_many(_events(user, [f"d:{i}" for i in range(5)]))
+    assert Notification.objects.filter(event_key__startswith="d:").count() == 5
+    assert len(sms.outbox) == 5
+    assert len(mail.outbox) == 5
+
+
+def test_notify_many_leaves_already_recorded_events_alone(user):
+    notify(user_id=user.pk, kind="queue_dropped", message="First.", event_key="d:1")
+    notify_many(_events(user, ["d:1", "d:2"], message="Again."))
+    assert Notification.objects.get(event_key="d:1").message == "First."
+    assert Notification.objects.filter(event_key__in=["d:1", "d:2"]).count() == 2
+    assert [m.body for m in sms.outbox] == ["First.", "Again."]
+
+
+def test_notify_many_records_and_sends_nothing_when_the_transaction_rolls_back(user):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notify_many(_events(user, ["d:3", "d:4"]))
+        raise RuntimeError("the use case failed")
+    assert not Notification.objects.filter(event_key__in=["d:3", "d:4"]).exists()
+    assert sms.outbox == []
+
+
+def test_notify_many_costs_the_same_few_queries_for_any_number_of_events(
+    user, django_assert_max_num_queries
+):
+    with transaction.atomic(), django_assert_max_num_queries(5):  # delivery runs after commit
+        notify_many(_events(user, [f"q:{i}" for i in range(300)]))
+    assert Notification.objects.filter(event_key__startswith="q:").count() == 300

@@ -5,6 +5,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Plan
+from catalog.models import Book
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.services import reservation_create
 from reservations.tests.factories import BookFactory, UserFactory, member
@@ -360,8 +361,18 @@ def test_admin_removes_a_queue_entry(admin_client):
 def test_reserving_costs_a_fixed_number_of_queries(django_assert_max_num_queries):
     client = client_for(member())
     book = BookFactory()
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(15):
         assert client.post("/api/reservations/", {"book": book.pk, "days": 2}).status_code == 201
+
+
+def test_returning_with_nobody_waiting_costs_a_fixed_number_of_queries(
+    django_assert_max_num_queries,
+):
+    book, holder, reservation = occupied_book()
+    client = client_for(holder)
+    with django_assert_max_num_queries(7):
+        assert client.delete(f"/api/reservations/{reservation.pk}/").status_code == 204
+    assert Book.objects.get(pk=book.pk).available_units == 1
 
 
 def test_returning_with_a_promotion_costs_a_fixed_number_of_queries(
@@ -374,7 +385,7 @@ def test_returning_with_a_promotion_costs_a_fixed_number_of_queries(
         customer.memberships.update(ends_at=timezone.now() - timedelta(seconds=1))
     reservation_create(customer=member(), book_id=book.pk, days=1)
     client = client_for(holder)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(24):
         assert client.delete(f"/api/reservations/{reservation.pk}/").status_code == 204
     assert QueueEntry.objects.filter(status=QueueStatus.FULFILLED).count() == 1
 
