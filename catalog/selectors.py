@@ -1,13 +1,18 @@
 """Reads of the catalog: querysets that cost a fixed number of queries per page."""
 
+import logging
+import time
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import Author, Book, City, Genre, normalize_isbn
 from reservations.models import Reservation
+
+logger = logging.getLogger(__name__)
 
 POPULARITY_WINDOW = timedelta(days=30)
 
@@ -27,6 +32,26 @@ def book_popularity() -> Coalesce:
         .values("count")
     )
     return Coalesce(Subquery(started_recently, output_field=IntegerField()), Value(0))
+
+
+def catalog_versions() -> tuple[int, int] | None:
+    """The (structure, units) versions cached pages are keyed by (`catalog.services.
+    catalog_changed`); None when the cache is unreachable, and then nothing is cached."""
+    from catalog.services import STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY
+
+    keys = (STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY)
+    try:
+        found = cache.get_many(keys)
+        for key in keys:
+            if key not in found:  # first use, or evicted: a number no earlier version used
+                cache.add(key, time.time_ns(), timeout=None)
+                found[key] = cache.get(key)
+    except Exception:
+        logger.warning("catalog versions unavailable: pages are not cached", exc_info=True)
+        return None
+    if None in (found[k] for k in keys):
+        return None
+    return found[STRUCTURE_VERSION_KEY], found[UNITS_VERSION_KEY]
 
 
 def book_list() -> QuerySet[Book]:

@@ -4,9 +4,12 @@ Every book write first settles the book's due reservations (SPEC 4), then takes 
 lock before reading what it changes (lock order: book → queue entries → wallet).
 """
 
+import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, ProtectedError
@@ -21,7 +24,40 @@ from catalog.errors import (
 )
 from catalog.models import Author, Book, City, Genre
 
+logger = logging.getLogger(__name__)
+
 BOOK_EDITABLE_FIELDS = ("title", "isbn", "description", "genre", "published_year")
+
+# Cached catalog pages and counts are keyed by these two numbers (`catalog.selectors.
+# catalog_versions`): `units` moves with every change of a book's units or reservations
+# (available_units, popularity), `structure` with every change of books, authors and genres.
+STRUCTURE_VERSION_KEY = "catalog:version:structure"
+UNITS_VERSION_KEY = "catalog:version:units"
+
+
+def _bump(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            try:
+                cache.incr(key)
+            except ValueError:  # never set, or evicted: a number no earlier version used
+                cache.set(key, time.time_ns(), timeout=None)
+        except Exception:  # the cache is down: cached pages are unreachable then anyway
+            logger.warning("catalog version %s not bumped: cache unavailable", key, exc_info=True)
+
+
+def catalog_changed(*, structure: bool = False) -> None:
+    """What catalog pages show changes when the current transaction commits: from then on, pages
+    and counts cached before are never served again.
+
+    `structure`: books, authors or genres changed (else only units, reservations and so
+    popularity). Bumped after commit so that no reader can cache the old rows under the new
+    version.
+    """
+    keys = [UNITS_VERSION_KEY, STRUCTURE_VERSION_KEY] if structure else [UNITS_VERSION_KEY]
+    transaction.on_commit(lambda: _bump(keys))
+
+
 AUTHOR_EDITABLE_FIELDS = ("name", "bio", "city")
 NAMED_EDITABLE_FIELDS = ("name",)
 
@@ -74,6 +110,7 @@ def book_create(
     with transaction.atomic():
         book.save()
         book.authors.set(authors)
+        catalog_changed(structure=True)
     return book
 
 
@@ -105,6 +142,7 @@ def book_update(*, book: Book, data: dict[str, Any]) -> Book:
             from reservations import services as reservation_services
 
             reservation_services.book_units_added(book=book, added=added)
+        catalog_changed(structure=True)
     return book
 
 
@@ -121,6 +159,7 @@ def book_delete(*, book: Book) -> None:
             book.delete()
         except ProtectedError as error:
             raise BookHasHistory() from error
+        catalog_changed(structure=True)
 
 
 def author_create(
@@ -136,6 +175,7 @@ def author_create(
     author = Author(name=name, user=user, bio=bio, city=city)
     author.full_clean()
     author.save()
+    catalog_changed(structure=True)
     return author
 
 
@@ -145,6 +185,7 @@ def author_update(*, author: Author, data: dict[str, Any]) -> Author:
             setattr(author, field, data[field])
     author.full_clean()
     author.save()
+    catalog_changed(structure=True)
     return author
 
 
@@ -161,6 +202,7 @@ def author_delete(*, author: Author) -> None:
         if sole_books:
             raise AuthorIsSoleAuthor(book_ids=sole_books)
         author.delete()
+        catalog_changed(structure=True)
 
 
 def _named_save(instance: Genre | City, data: dict[str, Any]) -> Genre | City:
@@ -175,6 +217,8 @@ def _named_save(instance: Genre | City, data: dict[str, Any]) -> Genre | City:
         )
     instance.full_clean()
     instance.save()
+    if isinstance(instance, Genre):
+        catalog_changed(structure=True)
     return instance
 
 

@@ -1,5 +1,7 @@
 """Thin views: validate input, call one service or selector, render the result."""
 
+import functools
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -7,6 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from catalog import selectors, services
+from catalog.api.caching import BookPagination, cached_data
 from catalog.api.filters import BookFilter, StrictOrderingFilter
 from catalog.api.permissions import HasAuthorProfile, IsAuthorSelf, IsBookAuthor
 from catalog.api.serializers import (
@@ -39,6 +42,20 @@ class CatalogViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(instance).data, status=status_code)
 
 
+def _book_id(pk: str) -> int | None:
+    """The id in the URL when it can name a book (else the lookup answers 404)."""
+    try:
+        value = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value < 2**63 else None
+
+
+def _cached(request, build) -> Response:
+    data, response = cached_data(request, build)
+    return Response(data) if response is None else response
+
+
 def _settle(book_ids: list[int] | None) -> int:
     """SPEC 4: whoever looks at books sees their due reservations ended; returns how many."""
     from reservations import services as reservation_services
@@ -68,6 +85,7 @@ class BookViewSet(
 
     serializer_class = BookSerializer
     input_serializer_class = BookInputSerializer
+    pagination_class = BookPagination
     filterset_class = BookFilter
     filter_backends = [*viewsets.GenericViewSet.filter_backends, StrictOrderingFilter]
     ordering_fields = ["title", "published_year", "popularity", "available_units"]
@@ -85,13 +103,13 @@ class BookViewSet(
 
     def list(self, request, *args, **kwargs):
         _settle(None)
-        return super().list(request, *args, **kwargs)
+        return _cached(request, functools.partial(super().list, request, *args, **kwargs))
 
     def retrieve(self, request, pk=None):
-        book = self.get_object()
-        if _settle([book.pk]):
-            book = self.get_object()
-        return self.render(book)
+        book_id = _book_id(pk)
+        if book_id is not None:
+            _settle([book_id])
+        return _cached(request, lambda: self.render(self.get_object()))
 
     @extend_schema(responses={200: BookSerializer(many=True)}, filters=False)
     @action(detail=False, methods=["get"], filter_backends=[])
