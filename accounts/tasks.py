@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.sms import send_sms
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 def deliver_notification(self, notification_id: int) -> None:
     """Send a notification by SMS and email, outside any request transaction."""
     notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
-    if notification is None:
+    if notification is None or notification.delivered_at is not None:
         return
     user = notification.user
     try:
@@ -30,6 +31,9 @@ def deliver_notification(self, notification_id: int) -> None:
     except Exception as exc:  # a provider outage: retry later, never lose the message silently
         logger.warning("notification %s delivery failed: %s", notification_id, exc)
         raise self.retry(exc=exc) from exc
+    Notification.objects.filter(pk=notification_id, delivered_at=None).update(
+        delivered_at=timezone.now()
+    )
 
 
 @shared_task(acks_late=True)
@@ -38,6 +42,14 @@ def deliver_notifications(notification_ids: list[int]) -> None:
     release that drops a thousand waiters enqueues one message, and each keeps its own retries."""
     for notification_id in notification_ids:
         deliver_notification.delay(notification_id)
+
+
+@shared_task(acks_late=True)
+def redeliver_undelivered_notifications() -> int:
+    """Every 5 minutes: notifications whose enqueue or every delivery attempt failed, again."""
+    from accounts.notifications import redeliver_undelivered
+
+    return redeliver_undelivered()
 
 
 @shared_task(acks_late=True)

@@ -119,7 +119,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}  # above the longest task
+# Above the longest task: an unacknowledged task (its worker died) is redelivered after this.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Workers look for such tasks every `interval × throttle` seconds: a tenth of the timeout,
+    # 1 s to 100 s (kombu's default is 100 s).
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": max(1, min(100, CELERY_VISIBILITY_TIMEOUT // 10)),
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -131,6 +139,10 @@ CELERY_BEAT_SCHEDULE = {
     "remind-reservations-ending-soon": {
         "task": "reservations.tasks.remind_reservations_ending_soon",
         "schedule": 15 * 60.0,
+    },
+    "redeliver-undelivered-notifications": {
+        "task": "accounts.tasks.redeliver_undelivered_notifications",
+        "schedule": 5 * 60.0,
     },
     "purge-expired-credentials": {
         "task": "accounts.tasks.purge_expired_credentials",

@@ -1,6 +1,8 @@
+import math
+
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts import sms
 from accounts.models import Customer, Notification, User
@@ -88,6 +90,8 @@ def test_notify_many_records_and_sends_nothing_when_the_transaction_rolls_back(u
 def test_notify_many_costs_the_same_few_queries_for_any_number_of_events(
     user, django_assert_max_num_queries
 ):
-    with transaction.atomic(), django_assert_max_num_queries(5):  # delivery runs after commit
+    # SQLite binds at most 999 parameters a statement, so its one INSERT is cut into batches.
+    inserts = 1 if connection.vendor == "postgresql" else math.ceil(300 * 7 / 999)
+    with transaction.atomic(), django_assert_max_num_queries(3 + inserts):  # delivery after commit
         notify_many(_events(user, [f"q:{i}" for i in range(300)]))
     assert Notification.objects.filter(event_key__startswith="q:").count() == 300
