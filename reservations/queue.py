@@ -239,19 +239,20 @@ def _record_drops(*, drops: dict[str, list[QueueEntry]], book: Book, at: datetim
     notify_many(events)
 
 
-def release_units(*, book: Book, units: int, at: datetime) -> int:
+def release_units(*, book: Book, units: int, at: datetime, queue_empty: bool = False) -> int:
     """The release walk: give `units` freed units of a locked book to its queue, in order as of `at`.
 
     Each candidate gets an instant reserve with every check re-run as of `at`; one who fails is
     dropped with the reason and notified, and the next is tried. Entries suspended at `at` are
     skipped and keep their place. Units nobody qualifies for go back to `available_units` (where
     `serve_shelf_units` hands them to a suspended entry once its suspension is over). Returns how
-    many units went to the queue.
+    many units went to the queue. `queue_empty`: the caller read under the lock that nobody
+    waits, so the walk reads nothing.
     """
     catalog_changed()
     remaining = units
     batch_size = WALK_BATCH_SIZE
-    while remaining:
+    while remaining and not queue_empty:
         batch = list(_walk_candidates(book_id=book.pk, at=at)[:batch_size])
         if not batch:
             break

@@ -39,6 +39,13 @@ def _shared_cache() -> bool:
     return settings.CACHES["default"]["BACKEND"] not in PER_PROCESS_BACKENDS
 
 
+def _versions(request) -> tuple[int, int] | None:
+    """The catalog versions, read once per request (before any row of the page is read)."""
+    if not hasattr(request, "catalog_versions"):
+        request.catalog_versions = catalog_versions() if _shared_cache() else None
+    return request.catalog_versions
+
+
 def _key(kind: str, versions: tuple[int, int], text: str) -> str:
     digest = hashlib.sha256(text.encode()).hexdigest()[:32]
     return f"catalog:{kind}:{versions[0]}:{versions[1]}:{digest}"
@@ -62,7 +69,7 @@ def _set(key: str, value) -> None:
 def cached_data(request, build):
     """The response data of this GET from the cache, or `build()`'s response (whose data is
     stored when it is a 200). Returns (data, None) on a hit, (None, response) on a miss."""
-    versions = catalog_versions() if _shared_cache() else None
+    versions = _versions(request)
     if versions is None:
         return None, build()
     key = _key("page", versions, request.get_full_path())
@@ -98,7 +105,7 @@ class BookPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.count_key = None
-        versions = catalog_versions() if _shared_cache() else None
+        versions = _versions(request)
         if versions is not None:
             params = sorted(
                 (k, v) for k, v in request.query_params.lists() if k not in PAGE_PARAMETERS

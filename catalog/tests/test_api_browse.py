@@ -285,3 +285,17 @@ def test_detail_costs_a_fixed_number_of_queries(django_assert_max_num_queries):
     with django_assert_max_num_queries(3):  # book, authors, settle check
         response = APIClient().get(f"{BOOKS}{book.pk}/")
     assert len(response.json()["authors"]) == 5
+
+
+def test_list_and_detail_render_exactly_what_the_book_serializer_documents():
+    from catalog.api.serializers import BookSerializer
+    from catalog.selectors import book_list
+
+    authors = [AuthorFactory(name="Zed"), AuthorFactory(name="Ann"), AuthorFactory(name="Ann")]
+    BookFactory(authors=authors, description="Three authors, two of one name")
+    BookFactory(authors=authors[:1])
+    past_reservation(BookFactory(), days_ago=1)
+    expected = BookSerializer(book_list().order_by("title", "id"), many=True).data
+    assert APIClient().get(BOOKS).json()["results"] == expected
+    for book in expected:
+        assert APIClient().get(f"{BOOKS}{book['id']}/").json() == book

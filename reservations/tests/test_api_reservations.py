@@ -370,7 +370,7 @@ def test_returning_with_nobody_waiting_costs_a_fixed_number_of_queries(
 ):
     book, holder, reservation = occupied_book()
     client = client_for(holder)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         assert client.delete(f"/api/reservations/{reservation.pk}/").status_code == 204
     assert Book.objects.get(pk=book.pk).available_units == 1
 
