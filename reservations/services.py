@@ -265,10 +265,13 @@ def _lock_book_and_active_reservation(
     never changes), and the reservation is read with the book's due ones after the lock, with
     `queue_waiting`: whether anyone waited for the book then (settling can only lower that).
     """
-    books = Book.objects.select_for_update(of=("self",)).filter(reservations__pk=reservation_id)
+    # One filter() call: both conditions must hold for the SAME reservation row. Chained
+    # filter() calls on a multi-valued relation join it twice and would match a book on which
+    # the caller holds any reservation at all (another member's reservation id would pass).
+    same_reservation = {"reservations__pk": reservation_id}
     if customer_id is not None:
-        books = books.filter(reservations__customer_id=customer_id)
-    book = books.first()
+        same_reservation["reservations__customer_id"] = customer_id
+    book = Book.objects.select_for_update(of=("self",)).filter(**same_reservation).first()
     if book is None:
         raise NotFound("No such reservation.")
     rows = list(

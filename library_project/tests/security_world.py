@@ -3,7 +3,6 @@ the services (a member's reservation, queue entry, payment, notification; an aut
 
 from dataclasses import dataclass
 
-import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Customer, Notification, User
@@ -18,18 +17,7 @@ from purchasing.services import wallet_charge
 from reservations.models import QueueEntry, Reservation
 from reservations.services import reservation_create
 
-__all__ = ["PASSWORD", "RESERVATION_IDOR", "World", "access_token", "client_for", "make_world"]
-
-# Bugs these tests found in files owned by another change; strict, so the fix flips them.
-RESERVATION_IDOR = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "IDOR in reservations.services._lock_book_and_active_reservation: reservations__pk and "
-        "reservations__customer_id are filtered in two .filter() calls (two joins), so a member "
-        "who holds any reservation of the same book renews (PUT 200) or returns (DELETE 204) "
-        "another member's reservation instead of a 404"
-    ),
-)
+__all__ = ["PASSWORD", "World", "access_token", "client_for", "make_world"]
 
 
 @dataclass

@@ -459,3 +459,20 @@ def test_admin_removes_a_waiter_who_is_told():
     entry.refresh_from_db()
     assert entry.status == QueueStatus.REMOVED_BY_ADMIN
     assert Notification.objects.filter(event_key=f"queue_removed_by_admin:{entry.pk}").exists()
+
+
+@pytest.mark.parametrize("use_case", ["return", "renew"])
+def test_a_member_holding_the_same_book_cannot_touch_my_reservation(use_case):
+    mine, theirs = member(), member()
+    book = BookFactory(total_units=2)
+    my_reservation = reservation_create(customer=mine, book_id=book.pk, days=3).reservation
+    reservation_create(customer=theirs, book_id=book.pk, days=3)
+
+    with pytest.raises(NotFound):
+        if use_case == "return":
+            reservation_return(customer=theirs, reservation_id=my_reservation.pk)
+        else:
+            reservation_renew(customer=theirs, reservation_id=my_reservation.pk, days=5)
+
+    my_reservation.refresh_from_db()
+    assert (my_reservation.status, my_reservation.days) == (ReservationStatus.ACTIVE, 3)
