@@ -34,24 +34,25 @@ def book_popularity() -> Coalesce:
     return Coalesce(Subquery(started_recently, output_field=IntegerField()), Value(0))
 
 
-def catalog_versions() -> tuple[int, int] | None:
-    """The (structure, units) versions cached pages are keyed by (`catalog.services.
-    catalog_changed`); None when the cache is unreachable, and then nothing is cached."""
+def catalog_versions(*, also: tuple[str, ...] = ()) -> tuple[tuple[int, int] | None, dict]:
+    """The (structure, units) versions cached pages are checked against (`catalog.services.
+    catalog_changed`), and the cache entries named in `also`, read in the same round trip.
+    The versions are None when the cache is unreachable, and then nothing is cached."""
     from catalog.services import STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY
 
     keys = (STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY)
     try:
-        found = cache.get_many(keys)
+        found = cache.get_many([*keys, *also])
         for key in keys:
             if key not in found:  # first use, or evicted: a number no earlier version used
                 cache.add(key, time.time_ns(), timeout=None)
                 found[key] = cache.get(key)
     except Exception:
         logger.warning("catalog versions unavailable: pages are not cached", exc_info=True)
-        return None
+        return None, {}
     if None in (found[k] for k in keys):
-        return None
-    return found[STRUCTURE_VERSION_KEY], found[UNITS_VERSION_KEY]
+        return None, {}
+    return (found[STRUCTURE_VERSION_KEY], found[UNITS_VERSION_KEY]), found
 
 
 def book_list() -> QuerySet[Book]:

@@ -1,10 +1,11 @@
 """Cached book pages: the rendered data of `GET books/` and `GET books/{id}/`, and the counts
-of the list's filter sets, keyed by the catalog versions (`catalog.selectors.catalog_versions`).
+of the list's filter sets, each stored with the catalog versions (`catalog.selectors.
+catalog_versions`) read before its rows, and served only while those are still current.
 
 Every write that changes what a page shows bumps a version after it commits
-(`catalog.services.catalog_changed`), so a page cached before is never served again; the
-version is read before the database, so a page built from rows older than a bump is only ever
-stored under the old version. The views settle due reservations before they look here (SPEC 4):
+(`catalog.services.catalog_changed`), so a page cached before is never served again; as the
+versions are read before the database, a page built from rows older than a bump always carries
+the old versions. The views settle due reservations before they look here (SPEC 4):
 an expiry is such a write. Pages are the same for every reader, signed in or not.
 
 Only a cache shared by all web processes (Redis) can carry the versions between them: with a
@@ -17,6 +18,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.utils.functional import cached_property
 
 from catalog.selectors import catalog_versions
@@ -31,6 +33,8 @@ PER_PROCESS_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
 )
+JSON = "application/json"
+STORED_HEADERS = ("Content-Type", "Allow", "Vary")
 # Query parameters that choose a page of a filter set, not the set itself.
 PAGE_PARAMETERS = {"page", "page_size", "ordering"}
 
@@ -42,13 +46,12 @@ def _shared_cache() -> bool:
 def _versions(request) -> tuple[int, int] | None:
     """The catalog versions, read once per request (before any row of the page is read)."""
     if not hasattr(request, "catalog_versions"):
-        request.catalog_versions = catalog_versions() if _shared_cache() else None
+        request.catalog_versions = catalog_versions()[0] if _shared_cache() else None
     return request.catalog_versions
 
 
-def _key(kind: str, versions: tuple[int, int], text: str) -> str:
-    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
-    return f"catalog:{kind}:{versions[0]}:{versions[1]}:{digest}"
+def _key(kind: str, text: str) -> str:
+    return f"catalog:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
 def _get(key: str):
@@ -66,20 +69,43 @@ def _set(key: str, value) -> None:
         logger.warning("catalog cache unavailable", exc_info=True)
 
 
-def cached_data(request, build):
-    """The response data of this GET from the cache, or `build()`'s response (whose data is
-    stored when it is a 200). Returns (data, None) on a hit, (None, response) on a miss."""
-    versions = _versions(request)
+def _anonymous_json_get(request) -> bool:
+    accept = request.META.get("HTTP_ACCEPT", "*/*")
+    return (
+        request.method == "GET"
+        and "HTTP_AUTHORIZATION" not in request.META
+        and ("application/json" in accept or "*/*" in accept)
+    )
+
+
+def serve_cached(request, build) -> HttpResponse:
+    """The response to an anonymous GET of a book page: from the cache while current, else
+    `build()`'s (DRF's own), stored when it is a JSON 200. Signed-in readers always get
+    `build()`'s, so a bad token is still refused.
+
+    A page is stored with the versions read before its rows, and served only while both are
+    still current; versions and page come in one round trip.
+    """
+    if not (_shared_cache() and _anonymous_json_get(request)):
+        return build()
+    key = _key("response", request.get_full_path())
+    versions, found = catalog_versions(also=(key,))
+    request.catalog_versions = versions
     if versions is None:
-        return None, build()
-    key = _key("page", versions, request.get_full_path())
-    data = _get(key)
-    if data is not None:
-        return data, None
+        return build()
+    entry = found.get(key)
+    if entry is not None and entry[0] == versions:
+        response = HttpResponse(entry[1])
+        for header, value in entry[2]:
+            response[header] = value
+        return response
     response = build()
-    if response.status_code == 200:
-        _set(key, response.data)
-    return None, response
+    if response.status_code == 200 and hasattr(response, "render"):
+        response.render()  # DRF sets the Content-Type as it renders
+    if response.status_code == 200 and response.get("Content-Type") == JSON:
+        headers = [(h, response[h]) for h in STORED_HEADERS if h in response]
+        _set(key, (versions, response.content, headers))
+    return response
 
 
 class CountCachingPaginator(Paginator):
@@ -87,15 +113,17 @@ class CountCachingPaginator(Paginator):
     `count_key` is set: page 2 of a search costs no second COUNT(*)."""
 
     count_key: str | None = None
+    count_versions: tuple[int, int] | None = None
 
     @cached_property
     def count(self) -> int:
         if self.count_key is None:
             return super().count
-        count = _get(self.count_key)
-        if count is None:
-            count = super().count
-            _set(self.count_key, count)
+        entry = _get(self.count_key)
+        if entry is not None and entry[0] == self.count_versions:
+            return entry[1]
+        count = super().count
+        _set(self.count_key, (self.count_versions, count))
         return count
 
 
@@ -104,7 +132,7 @@ class BookPagination(PageNumberPagination):
     (the `available` filter depends on units; every other one only on the structure)."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.count_key = None
+        self.count_key = self.count_versions = None
         versions = _versions(request)
         if versions is not None:
             params = sorted(
@@ -112,10 +140,11 @@ class BookPagination(PageNumberPagination):
             )
             if not any(k == "available" for k, _ in params):
                 versions = (versions[0], 0)
-            self.count_key = _key("count", versions, repr((request.path, params)))
+            self.count_versions = versions
+            self.count_key = _key("count", repr((request.path, params)))
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, queryset, page_size):
         paginator = CountCachingPaginator(queryset, page_size)
-        paginator.count_key = self.count_key
+        paginator.count_key, paginator.count_versions = self.count_key, self.count_versions
         return paginator

@@ -7,7 +7,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.api.caching import BookPagination, cached_data
+from catalog.api.caching import BookPagination, serve_cached
 from catalog.api.filters import BookFilter, StrictOrderingFilter
 from catalog.api.permissions import HasAuthorProfile, IsAuthorSelf, IsBookAuthor
 from catalog.api.serializers import (
@@ -69,11 +69,6 @@ def book_data(rows: list[dict]) -> list[dict]:
     ]
 
 
-def _cached(request, build) -> Response:
-    data, response = cached_data(request, build)
-    return Response(data) if response is None else response
-
-
 def _settle(book_ids: list[int] | None) -> int:
     """SPEC 4: whoever looks at books sees their due reservations ended; returns how many."""
     from reservations import services as reservation_services
@@ -128,19 +123,26 @@ class BookViewSet(
             return queryset
         return super().filter_queryset(queryset)
 
-    def list(self, request, *args, **kwargs):
-        _settle(None)
-        return _cached(request, self._render_page)
-
-    def retrieve(self, request, pk=None):
-        book_id = _book_id(pk)
-        if book_id is not None:
+    def dispatch(self, request, *args, **kwargs):
+        """The public browse: settle the books first (SPEC 4), then serve an anonymous reader
+        the cached page when it is current (`catalog.api.caching`), before DRF's machinery."""
+        action = self.action_map.get(request.method.lower())
+        if action not in ("list", "retrieve"):
+            return super().dispatch(request, *args, **kwargs)
+        if action == "list":
+            _settle(None)
+        elif (book_id := _book_id(kwargs.get("pk"))) is not None:
             _settle([book_id])
-        return _cached(request, lambda: Response(book_data([self.get_object()])[0]))
+        return serve_cached(
+            request, lambda: super(BookViewSet, self).dispatch(request, *args, **kwargs)
+        )
 
-    def _render_page(self) -> Response:
+    def list(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(book_data(rows))
+
+    def retrieve(self, request, pk=None):
+        return Response(book_data([self.get_object()])[0])
 
     @extend_schema(responses={200: BookSerializer(many=True)}, filters=False)
     @action(detail=False, methods=["get"], filter_backends=[])

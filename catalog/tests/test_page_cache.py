@@ -149,3 +149,19 @@ def test_the_available_filter_count_follows_the_units(book):
     reservation_create(customer=member(), book_id=book.pk, days=2)
     assert APIClient().get(BOOKS, {"available": "false"}).json()["count"] == 1
     assert APIClient().get(BOOKS, {"available": "false", "page": 1}).json()["count"] == 1
+
+
+def test_a_cached_page_never_answers_a_bad_token(book):
+    warm(book)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert client.get(BOOKS).status_code == 401
+    assert client.get(f"{BOOKS}{book.pk}/").status_code == 401
+
+
+def test_a_cached_page_is_the_same_response_as_a_fresh_one(book):
+    first = APIClient().get(f"{BOOKS}?page_size=5")
+    again = APIClient().get(f"{BOOKS}?page_size=5")
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+    assert again["Allow"] == first["Allow"]
