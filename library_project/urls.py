@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.admin import staff_password_change
 from library_project.health import health
 
 api_patterns = [
@@ -17,6 +18,11 @@ api_patterns = [
 
 urlpatterns = [
     path("admin/dashboard/", include("reservations.dashboard_urls")),
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(staff_password_change),
+        name="admin_password_change",
+    ),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
 ]

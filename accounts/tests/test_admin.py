@@ -351,3 +351,37 @@ def test_customers_and_memberships_cannot_be_added_changed_or_deleted_directly(
         assert staff_client.post(url, {"post": "yes", "price_paid": 1}).status_code == 403, url
     membership.refresh_from_db()
     assert membership.price_paid == 50_000
+
+
+def test_changing_my_password_in_the_admin_revokes_my_api_tokens(staff_client, staff):
+    from accounts.tests.factories import PASSWORD
+
+    api = as_user(staff)
+    assert api.get("/api/users/me/").status_code == 200
+    new_password = "Another#Pass2026"
+    response = staff_client.post(
+        reverse("admin:password_change"),
+        {"old_password": PASSWORD, "new_password1": new_password, "new_password2": new_password},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:password_change_done")
+    staff.refresh_from_db()
+    assert staff.check_password(new_password)
+    assert api.get("/api/users/me/").status_code == 401
+    assert staff_client.get(USERS).status_code == 200  # the admin session itself stays signed in
+
+
+def test_a_wrong_old_password_in_the_admin_changes_nothing(staff_client, staff):
+    from accounts.tests.factories import PASSWORD
+
+    response = staff_client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": "wrong",
+            "new_password1": "Another#Pass2026",
+            "new_password2": "Another#Pass2026",
+        },
+    )
+    assert response.status_code == 200
+    staff.refresh_from_db()
+    assert staff.check_password(PASSWORD)
