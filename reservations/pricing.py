@@ -27,7 +27,7 @@ REASON_BIG_SPENDER = "paid_over_300000_in_60_days"
 REASON_LOYAL_READER = "4_or_more_books_in_30_days"
 
 # The ledger kinds `purchasing.selectors.amount_paid_since` sums (money spent, never top-ups).
-_PAID_KINDS = [
+PAID_KINDS = [
     TransactionKind.RESERVATION_FEE,
     TransactionKind.MEMBERSHIP_FEE,
     TransactionKind.REFUND,
@@ -83,7 +83,7 @@ def pricing_annotations(*, at: datetime, customer_ref: str = "customer_id") -> d
         WalletTransaction.objects.filter(
             wallet__customer_id=OuterRef(customer_ref),
             created_at__gte=at - PAID_WINDOW,
-            kind__in=_PAID_KINDS,
+            kind__in=PAID_KINDS,
         )
         .order_by()
         .values("wallet__customer_id")
