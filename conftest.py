@@ -53,14 +53,16 @@ def screenshot_dir():
 
 
 @pytest.fixture
-def browser_page():
+def browser_page(monkeypatch):
     """A Playwright page in Debian's headless Chromium (installed by .ci/setup-system.sh)."""
     if not os.path.exists(CHROMIUM):
         reason = f"needs Debian's chromium at {CHROMIUM} (bash .ci/setup-system.sh)"
         if IN_CI:
             pytest.fail(f"CI=true and this test {reason}", pytrace=False)
         pytest.skip(reason)
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test body
+    # are still synchronous. Scoped to the test: a leaked value would fail `check --deploy` later.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
