@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import Membership, NotificationKind, Plan
+from accounts.models import Membership, NotificationKind, Plan, User
 from accounts.notifications import NotificationEvent, notify, notify_many
 from accounts.plans import PLANS, rules_for
 from catalog.models import Book
@@ -45,12 +45,14 @@ DROP_MEMBERSHIP_REQUIRED = "membership_required"
 DROP_INVALID_DURATION = "invalid_duration"
 DROP_LIMIT_REACHED = "reservation_limit_reached"
 DROP_INSUFFICIENT_FUNDS = "insufficient_funds"
+DROP_ACCOUNT_CLOSED = "account_closed"
 
 DROP_MESSAGES = {
     DROP_MEMBERSHIP_REQUIRED: "your membership no longer allows reserving",
     DROP_INVALID_DURATION: "your plan no longer allows that many days",
     DROP_LIMIT_REACHED: "you already hold as many reservations as your plan allows",
     DROP_INSUFFICIENT_FUNDS: "your wallet did not cover the price",
+    DROP_ACCOUNT_CLOSED: "your account is closed",
 }
 
 
@@ -197,6 +199,7 @@ def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
         .filter(not_suspended_at(at))
         .annotate(
             user_id=F("customer__user_id"),
+            user_is_active=F("customer__user__is_active"),
             active_count=active_reservation_count(at=at),
             balance=Coalesce(Subquery(balance), Value(0), output_field=IntegerField()),
             **pricing.pricing_annotations(at=at),
@@ -206,6 +209,8 @@ def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
 
 def _precheck(entry: QueueEntry) -> str | None:
     """The reason this candidate cannot be served, from the figures read with it (None: try it)."""
+    if not entry.user_is_active:
+        return DROP_ACCOUNT_CLOSED
     rules = rules_for(entry.queue_plan)
     if not rules.may_reserve:
         return DROP_MEMBERSHIP_REQUIRED
@@ -224,6 +229,9 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
     Returns the drop reason when a check fails (nothing has been written then).
     """
     wallet = wallet_for_update(customer_id=entry.customer_id)
+    # Closing an account takes this wallet lock too: re-read it now that no closing can be midway.
+    if not User.objects.filter(customer__pk=entry.customer_id, is_active=True).exists():
+        return DROP_ACCOUNT_CLOSED
     rules = rules_for(entry.queue_plan)
     figures = reserve_figures(customer_id=entry.customer_id, at=at)
     if figures.active_count >= rules.max_active_reservations:

@@ -476,3 +476,26 @@ def test_a_member_holding_the_same_book_cannot_touch_my_reservation(use_case):
 
     my_reservation.refresh_from_db()
     assert (my_reservation.status, my_reservation.days) == (ReservationStatus.ACTIVE, 3)
+
+
+def test_a_closed_account_reached_by_the_walk_is_dropped_and_the_next_waiter_served():
+    from accounts.models import User
+
+    holder, closed, next_in_line = member(), member(), member()
+    book = BookFactory(total_units=1)
+    lent = reservation_create(customer=holder, book_id=book.pk, days=3).reservation
+    reservation_create(customer=closed, book_id=book.pk, days=3)
+    reservation_create(customer=next_in_line, book_id=book.pk, days=3)
+    # The account was closed after it queued (deactivation leaves its queues right after; the
+    # walk must not serve it in between).
+    User.objects.filter(pk=closed.user_id).update(is_active=False)
+    balance_before = Wallet.objects.get(customer=closed).balance
+
+    reservation_return(customer=holder, reservation_id=lent.pk)
+
+    dropped = QueueEntry.objects.get(customer=closed, book=book)
+    assert (dropped.status, dropped.drop_reason) == (QueueStatus.DROPPED, "account_closed")
+    assert Wallet.objects.get(customer=closed).balance == balance_before
+    assert (
+        Reservation.objects.get(customer=next_in_line, book=book).status == ReservationStatus.ACTIVE
+    )
