@@ -87,3 +87,26 @@ def test_periodic_tasks_of_the_spec_are_scheduled():
     assert tasks["reservations.tasks.expire_due_reservations"] == 60.0
     assert "accounts.tasks.purge_expired_credentials" in tasks
     assert "reservations.tasks.remind_reservations_ending_soon" in tasks
+
+
+def _manage(*args, **env):
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_TESTING"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_manage_py_is_the_development_entry_point():
+    assert _manage("check").returncode == 0
+
+
+def test_manage_py_with_debug_off_still_refuses_to_start_without_a_secret_key():
+    result = _manage("check", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
