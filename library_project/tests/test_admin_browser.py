@@ -13,14 +13,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Plan, User
+from accounts.tests.factories import PASSWORD
 from accounts.tokens import RefreshToken
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.services import reservation_create
 from reservations.tests.factories import BookFactory, UserFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "Secret-pass-1"  # reservations.tests.factories.UserFactory
 
 
 @pytest.fixture
@@ -80,11 +79,12 @@ def error_text(page) -> str:
     return page.locator("ul.messagelist li.error").inner_text()
 
 
-def test_staff_log_in_and_see_every_admin_section(admin_page, screenshot_dir):
+def test_staff_log_in_and_see_every_admin_section(admin_page, staff, screenshot_dir):
     page = admin_page
     for section in ["Users", "Customers", "Books", "Reservations", "Queue entries", "Wallets"]:
         assert page.get_by_role("link", name=section, exact=True).count() >= 1, section
-    assert "welcome, sam" in page.locator("#user-tools").inner_text().lower()
+    welcome = f"welcome, {staff.first_name}".lower()
+    assert welcome in page.locator("#user-tools").inner_text().lower()
     screenshot(page, screenshot_dir, "index")
 
 

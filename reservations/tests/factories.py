@@ -5,42 +5,17 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from accounts.models import Customer, Membership, Plan, User
+from accounts.models import Customer, Membership, Plan
+from accounts.tests.factories import CustomerFactory, UserFactory  # noqa: F401 (re-exported)
 from catalog.models import Book, Genre
 from purchasing.models import TransactionKind
-from purchasing.services import wallet_credit, wallet_open
+from purchasing.services import wallet_credit
 
 
 def _isbn13(n: int) -> str:
     body = f"978{n:09d}"
     check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10) % 10
     return body + str(check)
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
-
-    email = factory.Sequence(lambda n: f"member{n}@example.com")
-    phone = factory.Sequence(lambda n: f"+98912{n:07d}")
-    first_name = "Sam"
-    last_name = "Reader"
-    is_active = True
-    password = factory.django.Password("Secret-pass-1")
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-        skip_postgeneration_save = True
-
-    user = factory.SubFactory(UserFactory)
-
-    @factory.post_generation
-    def wallet(self, create, extracted, **kwargs):
-        if create:
-            wallet_open(customer_id=self.pk)
 
 
 class GenreFactory(factory.django.DjangoModelFactory):

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Plan
+from accounts.tests.factories import PASSWORD
 from purchasing.models import TransactionKind
 from purchasing.services import wallet_debit
 from reservations.dashboard import dashboard_figures, holds_ratio_report
@@ -19,7 +20,6 @@ from reservations.tests.factories import BookFactory, CustomerFactory, UserFacto
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "Secret-pass-1"  # reservations.tests.factories.UserFactory
 TITLES = ["The Name of the Rose", "Invisible Cities", "The Blind Owl", "Rumi: Masnavi", "Kafka"]
 
 
