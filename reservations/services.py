@@ -24,7 +24,7 @@ from library_project.errors import NotFound
 from purchasing.errors import InsufficientFunds
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
-from reservations import pricing
+from reservations import pricing, settlement
 from reservations.errors import (
     AlreadyQueued,
     AlreadyReserved,
@@ -159,14 +159,22 @@ def settle_due_reservations(
     release walk, and give shelf units to waiting entries whose suspension is over; limited to
     some books or to one customer's books. Returns how many reservations ended.
 
-    Costs one indexed query when nothing is due. Safe to run concurrently and repeatedly: each
+    Costs nothing while the settlement horizon (`reservations.settlement`) says nothing can be due
+    yet, else one indexed query when nothing is due; a settlement of every book stores a new
+    horizon (one more query). Safe to run concurrently and repeatedly: each
     book is settled in its own transaction under its row lock, re-reading what is due.
     """
     at = _now(now)
     if book_ids is not None and not book_ids:
         return 0
+    nothing_due, generation = settlement.read(at)
+    if nothing_due:
+        return 0
     due_book_ids = _books_to_settle(at=at, book_ids=book_ids, customer_id=customer_id)
-    return sum(_settle_book(book_id=book_id, at=at) for book_id in due_book_ids)
+    settled = sum(_settle_book(book_id=book_id, at=at) for book_id in due_book_ids)
+    if now is None and book_ids is None and customer_id is None:
+        settlement.remember(generation=generation, at=at)
+    return settled
 
 
 def book_units_added(*, book: Book, added: int, now: datetime | None = None) -> None:

@@ -126,7 +126,7 @@ def services_on_own_redis(own_redis, settings):
     settings.REDIS_URL = own_redis.url(0)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "library_project.cache.RedisCache",
             "LOCATION": own_redis.url(1),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
