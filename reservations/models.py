@@ -158,6 +158,12 @@ class QueueEntry(models.Model):
                 condition=Q(status="waiting", suspended_until__isnull=False),
                 name="queue_waiting_suspended",
             ),
+            # ... and a book page whether one of its lapsed ones waits for a shelf unit
+            models.Index(
+                fields=["book", "suspended_until"],
+                condition=Q(status="waiting", suspended_until__isnull=False),
+                name="queue_waiting_suspended_book",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,13 @@
-"""Cached book pages: the rendered data of `GET books/` and `GET books/{id}/`, and the counts
-of the list's filter sets, each stored with the catalog versions (`catalog.selectors.
-catalog_versions`) read before its rows, and served only while those are still current.
+"""Cached book lists: the rendered data of `GET books/` and the counts of its filter sets, each
+stored with the catalog versions (`catalog.selectors.catalog_versions`) read before its rows,
+and served only while those are still current. (A book page is one query: not cached.)
 
 Every write that changes what a page shows bumps a version after it commits
 (`catalog.services.catalog_changed`), so a page cached before is never served again; as the
 versions are read before the database, a page built from rows older than a bump always carries
-the old versions. The views settle due reservations before they look here (SPEC 4):
-an expiry is such a write. Pages are the same for every reader, signed in or not.
+the old versions. Due reservations are settled before a page is looked up (SPEC 4), unless the
+settlement horizon (`reservations.settlement`) says nothing can be due: an expiry is such a
+write. Pages are the same for every reader, signed in or not.
 
 Only a cache shared by all web processes (Redis) can carry the versions between them: with a
 per-process cache (`LocMemCache`, `make run` without Redis) nothing is cached.
@@ -19,10 +20,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 from catalog.selectors import catalog_versions
 from library_project.pagination import PageNumberPagination
+from reservations import settlement
 
 logger = logging.getLogger(__name__)
 
@@ -78,18 +81,23 @@ def _anonymous_json_get(request) -> bool:
     )
 
 
-def serve_cached(request, build) -> HttpResponse:
-    """The response to an anonymous GET of a book page: from the cache while current, else
+def serve_cached(request, *, build, settle) -> HttpResponse:
+    """The response to an anonymous GET of a book list: from the cache while current, else
     `build()`'s (DRF's own), stored when it is a JSON 200. Signed-in readers always get
-    `build()`'s, so a bad token is still refused.
+    `build()`'s, so a bad token is still refused. `settle()` runs first unless the settlement
+    horizon says nothing can be due (SPEC 4).
 
     A page is stored with the versions read before its rows, and served only while both are
-    still current; versions and page come in one round trip.
+    still current; versions, page and horizon come in one round trip.
     """
     if not (_shared_cache() and _anonymous_json_get(request)):
+        settle()
         return build()
     key = _key("response", request.get_full_path())
-    versions, found = catalog_versions(also=(key,))
+    versions, found = catalog_versions(also=(key, *settlement.KEYS))
+    if not settlement.nothing_due(timezone.now(), found):
+        settle()  # may end reservations, and so move the versions: read them again
+        versions, found = catalog_versions(also=(key,))
     request.catalog_versions = versions
     if versions is None:
         return build()

@@ -1,5 +1,6 @@
 """Thin views: validate input, call one service or selector, render the result."""
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -51,7 +52,6 @@ def _book_id(pk: str) -> int | None:
 
 def book_data(rows: list[dict]) -> list[dict]:
     """`BookSerializer`'s output for rows of `selectors.book_rows`, built as plain dicts."""
-    authors = selectors.authors_by_book([row["id"] for row in rows])
     return [
         {
             "id": row["id"],
@@ -59,13 +59,13 @@ def book_data(rows: list[dict]) -> list[dict]:
             "isbn": row["isbn"],
             "description": row["description"],
             "genre": {"id": row["genre_id"], "name": row["genre_name"]},
-            "authors": authors[row["id"]],
+            "authors": row["authors"],
             "published_year": row["published_year"],
             "total_units": row["total_units"],
             "available_units": row["available_units"],
             "popularity": row["popularity"],
         }
-        for row in rows
+        for row in selectors.with_authors(rows)
     ]
 
 
@@ -116,25 +116,16 @@ class BookViewSet(
             return selectors.book_rows()
         return selectors.book_list()
 
-    def filter_queryset(self, queryset):
-        """A book by its id needs no list filter unless the URL asks for one (its checks
-        cost more than the lookup itself)."""
-        if self.action == "retrieve" and not self.request.query_params:
-            return queryset
-        return super().filter_queryset(queryset)
-
     def dispatch(self, request, *args, **kwargs):
-        """The public browse: settle the books first (SPEC 4), then serve an anonymous reader
-        the cached page when it is current (`catalog.api.caching`), before DRF's machinery."""
-        action = self.action_map.get(request.method.lower())
-        if action not in ("list", "retrieve"):
+        """The list: serve an anonymous reader the cached page when it is current and nothing is
+        due (`catalog.api.caching`), before DRF's machinery; else settle (SPEC 4) and build it.
+        A book page settles its own book in its one query (`selectors.book_detail`)."""
+        if self.action_map.get(request.method.lower()) != "list":
             return super().dispatch(request, *args, **kwargs)
-        if action == "list":
-            _settle(None)
-        elif (book_id := _book_id(kwargs.get("pk"))) is not None:
-            _settle([book_id])
         return serve_cached(
-            request, lambda: super(BookViewSet, self).dispatch(request, *args, **kwargs)
+            request,
+            build=lambda: super(BookViewSet, self).dispatch(request, *args, **kwargs),
+            settle=lambda: _settle(None),
         )
 
     def list(self, request, *args, **kwargs):
@@ -142,7 +133,17 @@ class BookViewSet(
         return self.get_paginated_response(book_data(rows))
 
     def retrieve(self, request, pk=None):
-        return Response(book_data([self.get_object()])[0])
+        book_id = _book_id(pk)
+        # Filters in the URL of a book page: the book must pass them too (else 404).
+        filtered_out = (
+            book_id is not None
+            and request.query_params
+            and not self.filter_queryset(self.get_queryset()).filter(pk=book_id).exists()
+        )
+        row = selectors.book_detail(book_id) if book_id is not None and not filtered_out else None
+        if row is None:
+            raise Http404("No such book.")
+        return Response(book_data([row])[0])
 
     @extend_schema(responses={200: BookSerializer(many=True)}, filters=False)
     @action(detail=False, methods=["get"], filter_backends=[])

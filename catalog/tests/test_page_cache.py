@@ -1,6 +1,7 @@
-"""Cached book pages (with Redis): every kind of change that a page shows reaches the next reader.
+"""Cached book lists (with Redis): every kind of change that a page shows reaches the next reader.
 
 Each test warms the cache with a read, changes the catalog through a service, and reads again.
+A book's own page is never cached (one query); the tests read it too, as its readers would.
 """
 
 from datetime import timedelta
@@ -41,11 +42,18 @@ def book():
     return BookFactory(total_units=2, available_units=2)
 
 
-def test_a_repeated_read_is_served_from_the_cache(book):
+def test_a_repeated_list_read_is_served_from_the_cache_and_a_book_page_never_is(book):
     warm(book)
     Book.objects.filter(pk=book.pk).update(title="Changed behind every service's back")
     assert listed(book)["title"] == book.title
-    assert detail(book)["title"] == book.title
+    assert detail(book)["title"] == "Changed behind every service's back"
+
+
+def test_a_warm_list_costs_no_query_while_nothing_can_be_due(book, django_assert_num_queries):
+    reservation_create(customer=member(), book_id=book.pk, days=2)
+    warm(book)
+    with django_assert_num_queries(0):
+        assert listed(book)["available_units"] == 1
 
 
 def test_a_reservation_taken_lowers_available_units_in_the_next_response(book):
@@ -64,14 +72,31 @@ def test_a_return_raises_available_units_in_the_next_response(book):
     assert detail(book)["available_units"] == 2
 
 
-def test_a_reservation_whose_time_passed_is_never_shown_from_the_cache(book):
+def test_a_reservation_whose_time_passed_is_never_shown_from_the_cache(book, monkeypatch):
     outcome = reservation_create(customer=member(), book_id=book.pk, days=1)
     warm(book)
     assert detail(book)["available_units"] == 1
     # The clock passes its end: no write announces that, the read settles it first.
+    later = outcome.reservation.ends_at + timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert listed(book)["available_units"] == 2
+    assert detail(book)["available_units"] == 2
+    assert Reservation.objects.get(pk=outcome.reservation.pk).status == "expired"
+
+
+def test_a_reservation_made_due_behind_the_services_is_settled_once_announced(book):
+    """The settlement horizon trusts that due moments are written through saves (which announce
+    the soon ones) or at least a day ahead; a raw UPDATE must announce itself like a save."""
+    from reservations import settlement
+
+    outcome = reservation_create(customer=member(), book_id=book.pk, days=1)
+    warm(book)
+    ended = timezone.now() - timedelta(minutes=1)
     Reservation.objects.filter(pk=outcome.reservation.pk).update(
-        starts_at=timezone.now() - timedelta(days=2), ends_at=timezone.now() - timedelta(days=1)
+        starts_at=ended - timedelta(days=1), ends_at=ended
     )
+    assert listed(book)["available_units"] == 1  # the horizon stood: nothing was announced
+    settlement.due_moment_written(ended)
     assert listed(book)["available_units"] == 2
     assert detail(book)["available_units"] == 2
 

@@ -35,7 +35,7 @@ from accounts.models import Customer, Notification
 from accounts.tests.factories import CustomerFactory, MembershipFactory
 from catalog.models import Book
 from catalog.services import author_create, book_create
-from catalog.tests.factories import isbn13
+from catalog.tests.factories import BookFactory, isbn13
 from library_project.celery import app as celery_app
 from library_project.tests.security_world import PASSWORD, client_for, make_world
 from purchasing.models import WalletTransaction
@@ -248,10 +248,13 @@ def _superuser_connection():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_request_after_the_database_dropped_the_connection_succeeds():
+    """A book page reads the database on every request, through a statement prepared on the
+    connection (library_project.prepared): the new connection prepares it again."""
     assert connection.settings_dict["CONN_MAX_AGE"] > 0
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+    page = f"/api/books/{BookFactory().pk}/"
     server = WsgiClient(get_wsgi_application())  # as a WSGI server calls it, with its signals
-    assert server.get("/api/books/").status_code == 200
+    assert server.get(page).status_code == 200
     connection.ensure_connection()
     old_pid = connection.connection.get_backend_pid()
 
@@ -262,7 +265,7 @@ def test_a_request_after_the_database_dropped_the_connection_succeeds():
         assert cursor.fetchone()[0] is True
     admin.close()
 
-    response = server.get("/api/books/")
+    response = server.get(page)
     assert response.status_code == 200, response.get_data()[:300]
     assert connection.connection.get_backend_pid() != old_pid
 
