@@ -1,12 +1,16 @@
 """The authentication class: revocation and logout checked in the query that loads the user."""
 
+from datetime import date, timedelta
+
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIRequestFactory
 
 from accounts import services
-from accounts.models import RevokedAccessToken
+from accounts.authentication import RevocableJWTAuthentication
+from accounts.models import RevokedAccessToken, User
 from accounts.tests.conftest import bearer, tokens_for
-from accounts.tests.factories import AdminFactory
+from accounts.tests.factories import PASSWORD, AdminFactory, CityFactory, CustomerFactory
 from accounts.tokens import AccessToken, RefreshToken
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +81,55 @@ def test_a_stale_token_does_not_block_the_public_sign_in_steps(member):
     response = client.post("/api/auth/login/", {"username": member.email, "password": "x"})
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"
+
+
+def _authenticate(access: str):
+    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {access}")
+    return RevocableJWTAuthentication().authenticate(request)[0]
+
+
+def test_the_user_comes_with_its_customer_profile_in_the_same_query(django_assert_num_queries):
+    revoked_at = timezone.now() - timedelta(days=1)
+    customer = CustomerFactory(
+        city=CityFactory(), address="Enghelab St. 12", date_of_birth=date(1990, 5, 17)
+    )
+    User.objects.filter(pk=customer.user_id).update(tokens_valid_after=revoked_at)
+    access = tokens_for(customer.user)["access"]
+
+    with django_assert_num_queries(1):
+        user = _authenticate(access)
+        profile = user.customer
+
+    assert (user.pk, user.email, user.is_active, user.is_staff) == (
+        customer.user_id,
+        customer.user.email,
+        True,
+        False,
+    )
+    assert user.tokens_valid_after == revoked_at  # an aware datetime on every database
+    assert user.check_password(PASSWORD)
+    assert (profile.pk, profile.city_id, profile.address, profile.date_of_birth) == (
+        customer.pk,
+        customer.city_id,
+        "Enghelab St. 12",
+        date(1990, 5, 17),
+    )
+    assert profile.user is user
+
+
+def test_a_user_without_a_customer_profile_has_none_at_no_further_query(
+    django_assert_num_queries,
+):
+    staff = AdminFactory()
+    access = tokens_for(staff)["access"]
+    with django_assert_num_queries(1):
+        user = _authenticate(access)
+        assert getattr(user, "customer", None) is None
+    assert (user.pk, user.is_staff, user.is_superuser) == (staff.pk, True, True)
+
+
+def test_a_token_of_a_deleted_user_is_refused_as_user_not_found(member):
+    client = bearer(tokens_for(member)["access"])
+    member.delete()
+    response = client.get("/api/users/me/")
+    assert (response.status_code, response.json()["code"]) == (401, "user_not_found")
