@@ -7,6 +7,7 @@ sees (or is blocked by) a reservation whose time has passed, even without a runn
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -18,6 +19,16 @@ from catalog.models import Book
 from reservations.errors import InvalidDuration, MembershipRequired
 from reservations.estimates import attach_estimates, estimate_for_newcomer, estimate_queue
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+
+# The largest primary key: a bigger id names no row (and is refused by SQLite's driver).
+MAX_ID = 2**63 - 1
+
+
+def unknown_book(book_id: int) -> ValidationError:
+    """The 400 naming `book` for a book id that names no book (the one DRF's related field gives)."""
+    return ValidationError(
+        {"book": f'Invalid pk "{book_id}" - object does not exist.'}, code="does_not_exist"
+    )
 
 
 def active_reservation_count(*, at: datetime, customer_ref: str = "customer_id") -> Coalesce:
@@ -43,7 +54,12 @@ def customer_active_reservation_count(*, customer_id: int, at: datetime | None =
 
 def reservable_plan_rules(*, customer: Customer, days: int, at: datetime) -> PlanRules:
     """The customer's plan rules as of `at`, if they allow reserving `days` days (else the error)."""
-    rules = rules_for(current_plan(customer=customer, at=at))
+    return plan_rules_allowing(plan=current_plan(customer=customer, at=at), days=days)
+
+
+def plan_rules_allowing(*, plan: str, days: int) -> PlanRules:
+    """The rules of `plan`, if they allow reserving `days` days (else the error)."""
+    rules = rules_for(plan)
     if not rules.may_reserve:
         raise MembershipRequired()
     if days < 1 or days > rules.max_days:
@@ -198,9 +214,13 @@ def reservation_quote(
     from reservations.services import settle_due_reservations
 
     at = at or timezone.now()
-    rules = reservable_plan_rules(customer=customer, days=days, at=at)
+    if not 0 < book_id <= MAX_ID:
+        raise unknown_book(book_id)
     settle_due_reservations(book_ids=[book_id], now=at)
-    available = Book.objects.filter(pk=book_id).values_list("available_units", flat=True).get()
+    available = Book.objects.filter(pk=book_id).values_list("available_units", flat=True).first()
+    if available is None:
+        raise unknown_book(book_id)
+    rules = reservable_plan_rules(customer=customer, days=days, at=at)
     quote = pricing.quote_for(customer_id=customer.pk, days=days, at=at)
     balance = (
         Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True).first()

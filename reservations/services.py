@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Customer, NotificationKind
+from accounts.models import Customer, Membership, NotificationKind, Plan
 from accounts.notifications import notify
 from catalog.models import Book
 from library_project.errors import NotFound
@@ -38,13 +38,19 @@ from reservations.errors import (
 from reservations.estimates import attach_estimates
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.queue import (
-    due_on_book,
     expire_due_on_locked_book,
     release_units,
     reserve_figures,
+    save_book_units,
     start_reservation,
 )
-from reservations.selectors import queue_entry_position, reservable_plan_rules
+from reservations.selectors import (
+    MAX_ID,
+    plan_rules_allowing,
+    queue_entry_position,
+    reservable_plan_rules,
+    unknown_book,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +94,52 @@ def book_for_update(book_id: int) -> Book:
     if book is None:
         raise NotFound("No such book.")
     return book
+
+
+# What the use cases below read of a locked book (the other fields are loaded if ever used).
+LOCKED_BOOK_FIELDS = ["id", "title", "total_units", "available_units"]
+
+
+def _for_update_of(alias: str) -> str:
+    """The clause locking the rows of `alias` only (none on SQLite, which locks the database)."""
+    if not connection.features.has_select_for_update:
+        return ""
+    return (
+        f" FOR UPDATE OF {alias}" if connection.features.has_select_for_update_of else " FOR UPDATE"
+    )
+
+
+def _locked_book(row) -> Book:
+    return Book.from_db(connection.alias, LOCKED_BOOK_FIELDS, row[: len(LOCKED_BOOK_FIELDS)])
+
+
+def _book_for_update_with_plan(*, book_id: int, customer_id: int, at: datetime) -> tuple[Book, str]:
+    """Lock the book row (the reserve's first lock) and read, in the same statement, the
+    customer's plan as of `at` as `accounts.selectors.current_plan` decides it: of the
+    memberships covering `at`, premium wins, then the one ending last.
+
+    In SQL: composed through the ORM, the lock and the membership read cost two round trips and
+    several times their database time in Python on every reserve (bench/). Memberships take no
+    lock: reading them after the book lock only makes the plan fresher.
+    """
+    book, membership = Book._meta.db_table, Membership._meta.db_table
+    moment = connection.ops.adapt_datetimefield_value(at)
+    sql = (
+        f"SELECT b.{', b.'.join(LOCKED_BOOK_FIELDS)},"
+        f" (SELECT m.plan FROM {membership} m WHERE m.customer_id = %s AND m.starts_at <= %s"
+        "   AND m.ends_at > %s"
+        "   ORDER BY CASE WHEN m.plan = %s THEN 0 ELSE 1 END, m.ends_at DESC LIMIT 1)"
+        f" FROM {book} b WHERE b.id = %s{_for_update_of('b')}"
+    )
+    params = [customer_id, moment, moment, Plan.PREMIUM.value, book_id]
+    row = None
+    if 0 < book_id <= MAX_ID:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    if row is None:
+        raise unknown_book(book_id)
+    return _locked_book(row), row[-1] or Plan.FREE
 
 
 def _now(now: datetime | None) -> datetime:
@@ -207,6 +259,24 @@ def _ensure_covers(*, balance: int, price: int) -> None:
         raise InsufficientFunds(required_amount=price, balance=balance)
 
 
+def _settling_flags_sql(*, book_id: int, at: datetime) -> tuple[str, list]:
+    """Two SQL columns on a locked book: whether one of its active reservations is due at `at`,
+    and whether an entry waits that the walk may serve at `at` (with units on the shelf, such an
+    entry is owed one). Either way the book is settled before anything is decided on it.
+    """
+    reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
+    moment = connection.ops.adapt_datetimefield_value(at)
+    sql = (
+        f"EXISTS(SELECT 1 FROM {reservation} WHERE book_id = %s AND status = %s AND ends_at <= %s)"
+        " AS has_due,"
+        f" EXISTS(SELECT 1 FROM {entry} WHERE book_id = %s AND status = %s"
+        "  AND (suspended_until IS NULL OR suspended_until <= %s)) AS has_servable"
+    )
+    params = [book_id, ReservationStatus.ACTIVE.value, moment]
+    params += [book_id, QueueStatus.WAITING.value, moment]
+    return sql, params
+
+
 def _reserve_conflicts(*, book: Book, customer_id: int, at: datetime) -> dict[str, bool]:
     """What the reserve path must know of a locked book, in one query read under the lock:
     whether it needs settling first, and whether the customer already holds or waits for it.
@@ -215,19 +285,15 @@ def _reserve_conflicts(*, book: Book, customer_id: int, at: datetime) -> dict[st
     in Python on every reserve (bench/).
     """
     reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
-    active, waiting = ReservationStatus.ACTIVE.value, QueueStatus.WAITING.value
-    moment = connection.ops.adapt_datetimefield_value(at)
+    settling, params = _settling_flags_sql(book_id=book.pk, at=at)
     sql = (
-        f"SELECT EXISTS(SELECT 1 FROM {reservation} WHERE book_id = %s AND status = %s"
-        "  AND ends_at <= %s),"
-        f" EXISTS(SELECT 1 FROM {entry} WHERE book_id = %s AND status = %s"
-        "  AND (suspended_until IS NULL OR suspended_until <= %s)),"
+        f"SELECT {settling},"
         f" EXISTS(SELECT 1 FROM {reservation} WHERE book_id = %s AND status = %s"
         "  AND customer_id = %s),"
         f" EXISTS(SELECT 1 FROM {entry} WHERE book_id = %s AND status = %s AND customer_id = %s)"
     )
-    params = [book.pk, active, moment, book.pk, waiting, moment]
-    params += [book.pk, active, customer_id, book.pk, waiting, customer_id]
+    params += [book.pk, ReservationStatus.ACTIVE.value, customer_id]
+    params += [book.pk, QueueStatus.WAITING.value, customer_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -240,8 +306,8 @@ def reservation_create(
 ) -> ReserveOutcome:
     """Reserve a unit now if one is free, else join the book's queue (SPEC section 4)."""
     at = _now(now)
-    rules = reservable_plan_rules(customer=customer, days=days, at=at)
-    book = book_for_update(book_id)
+    book, plan = _book_for_update_with_plan(book_id=book_id, customer_id=customer.pk, at=at)
+    rules = plan_rules_allowing(plan=plan, days=days)
     state = _reserve_conflicts(book=book, customer_id=customer.pk, at=at)
     if state["has_due"] or (book.available_units and state["has_servable"]):
         # Settling may end the customer's own reservation or serve their entry: read again.
@@ -263,7 +329,7 @@ def reservation_create(
             customer_id=customer.pk, book=book, days=days, quote=quote, at=at
         )
         book.available_units -= 1
-        book.save(update_fields=["available_units"])
+        save_book_units(book)
         return ReserveOutcome(reservation=reservation, plan=rules.plan)
 
     figures = pricing.priced_customer(
@@ -291,32 +357,45 @@ def _lock_book_and_active_reservation(
 ) -> tuple[Book, Reservation]:
     """Lock the reservation's book, settle it, and return the reservation if still active.
 
-    The book is found through the reservation in the locking query itself (a reservation's book
-    never changes), and the reservation is read with the book's due ones after the lock, with
-    `queue_waiting`: whether anyone waited for the book then (settling can only lower that).
+    The book is found through the reservation in the locking statement itself (a reservation's
+    book never changes; with `customer_id`, both conditions hold for the same reservation row).
+    The reservation is read after the lock, in one statement with whether the book needs
+    settling and `queue_waiting`: whether anyone waited for the book then (settling can only
+    lower that), and `holder_user_id`, its customer's user.
+
+    In SQL: composed through the ORM, these two statements cost several times their database
+    time in Python on every return (bench/).
     """
-    # One filter() call: both conditions must hold for the SAME reservation row. Chained
-    # filter() calls on a multi-valued relation join it twice and would match a book on which
-    # the caller holds any reservation at all (another member's reservation id would pass).
-    same_reservation = {"reservations__pk": reservation_id}
-    if customer_id is not None:
-        same_reservation["reservations__customer_id"] = customer_id
-    book = Book.objects.select_for_update(of=("self",)).filter(**same_reservation).first()
-    if book is None:
+    book_table, reservation_table = Book._meta.db_table, Reservation._meta.db_table
+    mine, params = ("", []) if customer_id is None else (" AND r.customer_id = %s", [customer_id])
+    sql = (
+        f"SELECT b.{', b.'.join(LOCKED_BOOK_FIELDS)} FROM {book_table} b"
+        f" JOIN {reservation_table} r ON r.book_id = b.id WHERE r.id = %s{mine}"
+        f"{_for_update_of('b')}"
+    )
+    row = None
+    if 0 < reservation_id <= MAX_ID:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [reservation_id, *params])
+            row = cursor.fetchone()
+    if row is None:
         raise NotFound("No such reservation.")
-    rows = list(
-        Reservation.objects.filter(Q(pk=reservation_id) | due_on_book(book_id=book.pk, at=at))
-        .select_related("customer")
-        .annotate(
-            queue_waiting=Exists(
-                QueueEntry.objects.filter(book_id=book.pk, status=QueueStatus.WAITING)
-            )
-        )
+    book = _locked_book(row)
+
+    entry_table, customer_table = QueueEntry._meta.db_table, Customer._meta.db_table
+    settling, params = _settling_flags_sql(book_id=book.pk, at=at)
+    sql = (
+        f"SELECT r.*, c.user_id AS holder_user_id, {settling},"
+        f" EXISTS(SELECT 1 FROM {entry_table} WHERE book_id = %s AND status = %s) AS queue_waiting"
+        f" FROM {reservation_table} r JOIN {customer_table} c ON c.id = r.customer_id"
+        " WHERE r.id = %s"
     )
-    reservation = next(r for r in rows if r.pk == reservation_id)
-    expire_due_on_locked_book(
-        book=book, at=at, due=[r for r in rows if r.is_active and r.ends_at <= at]
-    )
+    params += [book.pk, QueueStatus.WAITING.value, reservation_id]
+    reservation = next(iter(Reservation.objects.raw(sql, params)))
+    reservation.book = book
+    if reservation.has_due or (book.available_units and reservation.has_servable):
+        expire_due_on_locked_book(book=book, at=at)
+        reservation.refresh_from_db(fields=["status", "ended_at"])
     if not reservation.is_active:
         raise ReservationNotActive(status=reservation.status)
     return book, reservation
@@ -373,7 +452,7 @@ def admin_end_reservation(*, reservation_id: int, now: datetime | None = None) -
     )
     reservation.end(status=ReservationStatus.ENDED_BY_ADMIN, at=at)
     notify(
-        user_id=reservation.customer.user_id,
+        user_id=reservation.holder_user_id,
         kind=NotificationKind.RESERVATION_ENDED_BY_ADMIN,
         message=f"Library staff ended your reservation of “{book.title}”.",
         event_key=f"reservation_ended_by_admin:{reservation.pk}",

@@ -111,7 +111,7 @@ class ReservationListCreateView(GenericAPIView):
     def post(self, request):
         data = validated(ReserveInputSerializer, request.data)
         outcome = services.reservation_create(
-            customer=customer_of(request), book_id=data["book"].pk, days=data["days"]
+            customer=customer_of(request), book_id=data["book"], days=data["days"]
         )
         if outcome.reservation is not None:
             body = {"status": "active", **ReservationSerializer(outcome.reservation).data}
@@ -186,7 +186,7 @@ class QuoteView(APIView):
     def post(self, request):
         data = validated(ReserveInputSerializer, request.data)
         quote = selectors.reservation_quote(
-            customer=customer_of(request), book_id=data["book"].pk, days=data["days"]
+            customer=customer_of(request), book_id=data["book"], days=data["days"]
         )
         return Response(QuoteSerializer(quote).data)
 

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Notification, Plan
@@ -84,6 +85,30 @@ def test_days_outside_the_plan_are_an_invalid_duration(plan, days):
 @pytest.mark.parametrize(("plan", "days"), [(Plan.PLUS, 7), (Plan.PREMIUM, 14), (Plan.PLUS, 1)])
 def test_the_plan_maximum_days_are_allowed(plan, days):
     assert reserve(member(plan, balance=20_000), BookFactory(), days=days).reservation.days == days
+
+
+def test_the_plan_is_read_as_of_the_reserve_premium_winning_over_a_longer_plus():
+    customer = member(Plan.PLUS, balance=50_000)  # plus, ending in 29 days
+    give_plan(customer, Plan.PREMIUM, days=10)
+    outcome = reserve(customer, BookFactory(), days=14)  # over plus's 7 days
+    assert (outcome.plan, outcome.reservation.days) == (Plan.PREMIUM, 14)
+
+
+def test_memberships_not_covering_the_moment_leave_a_free_member():
+    customer = member(Plan.FREE)
+    give_plan(customer, Plan.PREMIUM, starts_at=timezone.now() + timedelta(days=1))
+    give_plan(customer, Plan.PLUS, days=1, starts_at=timezone.now() - timedelta(days=2))
+    with pytest.raises(MembershipRequired):
+        reserve(customer, BookFactory())
+
+
+def test_an_unknown_book_is_an_invalid_book_and_nothing_is_locked_or_written():
+    customer = member()
+    for book_id in (999_999, 0, 2**70):
+        with pytest.raises(ValidationError) as error:
+            reservation_create(customer=customer, book_id=book_id, days=1)
+        assert list(error.value.message_dict) == ["book"]
+    assert not Reservation.objects.exists()
 
 
 def test_a_second_active_reservation_of_the_same_book_is_refused():
@@ -432,6 +457,40 @@ def test_returning_an_ended_reservation_is_a_conflict():
     reservation_return(customer=held.customer, reservation_id=held.pk)
     with pytest.raises(ReservationNotActive):
         reservation_return(customer=held.customer, reservation_id=held.pk)
+
+
+def test_returning_a_reservation_whose_time_passed_is_a_conflict_as_expired():
+    _book, (held,) = occupied_book()
+    Reservation.objects.filter(pk=held.pk).update(
+        starts_at=timezone.now() - timedelta(days=3), ends_at=timezone.now() - timedelta(seconds=1)
+    )
+    with pytest.raises(ReservationNotActive) as error:
+        reservation_return(customer=held.customer, reservation_id=held.pk)
+    assert error.value.extra == {"status": ReservationStatus.EXPIRED}
+
+
+def test_returning_settles_the_books_other_due_reservation_first():
+    book, (due, held) = occupied_book(units=2)
+    waiter = member()
+    reserve(waiter, book)
+    Reservation.objects.filter(pk=due.pk).update(
+        starts_at=timezone.now() - timedelta(days=3), ends_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    reservation_return(customer=held.customer, reservation_id=held.pk)
+
+    due.refresh_from_db()
+    held.refresh_from_db()
+    assert (due.status, held.status) == (ReservationStatus.EXPIRED, ReservationStatus.RETURNED)
+    assert Reservation.objects.get(customer=waiter).is_active  # the expired unit went to the queue
+    book.refresh_from_db()
+    assert book.available_units == 1  # the returned one, nobody left waiting
+
+
+@pytest.mark.parametrize("reservation_id", [0, 999_999, 2**70])
+def test_an_unknown_reservation_is_not_found(reservation_id):
+    with pytest.raises(NotFound):
+        reservation_return(customer=member(), reservation_id=reservation_id)
 
 
 def test_another_members_reservation_is_not_found():
