@@ -72,7 +72,7 @@ def _set(key: str, value) -> None:
         logger.warning("catalog cache unavailable", exc_info=True)
 
 
-def _anonymous_json_get(request) -> bool:
+def anonymous_json_get(request) -> bool:
     accept = request.META.get("HTTP_ACCEPT", "*/*")
     return (
         request.method == "GET"
@@ -90,7 +90,7 @@ def serve_cached(request, *, build, settle) -> HttpResponse:
     A page is stored with the versions read before its rows, and served only while both are
     still current; versions, page and horizon come in one round trip.
     """
-    if not (_shared_cache() and _anonymous_json_get(request)):
+    if not (_shared_cache() and anonymous_json_get(request)):
         settle()
         return build()
     key = _key("response", request.get_full_path())

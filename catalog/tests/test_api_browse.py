@@ -316,3 +316,25 @@ def test_list_and_detail_render_exactly_what_the_book_serializer_documents():
     assert APIClient().get(BOOKS).json()["results"] == expected
     for book in expected:
         assert APIClient().get(f"{BOOKS}{book['id']}/").json() == book
+
+
+def test_an_anonymous_book_page_is_the_same_response_as_a_signed_in_one():
+    """Anonymous book pages skip DRF's machinery; what they send must not differ."""
+    from accounts.tests.factories import UserFactory
+    from accounts.tokens import RefreshToken
+
+    book = BookFactory(authors=AuthorFactory.create_batch(2), description="Ünïcode — “quoted”")
+    anonymous = APIClient().get(f"{BOOKS}{book.pk}/")
+    signed_in = APIClient()  # a bearer token: DRF authenticates it, and renders the page
+    token = RefreshToken.for_user(UserFactory(is_active=True)).access_token
+    signed_in.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    through_drf = signed_in.get(f"{BOOKS}{book.pk}/")
+    assert anonymous.status_code == through_drf.status_code == 200
+    assert anonymous.content == through_drf.content
+    assert anonymous.headers == through_drf.headers
+
+
+def test_an_anonymous_page_of_a_missing_book_answers_the_api_error():
+    response = APIClient().get(f"{BOOKS}424242/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

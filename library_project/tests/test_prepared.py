@@ -24,10 +24,10 @@ def book_page_statements(book) -> list[str]:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_book_page_prepares_its_statement_once_per_connection_and_again_after_a_reconnect():
     first, second = BookFactory(), BookFactory()
-    connection.prepared_on = None  # as on a new connection
+    connection.close()  # the next query opens a new session, with nothing prepared
     statements = book_page_statements(first)
     assert statements[0].startswith("PREPARE catalog_book_detail AS SELECT")
     assert statements[1].startswith("EXECUTE catalog_book_detail (")
