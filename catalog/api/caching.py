@@ -15,6 +15,7 @@ per-process cache (`LocMemCache`, `make run` without Redis) nothing is cached.
 
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,6 +39,10 @@ PER_PROCESS_BACKENDS = (
 )
 JSON = "application/json"
 STORED_HEADERS = ("Content-Type", "Allow", "Vary")
+# One request builds a missing page; the others poll for it this long before building it too.
+BUILD_LOCK_SECONDS = 10
+BUILD_WAIT_SECONDS = 5.0
+BUILD_POLL_SECONDS = 0.02
 # Query parameters that choose a page of a filter set, not the set itself.
 PAGE_PARAMETERS = {"page", "page_size", "ordering"}
 
@@ -101,19 +106,70 @@ def serve_cached(request, *, build, settle) -> HttpResponse:
     request.catalog_versions = versions
     if versions is None:
         return build()
-    entry = found.get(key)
-    if entry is not None and entry[0] == versions:
-        response = HttpResponse(entry[1])
-        for header, value in entry[2]:
-            response[header] = value
-        return response
-    response = build()
-    if response.status_code == 200 and hasattr(response, "render"):
-        response.render()  # DRF sets the Content-Type as it renders
-    if response.status_code == 200 and response.get("Content-Type") == JSON:
-        headers = [(h, response[h]) for h in STORED_HEADERS if h in response]
-        _set(key, (versions, response.content, headers))
+    cached = _response_from(found.get(key), versions)
+    if cached is not None:
+        return cached
+    # A missing page is built by one request at a time (a cold search of a large catalog costs
+    # far more than a read): the others wait for it, or build it themselves if it never comes.
+    lock = f"{key}:building:{versions[0]}:{versions[1]}"
+    holds_lock = _lock(lock)
+    if not holds_lock:
+        cached = _wait_for(key, versions, lock)
+        if cached is not None:
+            return cached
+    try:
+        response = build()
+        if response.status_code == 200 and hasattr(response, "render"):
+            response.render()  # DRF sets the Content-Type as it renders
+        if response.status_code == 200 and response.get("Content-Type") == JSON:
+            headers = [(h, response[h]) for h in STORED_HEADERS if h in response]
+            _set(key, (versions, response.content, headers))
+    finally:
+        if holds_lock:
+            _unlock(lock)
     return response
+
+
+def _response_from(entry, versions) -> HttpResponse | None:
+    """The stored page when it was built from the current versions."""
+    if entry is None or entry[0] != versions:
+        return None
+    response = HttpResponse(entry[1])
+    for header, value in entry[2]:
+        response[header] = value
+    return response
+
+
+def _lock(lock: str) -> bool:
+    try:
+        return bool(cache.add(lock, 1, timeout=BUILD_LOCK_SECONDS))
+    except Exception:
+        logger.warning("catalog cache unavailable", exc_info=True)
+        return False
+
+
+def _unlock(lock: str) -> None:
+    try:
+        cache.delete(lock)
+    except Exception:
+        logger.warning("catalog cache unavailable", exc_info=True)
+
+
+def _wait_for(key: str, versions, lock: str) -> HttpResponse | None:
+    """The page another request is building, once stored; None when it gave up (not a 200, an
+    error, or slower than `BUILD_WAIT_SECONDS`)."""
+    deadline = time.monotonic() + BUILD_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(BUILD_POLL_SECONDS)
+        try:
+            found = cache.get_many([key, lock])
+        except Exception:
+            logger.warning("catalog cache unavailable", exc_info=True)
+            return None
+        cached = _response_from(found.get(key), versions)
+        if cached is not None or lock not in found:
+            return cached
+    return None
 
 
 class CountCachingPaginator(Paginator):

@@ -4,9 +4,11 @@ Each test warms the cache with a read, changes the catalog through a service, an
 A book's own page is never cached (one query); the tests read it too, as its readers would.
 """
 
+import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -190,3 +192,54 @@ def test_a_cached_page_is_the_same_response_as_a_fresh_one(book):
     assert again.content == first.content
     assert again["Content-Type"] == first["Content-Type"] == "application/json"
     assert again["Allow"] == first["Allow"]
+
+
+def test_a_missing_page_is_built_once_while_concurrent_readers_wait_for_it(book, monkeypatch):
+    """Eight readers of one uncached search at once: one builds the page, the rest get it."""
+    import threading
+
+    from django.db import connection
+
+    from catalog import selectors
+
+    builds = []
+    real_with_authors = selectors.with_authors
+
+    def counted(rows):
+        builds.append(1)
+        time.sleep(0.3)  # a slow cold search: the others arrive while it is being built
+        return real_with_authors(rows)
+
+    monkeypatch.setattr(selectors, "with_authors", counted)
+    bodies, start = [], threading.Barrier(8)
+
+    def read():
+        start.wait()
+        try:
+            response = APIClient().get(BOOKS, {"search": book.title})
+            bodies.append((response.status_code, response.content))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1
+    assert len(bodies) == 8 and len(set(bodies)) == 1 and bodies[0][0] == 200
+
+
+def test_readers_build_the_page_themselves_when_its_builder_never_stores_it(book, monkeypatch):
+    from catalog.api import caching
+
+    monkeypatch.setattr(caching, "BUILD_WAIT_SECONDS", 0.2)
+    response = APIClient().get(BOOKS, {"search": book.title})
+    key = caching._key("response", response.wsgi_request.get_full_path())
+    cache.delete(key)
+    versions = caching.catalog_versions()[0]
+    assert caching._lock(f"{key}:building:{versions[0]}:{versions[1]}")  # a builder that hangs
+    started = time.monotonic()
+    again = APIClient().get(BOOKS, {"search": book.title})
+    assert again.status_code == 200 and again.content == response.content
+    assert 0.2 <= time.monotonic() - started < 3
