@@ -11,13 +11,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.models import Membership, Plan
 from accounts.plans import MEMBERSHIP_PERIOD_DAYS, rules_for
 from accounts.selectors import current_membership
+from library_project import prepared
 from purchasing.errors import (
     IdempotencyKeyReused,
     InsufficientFunds,
@@ -46,12 +48,27 @@ def wallet_open(*, customer_id: int) -> Wallet:
     return Wallet.objects.create(customer_id=customer_id)
 
 
+WALLET_LOCKED_FIELDS = ["id", "customer_id", "balance"]
+
+
 def wallet_for_update(*, customer_id: int) -> Wallet:
-    """Lock the customer's wallet row for the rest of the transaction (the last lock in our order)."""
-    try:
-        return Wallet.objects.select_for_update().get(customer_id=customer_id)
-    except Wallet.DoesNotExist:
-        raise WalletNotFound() from None
+    """Lock the customer's wallet row for the rest of the transaction (the last lock in our order).
+
+    A prepared statement: every reserve, grant and money movement takes this lock, and composed
+    through the ORM it cost several times its database time in Python (bench/). `updated_at` is
+    not read (a balance change sets it; it is loaded if ever used).
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    if lock and connection.get_autocommit():  # as the ORM's select_for_update() refuses
+        raise TransactionManagementError("A wallet can be locked only inside a transaction.")
+    wallet = Wallet._meta.db_table
+    sql = f"SELECT {', '.join(WALLET_LOCKED_FIELDS)} FROM {wallet} WHERE customer_id = %s{lock}"
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, "wallet_for_update", sql, [customer_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise WalletNotFound()
+    return Wallet.from_db(connection.alias, WALLET_LOCKED_FIELDS, row)
 
 
 def _apply(*, wallet: Wallet, kind: str, amount: int, reference: str) -> WalletTransaction:

@@ -1,5 +1,7 @@
 import pytest
+from django.db import transaction
 from django.db.models import Sum
+from django.db.transaction import TransactionManagementError
 
 from purchasing.errors import InsufficientFunds, WalletNotFound
 from purchasing.models import LedgerIsAppendOnly, TransactionKind, Wallet, WalletTransaction
@@ -100,6 +102,33 @@ def test_a_customer_without_a_wallet_gets_wallet_not_found():
     Wallet.objects.filter(customer=customer).delete()
     with pytest.raises(WalletNotFound):
         wallet_for_update(customer_id=customer.pk)
+
+
+def test_locking_a_wallet_reads_its_balance():
+    customer = CustomerFactory(balance=4_000)
+    with transaction.atomic():
+        wallet = wallet_for_update(customer_id=customer.pk)
+    assert (wallet.pk, wallet.customer_id, wallet.balance) == (
+        customer.wallet.pk,
+        customer.pk,
+        4_000,
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_locking_a_wallet_outside_a_transaction_is_refused():
+    customer = CustomerFactory()
+    with pytest.raises(TransactionManagementError):
+        wallet_for_update(customer_id=customer.pk)
+
+
+def test_a_balance_change_stamps_the_wallet_it_locked():
+    customer = CustomerFactory(balance=4_000)
+    before = Wallet.objects.get(customer=customer).updated_at
+    wallet_debit(customer_id=customer.pk, amount=1_000, kind=TransactionKind.RESERVATION_FEE)
+    wallet = Wallet.objects.get(customer=customer)
+    assert (wallet.balance, wallet.updated_at > before) == (3_000, True)
 
 
 def test_ledger_rows_can_be_neither_changed_nor_deleted():
