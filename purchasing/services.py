@@ -52,7 +52,15 @@ WALLET_LOCKED_FIELDS = ["id", "customer_id", "balance"]
 
 
 def wallet_for_update(*, customer_id: int) -> Wallet:
-    """Lock the customer's wallet row for the rest of the transaction (the last lock in our order).
+    """Lock the customer's wallet row for the rest of the transaction (the last lock in our order)."""
+    wallet = _locked_wallet(customer_id)
+    if wallet is None:
+        raise WalletNotFound()
+    return wallet
+
+
+def _locked_wallet(customer_id: int) -> Wallet | None:
+    """`wallet_for_update`, None when the customer has no wallet.
 
     A prepared statement: every reserve, grant and money movement takes this lock, and composed
     through the ORM it cost several times its database time in Python (bench/). `updated_at` is
@@ -66,9 +74,24 @@ def wallet_for_update(*, customer_id: int) -> Wallet:
     with connection.cursor() as cursor:
         prepared.execute(cursor, "wallet_for_update", sql, [customer_id])
         row = cursor.fetchone()
-    if row is None:
+    return None if row is None else Wallet.from_db(connection.alias, WALLET_LOCKED_FIELDS, row)
+
+
+def _move_money(*, customer_id: int, kind: str, amount: int, reference: str) -> WalletTransaction:
+    """Add the signed `amount` to the customer's wallet under its row lock, with its ledger row,
+    in the caller's transaction (or in a new one).
+
+    No savepoint of its own (two round trips on every reserve that costs money): a missing
+    wallet or a short balance is raised after the block, with nothing written, so the caller's
+    transaction stays usable; any other error fails the caller's transaction with it.
+    """
+    with transaction.atomic(savepoint=False):
+        wallet = _locked_wallet(customer_id)
+        if wallet is not None and wallet.balance + amount >= 0:
+            return _apply(wallet=wallet, kind=kind, amount=amount, reference=reference)
+    if wallet is None:
         raise WalletNotFound()
-    return Wallet.from_db(connection.alias, WALLET_LOCKED_FIELDS, row)
+    raise InsufficientFunds(required_amount=-amount, balance=wallet.balance)
 
 
 def _apply(*, wallet: Wallet, kind: str, amount: int, reference: str) -> WalletTransaction:
@@ -95,28 +118,22 @@ def _log_after_commit(event: str, **fields) -> None:
     transaction.on_commit(lambda: logger.info(event, extra={"event": event, **fields}))
 
 
-@transaction.atomic
 def wallet_credit(
     *, customer_id: int, amount: int, kind: str, reference: str = ""
 ) -> WalletTransaction:
     """Add money (a charge or a refund) and write its ledger row, under the wallet's row lock."""
     if kind not in CREDIT_KINDS or not _is_whole(amount) or amount <= 0:
         raise ValueError(f"invalid credit: {kind} {amount!r}")
-    wallet = wallet_for_update(customer_id=customer_id)
-    return _apply(wallet=wallet, kind=kind, amount=amount, reference=reference)
+    return _move_money(customer_id=customer_id, kind=kind, amount=amount, reference=reference)
 
 
-@transaction.atomic
 def wallet_debit(
     *, customer_id: int, amount: int, kind: str, reference: str = ""
 ) -> WalletTransaction:
     """Take money and write its ledger row; `InsufficientFunds` (402) when the balance is short."""
     if kind not in DEBIT_KINDS or not _is_whole(amount) or amount <= 0:
         raise ValueError(f"invalid debit: {kind} {amount!r}")
-    wallet = wallet_for_update(customer_id=customer_id)
-    if wallet.balance < amount:
-        raise InsufficientFunds(required_amount=amount, balance=wallet.balance)
-    return _apply(wallet=wallet, kind=kind, amount=-amount, reference=reference)
+    return _move_money(customer_id=customer_id, kind=kind, amount=-amount, reference=reference)
 
 
 def _is_whole(value) -> bool:

@@ -131,6 +131,33 @@ def test_a_balance_change_stamps_the_wallet_it_locked():
     assert (wallet.balance, wallet.updated_at > before) == (3_000, True)
 
 
+def test_a_debit_in_the_callers_transaction_costs_three_statements(django_assert_num_queries):
+    customer = CustomerFactory(balance=4_000)
+    with transaction.atomic():
+        wallet_for_update(customer_id=customer.pk)  # prepared on PostgreSQL's connection now
+        with django_assert_num_queries(3):  # the wallet locked, its balance, the ledger row
+            wallet_debit(
+                customer_id=customer.pk, amount=1_000, kind=TransactionKind.RESERVATION_FEE
+            )
+    assert (balance_of(customer), ledger_sum(customer)) == (3_000, 3_000)
+
+
+def test_a_refused_movement_leaves_the_callers_transaction_usable():
+    customer = CustomerFactory(balance=1_000)
+    walletless = CustomerFactory()
+    Wallet.objects.filter(customer=walletless).delete()
+    with transaction.atomic():
+        with pytest.raises(InsufficientFunds) as error:
+            wallet_debit(
+                customer_id=customer.pk, amount=1_500, kind=TransactionKind.RESERVATION_FEE
+            )
+        with pytest.raises(WalletNotFound):
+            wallet_credit(customer_id=walletless.pk, amount=500, kind=TransactionKind.CHARGE)
+        wallet_credit(customer_id=customer.pk, amount=500, kind=TransactionKind.CHARGE)
+    assert error.value.extra["balance"] == 1_000
+    assert (balance_of(customer), ledger_sum(customer)) == (1_500, 1_500)
+
+
 def test_ledger_rows_can_be_neither_changed_nor_deleted():
     customer = CustomerFactory(balance=1_000)
     row = WalletTransaction.objects.get(wallet__customer=customer)
