@@ -113,6 +113,28 @@ def _for_update_of(alias: str) -> str:
     )
 
 
+@functools.cache
+def _converters(model, vendor: str) -> list[list]:
+    """Per concrete field of `model`, the (converter, column) pairs the ORM applies to its value as
+    this database returns it (text to dates and datetimes on SQLite; none on PostgreSQL)."""
+    pairs = []
+    for field in model._meta.concrete_fields:
+        col = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        pairs.append([(converter, col) for converter in found])
+    return pairs
+
+
+def _instance(model, values):
+    """A `model` instance from the values of its concrete fields as a hand-written statement
+    read them (in field order), converted as the ORM would."""
+    values = list(values)
+    for index, pairs in enumerate(_converters(model, connection.vendor)):
+        for converter, col in pairs:
+            values[index] = converter(values[index], col, connection)
+    return model.from_db(connection.alias, None, values)
+
+
 def _locked_book(row) -> Book:
     return Book.from_db(connection.alias, LOCKED_BOOK_FIELDS, row[: len(LOCKED_BOOK_FIELDS)])
 
@@ -285,7 +307,8 @@ def _reserve_conflicts(*, book: Book, customer_id: int, at: datetime) -> dict[st
     whether it needs settling first, and whether the customer already holds or waits for it.
 
     In SQL: composed through the ORM, this one statement cost several times its database time
-    in Python on every reserve (bench/). Not prepared: its generic plan ran three times slower.
+    in Python on every reserve (bench/). Not prepared: a generic plan cannot know how few entries
+    wait for one book and scans the whole queue table (three times slower).
     """
     reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
     settling, params = _settling_flags_sql(book_id=book.pk, at=at)
@@ -367,7 +390,8 @@ def _lock_book_and_active_reservation(
     lower that), and `holder_user_id`, its customer's user.
 
     In SQL: composed through the ORM, these two statements cost several times their database
-    time in Python on every return (bench/).
+    time in Python on every return (bench/). The second is not prepared: a generic plan cannot
+    know how few entries wait for one book and scans the whole queue table.
     """
     book_table, reservation_table = Book._meta.db_table, Reservation._meta.db_table
     mine, params = ("", []) if customer_id is None else (" AND r.customer_id = %s", [customer_id])
@@ -387,18 +411,21 @@ def _lock_book_and_active_reservation(
     book = _locked_book(row)
 
     entry_table, customer_table = QueueEntry._meta.db_table, Customer._meta.db_table
+    columns = ", ".join(f"r.{field.column}" for field in Reservation._meta.concrete_fields)
     settling, params = _settling_flags_sql(book_id=book.pk, at=at)
     sql = (
-        f"SELECT r.*, c.user_id AS holder_user_id, {settling},"
+        f"SELECT {columns}, c.user_id, {settling},"
         f" EXISTS(SELECT 1 FROM {entry_table} WHERE book_id = %s AND status = '{WAITING}')"
-        " AS queue_waiting"
         f" FROM {reservation_table} r JOIN {customer_table} c ON c.id = r.customer_id"
         " WHERE r.id = %s"
     )
-    params += [book.pk, reservation_id]
-    reservation = next(iter(Reservation.objects.raw(sql, params)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, book.pk, reservation_id])
+        *values, user_id, has_due, has_servable, queue_waiting = cursor.fetchone()
+    reservation = _instance(Reservation, values)
     reservation.book = book
-    if reservation.has_due or (book.available_units and reservation.has_servable):
+    reservation.holder_user_id, reservation.queue_waiting = user_id, bool(queue_waiting)
+    if has_due or (book.available_units and has_servable):
         expire_due_on_locked_book(book=book, at=at)
         reservation.refresh_from_db(fields=["status", "ended_at"])
     if not reservation.is_active:

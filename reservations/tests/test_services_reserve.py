@@ -503,12 +503,16 @@ def test_admin_end_releases_the_unit_to_the_queue_and_tells_the_holder():
     book, (held,) = occupied_book()
     entry = reserve(member(), book).queue_entry
 
-    admin_end_reservation(reservation_id=held.pk)
+    ended = admin_end_reservation(reservation_id=held.pk)
 
-    held.refresh_from_db()
-    assert held.status == ReservationStatus.ENDED_BY_ADMIN
+    stored = Reservation.objects.get(pk=held.pk)
+    assert stored.status == ReservationStatus.ENDED_BY_ADMIN
+    fields = ("pk", "book_id", "days", "starts_at", "ends_at", "ended_at", "created_at", "price")
+    assert [getattr(ended, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert ended.book.title == book.title
     assert QueueEntry.objects.get(pk=entry.pk).status == QueueStatus.FULFILLED
-    assert Notification.objects.filter(event_key=f"reservation_ended_by_admin:{held.pk}").exists()
+    told = Notification.objects.get(event_key=f"reservation_ended_by_admin:{held.pk}")
+    assert told.user_id == held.customer.user_id
 
 
 def test_admin_removes_a_waiter_who_is_told():
