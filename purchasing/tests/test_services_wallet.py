@@ -126,20 +126,23 @@ def test_locking_a_wallet_outside_a_transaction_is_refused():
 def test_a_balance_change_stamps_the_wallet_it_locked():
     customer = CustomerFactory(balance=4_000)
     before = Wallet.objects.get(customer=customer).updated_at
-    wallet_debit(customer_id=customer.pk, amount=1_000, kind=TransactionKind.RESERVATION_FEE)
+    row = wallet_debit(customer_id=customer.pk, amount=1_000, kind=TransactionKind.RESERVATION_FEE)
     wallet = Wallet.objects.get(customer=customer)
     assert (wallet.balance, wallet.updated_at > before) == (3_000, True)
+    stored = WalletTransaction.objects.get(pk=row.pk)
+    fields = ("wallet_id", "kind", "amount", "balance_after", "reference", "created_at")
+    assert [getattr(row, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert (stored.created_at, row.wallet.pk) == (wallet.updated_at, wallet.pk)
 
 
 def test_a_debit_in_the_callers_transaction_costs_three_statements(django_assert_num_queries):
     customer = CustomerFactory(balance=4_000)
+    fee = TransactionKind.RESERVATION_FEE
     with transaction.atomic():
-        wallet_for_update(customer_id=customer.pk)  # prepared on PostgreSQL's connection now
+        wallet_debit(customer_id=customer.pk, amount=500, kind=fee)  # statements now prepared
         with django_assert_num_queries(3):  # the wallet locked, its balance, the ledger row
-            wallet_debit(
-                customer_id=customer.pk, amount=1_000, kind=TransactionKind.RESERVATION_FEE
-            )
-    assert (balance_of(customer), ledger_sum(customer)) == (3_000, 3_000)
+            wallet_debit(customer_id=customer.pk, amount=1_000, kind=fee)
+    assert (balance_of(customer), ledger_sum(customer)) == (2_500, 2_500)
 
 
 def test_a_refused_movement_leaves_the_callers_transaction_usable():
