@@ -97,8 +97,8 @@ def book_for_update(book_id: int) -> Book:
     return book
 
 
-# Statuses written into the hand-written statements as constants: a prepared statement (generic
-# plan) can use the partial indexes on them only then.
+# Statuses written into the hand-written statements as constants, as the partial indexes' own
+# conditions are (a prepared statement's generic plan can use those indexes only then).
 ACTIVE, WAITING = ReservationStatus.ACTIVE.value, QueueStatus.WAITING.value
 # What the use cases below read of a locked book (the other fields are loaded if ever used).
 LOCKED_BOOK_FIELDS = ["id", "title", "total_units", "available_units"]
