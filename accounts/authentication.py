@@ -10,12 +10,12 @@ from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import Customer, RevokedAccessToken, User
 from accounts.tokens import issued_before
+from library_project.rows import model_from_row
 
 
 @functools.cache
-def _user_statement(vendor: str) -> tuple[str, list, list]:
-    """The SQL loading a user, its customer profile (if any) and whether `jti` was logged out,
-    with the converters the ORM would apply to each column (per database vendor).
+def _user_statement(vendor: str) -> str:
+    """The SQL loading a user, its customer profile (if any) and whether `jti` was logged out.
 
     Written in SQL because every authenticated request runs it: composed through the ORM
     (`select_related` and an `Exists` annotation) it cost several times its database time in
@@ -23,17 +23,12 @@ def _user_statement(vendor: str) -> tuple[str, list, list]:
     connection cost two statements.
     """
     quote = connection.ops.quote_name
-    columns, converters = [], []
-    for alias, model in (("u", User), ("c", Customer)):
-        for field in model._meta.concrete_fields:
-            columns.append(f"{alias}.{quote(field.column)}")
-            col = field.get_col(alias)
-            converters.append(
-                [(f, col) for f in connection.ops.get_db_converters(col)]
-                + [(f, col) for f in col.get_db_converters(connection)]
-            )
-    user_columns = len(User._meta.concrete_fields)
-    sql = (
+    columns = [
+        f"{alias}.{quote(field.column)}"
+        for alias, model in (("u", User), ("c", Customer))
+        for field in model._meta.concrete_fields
+    ]
+    return (
         f"SELECT {', '.join(columns)},"
         f" EXISTS(SELECT 1 FROM {quote(RevokedAccessToken._meta.db_table)} WHERE jti = %s)"
         f" FROM {quote(User._meta.db_table)} u"
@@ -41,32 +36,21 @@ def _user_statement(vendor: str) -> tuple[str, list, list]:
         f" ON c.{quote(Customer._meta.get_field('user').column)} = u.{quote(User._meta.pk.column)}"
         f" WHERE u.{quote(User._meta.pk.column)} = %s"
     )
-    return sql, converters[:user_columns], converters[user_columns:]
-
-
-def _converted(values, converters) -> list:
-    values = list(values)
-    for index, column_converters in enumerate(converters):
-        for converter, col in column_converters:
-            values[index] = converter(values[index], col, connection)
-    return values
 
 
 def user_with_customer(*, user_id: int, jti: str) -> tuple[User, bool] | None:
     """The user with its `customer` already loaded (None when it has no profile), and whether the
     access token `jti` was logged out: one query. None when there is no such user."""
-    sql, user_converters, customer_converters = _user_statement(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [jti, user_id])
+        cursor.execute(_user_statement(connection.vendor), [jti, user_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    split = len(user_converters)
-    user = User.from_db(connection.alias, None, _converted(row[:split], user_converters))
+    split = len(User._meta.concrete_fields)
+    user = model_from_row(User, row[:split], alias="u")
     customer = None
     if row[split] is not None:  # the customer's primary key: NULL when the user has no profile
-        customer_values = _converted(row[split:-1], customer_converters)
-        customer = Customer.from_db(connection.alias, None, customer_values)
+        customer = model_from_row(Customer, row[split:-1], alias="c")
         Customer.user.field.set_cached_value(customer, user)
     User.customer.related.set_cached_value(user, customer)
     return user, bool(row[-1])

@@ -22,6 +22,7 @@ from accounts.notifications import notify
 from catalog.models import Book
 from library_project import prepared
 from library_project.errors import NotFound
+from library_project.rows import model_from_row
 from purchasing.errors import InsufficientFunds
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
@@ -111,28 +112,6 @@ def _for_update_of(alias: str) -> str:
     return (
         f" FOR UPDATE OF {alias}" if connection.features.has_select_for_update_of else " FOR UPDATE"
     )
-
-
-@functools.cache
-def _converters(model, vendor: str) -> list[list]:
-    """Per concrete field of `model`, the (converter, column) pairs the ORM applies to its value as
-    this database returns it (text to dates and datetimes on SQLite; none on PostgreSQL)."""
-    pairs = []
-    for field in model._meta.concrete_fields:
-        col = field.get_col(model._meta.db_table)
-        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        pairs.append([(converter, col) for converter in found])
-    return pairs
-
-
-def _instance(model, values):
-    """A `model` instance from the values of its concrete fields as a hand-written statement
-    read them (in field order), converted as the ORM would."""
-    values = list(values)
-    for index, pairs in enumerate(_converters(model, connection.vendor)):
-        for converter, col in pairs:
-            values[index] = converter(values[index], col, connection)
-    return model.from_db(connection.alias, None, values)
 
 
 def _locked_book(row) -> Book:
@@ -422,7 +401,7 @@ def _lock_book_and_active_reservation(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, book.pk, reservation_id])
         *values, user_id, has_due, has_servable, queue_waiting = cursor.fetchone()
-    reservation = _instance(Reservation, values)
+    reservation = model_from_row(Reservation, values)
     reservation.book = book
     reservation.holder_user_id, reservation.queue_waiting = user_id, bool(queue_waiting)
     if has_due or (book.available_units and has_servable):
