@@ -58,8 +58,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=20, help="seconds of each measured run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn gthread workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    # Six processes of two threads: wrk's keep-alive connections stay with the process that
+    # accepted them, and with three processes one of them often got most of the 16 (one core's
+    # worth of throughput for the whole figure: a figure halved at random between runs).
+    parser.add_argument("--workers", type=int, default=6, help="gunicorn gthread workers")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument(
         "--release-only",
@@ -95,7 +98,8 @@ def psql_args(database_url: str) -> tuple[list[str], str]:
     return args, parts.path.lstrip("/")
 
 
-def recreate_database(database_url: str, name: str) -> None:
+def _on_server(database_url: str, *statements: str) -> None:
+    """Run statements on the server's `postgres` database (creating and dropping databases)."""
     import psycopg2
 
     parts = urlsplit(database_url)
@@ -108,9 +112,19 @@ def recreate_database(database_url: str, name: str) -> None:
     )
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            cur.execute(statement)
     admin.close()
+
+
+def recreate_database(database_url: str, name: str) -> None:
+    _on_server(
+        database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+    )
+
+
+def drop_database(database_url: str, name: str) -> None:
+    _on_server(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def flush_redis() -> None:
@@ -216,6 +230,7 @@ def generate(*, first_book: int, last_book: int, layout: datagen.MemberLayout) -
             datagen.race_and_release_books(cur, layout)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
+        cur.execute("CHECKPOINT")  # the bulk load's dirty pages written now, not mid-figure
     flush_redis()  # cached pages, if any, describe the catalog before this bulk insert
     log(f"catalog at {last_book:,} books ({time.monotonic() - started:.0f} s)")
 
@@ -697,6 +712,12 @@ def full_run(args, server: Server, layout, book_range, database_url: str, dsn_ar
         connections=args.concurrency,
         threads=2,
     )
+    figures = read_figures(server, args, book_range)
+    figures["4_reserve_return"] = reserve_return_figure(server, args, tokens, book_range)
+    figures["5_race"] = race_figure(server, layout, RACE_ROUNDS)
+
+    # R2 last: pgbench's million-row load and its update storm leave checkpoint and autovacuum
+    # work behind that would run during the figures measured after it (detail reads halved).
     log(f"R2 pgbench: -i -s 10, then -c {args.concurrency} -j 2 -T {args.duration}")
     recreate_database(database_url, PGBENCH_DATABASE)
     r2 = load.run_pgbench(
@@ -705,12 +726,9 @@ def full_run(args, server: Server, layout, book_range, database_url: str, dsn_ar
         clients=args.concurrency,
         seconds=args.duration,
     )
+    drop_database(database_url, PGBENCH_DATABASE)
     log(f"R2: {r2['transactions_per_s']} tx/s, p99 {r2['p99_ms']} ms")
     results["references"] = {"R1": r1, "R2": r2}
-
-    figures = read_figures(server, args, book_range)
-    figures["4_reserve_return"] = reserve_return_figure(server, args, tokens, book_range)
-    figures["5_race"] = race_figure(server, layout, RACE_ROUNDS)
     for key in ("1_list", "2_search", "3_detail"):
         figures[key]["ratio_to_R1"] = ratio(figures[key]["requests_per_s"], r1["requests_per_s"])
     if figures["4_reserve_return"].get("available"):
