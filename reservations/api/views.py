@@ -118,7 +118,8 @@ class ReservationListCreateView(GenericAPIView):
             return Response(body, status=status.HTTP_201_CREATED)
         entry = outcome.queue_entry
         entry.queue_plan = outcome.plan
-        body = {**QueueEntrySerializer(entry).data, "status": "waiting"}
+        # "waiting", unless a release served the entry the moment after it joined.
+        body = {**QueueEntrySerializer(entry).data, "status": entry.status}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 

@@ -63,11 +63,18 @@ def test_twenty_members_reserving_a_three_unit_book_at_once():
     def reserve_through_the_api(customer):
         client = APIClient()
         client.force_authenticate(customer.user)
-        return client.post("/api/reservations/", {"book": book.pk, "days": 2}).status_code
+        return client.post("/api/reservations/", {"book": book.pk, "days": 2})
 
-    codes = run_at_once([lambda c=c: reserve_through_the_api(c) for c in members])
+    answers = run_at_once([lambda c=c: reserve_through_the_api(c) for c in members])
 
-    assert Counter(codes) == {201: 3, 202: 17}
+    assert Counter(getattr(answer, "status_code", answer) for answer in answers) == {
+        201: 3,
+        202: 17,
+    }
+    # Read after the commit, while others still join: each a place in the queue, with its estimate.
+    queued = [answer.json() for answer in answers if answer.status_code == 202]
+    assert all(1 <= body["position"] <= 17 for body in queued)
+    assert all(body["estimated_available_at"] is not None for body in queued)
     book.refresh_from_db()
     assert book.available_units == 0
     assert Reservation.objects.filter(status=ReservationStatus.ACTIVE).count() == 3
