@@ -5,8 +5,9 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
+from django.db.models.signals import post_save
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -117,4 +118,34 @@ def test_returns_expiry_and_new_reserves_at_once_stay_consistent():
     book.refresh_from_db()
     assert Reservation.objects.filter(book=book, status=ReservationStatus.ACTIVE).count() == 5
     assert book.available_units == 0
+    assert_books_and_money_consistent()
+
+
+def test_an_entry_served_right_after_it_joins_is_answered_as_served():
+    """The position is read after the join's commit: a return landing in between serves the new
+    entry, and the 202 says so instead of a stale place in the queue."""
+    book = BookFactory(total_units=1)
+    holder, joiner = member(), member()
+    held = reservation_create(customer=holder, book_id=book.pk, days=2).reservation
+
+    def return_once_the_join_commits(sender, instance, created, **kwargs):
+        if created and instance.customer_id == joiner.pk:
+            transaction.on_commit(
+                lambda: reservation_return(customer=holder, reservation_id=held.pk)
+            )
+
+    post_save.connect(return_once_the_join_commits, sender=QueueEntry)
+    try:
+        client = APIClient()
+        client.force_authenticate(joiner.user)
+        answer = client.post("/api/reservations/", {"book": book.pk, "days": 2})
+    finally:
+        post_save.disconnect(return_once_the_join_commits, sender=QueueEntry)
+
+    assert answer.status_code == 202
+    body = answer.json()
+    assert body["status"] == QueueStatus.FULFILLED
+    assert body["position"] is None
+    assert body["estimated_available_at"] is None
+    assert Reservation.objects.get(customer=joiner, book=book).status == ReservationStatus.ACTIVE
     assert_books_and_money_consistent()
