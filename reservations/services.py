@@ -369,11 +369,11 @@ def _reserve_under_lock(
         return ReserveOutcome(reservation=reservation, plan=rules.plan)
 
     # Joining charges nothing: the balance is checked without the wallet's lock.
-    balance = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
+    wallet = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
     price = pricing.quote_from_annotations(
         reserve_figures(customer_id=customer.pk, at=at), days=days
     ).price
-    _ensure_covers(balance=balance.first() or 0, price=price)
+    _ensure_covers(balance=wallet.first() or 0, price=price)
     entry = QueueEntry.objects.create(customer=customer, book=book, days=days, queued_at=at)
     return ReserveOutcome(queue_entry=entry, plan=rules.plan)
 
