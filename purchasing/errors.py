@@ -70,3 +70,10 @@ class PaymentNotPending(Conflict):
 class InvalidMembershipPurchase(DomainError):
     code = "invalid_membership_purchase"
     default_detail = "Choose the plus or premium plan for 1 to 12 months."
+
+
+class PlanLimitsExceeded(Conflict):
+    """A switch to a plan whose limits the member's active loans break: return loans first."""
+
+    code = "plan_limits_exceeded"
+    default_detail = "Your active reservations exceed the limits of that plan; return some first."

@@ -28,6 +28,7 @@ from purchasing.errors import (
     PaymentAmountMismatch,
     PaymentNotFound,
     PaymentNotPending,
+    PlanLimitsExceeded,
     WalletNotFound,
 )
 from purchasing.gateways import get_gateway
@@ -278,6 +279,7 @@ class MembershipPurchase:
     charged: int
     refunded: int
     balance: int
+    discounts_repaid: int = 0
 
 
 def membership_refund_value(*, membership: Membership, at: datetime) -> int:
@@ -309,10 +311,15 @@ def membership_purchase(
 ) -> MembershipPurchase:
     """Buy `months` * 30 days of a plan from the wallet, in one transaction with the wallet locked.
 
-    The plan you have: its end moves `30 * months` days later. The other plan: the current one
+    The plan you have: its end moves `30 * months` days later. The other plan: refused (409
+    `plan_limits_exceeded`) while the member's active loans break its limits; else the current one
     ends now, its unused whole days are refunded first (so the refund counts toward the price),
-    and the new one starts now. Short of money (after the refund): 402 and nothing changes.
+    the refund repays the 100% discounts that only its money had unlocked (they were bought with
+    money now taken back), and the new one starts now. Short of money (after the refund): 402 and
+    nothing changes.
     """
+    from reservations.services import discounts_repay  # reservations depends on this module
+
     if plan not in PURCHASABLE_PLANS or not _is_whole(months):
         raise InvalidMembershipPurchase()
     if not 1 <= months <= MAX_MEMBERSHIP_MONTHS:
@@ -323,7 +330,7 @@ def membership_purchase(
         wallet = wallet_for_update(customer_id=customer_id)
         at = _purchase_moment(customer_id=customer_id, at=at or timezone.now())
         current = current_membership(customer=wallet.customer, at=at)
-        refunded = 0
+        refunded = repaid = 0
         if current is not None and current.plan == plan:
             current.ends_at += length
             current.price_paid += price
@@ -331,6 +338,7 @@ def membership_purchase(
             membership = current
         else:
             if current is not None:
+                _ensure_loans_fit(customer_id=customer_id, plan=plan, at=at)
                 refunded = membership_refund_value(membership=current, at=at)
                 current.ends_at = at
                 current.save(update_fields=["ends_at"])
@@ -340,6 +348,9 @@ def membership_purchase(
                         amount=refunded,
                         kind=TransactionKind.REFUND,
                         reference=f"membership:{current.pk}",
+                    )
+                    repaid = discounts_repay(
+                        customer_id=customer_id, since=current.starts_at, refunded=refunded, at=at
                     )
             membership = Membership.objects.create(
                 customer_id=customer_id,
@@ -361,8 +372,33 @@ def membership_purchase(
             months=months,
             amount=price,
             refunded=refunded,
+            discounts_repaid=repaid,
             membership_id=membership.pk,
         )
     return MembershipPurchase(
-        membership=membership, charged=price, refunded=refunded, balance=debit.balance_after
+        membership=membership,
+        charged=price,
+        refunded=refunded,
+        balance=debit.balance_after,
+        discounts_repaid=repaid,
     )
+
+
+def _ensure_loans_fit(*, customer_id: int, plan: str, at: datetime) -> None:
+    """409 when the customer's active loans at `at` break the limits of `plan`.
+
+    Read under the customer's wallet lock, which every reserve and grant also takes before it
+    counts the loans and re-reads the plan: a reserve cannot slip between this check and the switch.
+    """
+    from reservations.selectors import active_loans  # reservations depends on this module
+
+    rules = rules_for(plan)
+    loans = active_loans(customer_id=customer_id, at=at)
+    if loans.count > rules.max_active_reservations or loans.longest_days > rules.max_days:
+        raise PlanLimitsExceeded(
+            plan=plan,
+            active_reservations=loans.count,
+            max_reservations=rules.max_active_reservations,
+            longest_active_days=loans.longest_days,
+            max_days=rules.max_days,
+        )

@@ -3,6 +3,11 @@
 - 100% when the customer paid (wallet debits less refunds) more than 300,000 in the previous 60 days;
 - else 30% when reservations of 4 or more distinct books started in the previous 30 days.
 All arithmetic is on integers.
+
+The 100% discount cannot be bought with money that is taken back: a refund lowers the paid sum by
+what it returns, and a plan switch's refund first repays every 100% discount taken since the
+refunded plan began that would not have been free had the refund come before it
+(`discounts_owed_on_refund`).
 """
 
 from dataclasses import dataclass
@@ -113,3 +118,50 @@ def quote_from_annotations(obj, *, days: int) -> Quote:
         amount_paid=max(0, -obj.ledger_sum_60d),
         distinct_books=obj.distinct_books_30d,
     )
+
+
+@dataclass(frozen=True)
+class DiscountOwed:
+    reservation: Reservation
+    amount: int
+
+
+def discounts_owed_on_refund(
+    *, customer_id: int, since: datetime, refunded: int, at: datetime
+) -> list[DiscountOwed]:
+    """The 100% discounts a refund of `refunded` at `at` takes back, oldest first.
+
+    Each reservation started in [`since`, `at`] with the 100% discount is judged again as if the
+    refund had been made before it: its paid sum then, less `refunded`, would it still have been
+    over the threshold? If not, the money that made it free is being returned, and its whole
+    discount (days at the full price less what it cost, renewals included) is owed. The total
+    never exceeds `refunded`: the refund pays it, and the member is never asked for more.
+    """
+    free = list(
+        Reservation.objects.filter(
+            customer_id=customer_id,
+            starts_at__gte=since,
+            starts_at__lte=at,
+            discount_reason=REASON_BIG_SPENDER,
+        ).order_by("starts_at", "id")
+    )
+    if not free:
+        return []
+    ledger = list(
+        WalletTransaction.objects.filter(
+            wallet__customer_id=customer_id,
+            created_at__gte=free[0].starts_at - PAID_WINDOW,
+            created_at__lte=at,
+            kind__in=PAID_KINDS,
+        ).values_list("created_at", "amount")
+    )
+    owed, left = [], refunded
+    for reservation in free:
+        moment = reservation.starts_at
+        paid_then = -sum(a for t, a in ledger if moment - PAID_WINDOW <= t < moment)
+        discount = reservation.days * PRICE_PER_DAY - reservation.price
+        if paid_then - refunded > FREE_AFTER_PAID_MORE_THAN or discount <= 0 or not left:
+            continue
+        owed.append(DiscountOwed(reservation=reservation, amount=min(discount, left)))
+        left -= owed[-1].amount
+    return owed

@@ -142,8 +142,10 @@ def start_reservation(
 
 @dataclass(frozen=True)
 class ReserveFigures:
-    """What the limit and the price of a reserve depend on (see `pricing.pricing_annotations`)."""
+    """What the plan, the limit and the price of a reserve depend on (see
+    `pricing.pricing_annotations`)."""
 
+    plan: str
     active_count: int
     ledger_sum_60d: int
     distinct_books_30d: int
@@ -157,29 +159,65 @@ def reserve_figures(*, customer_id: int, at: datetime) -> ReserveFigures:
     plan made for each customer's figures.
 
     Read it after taking the customer's wallet lock: the lock serialises the customer's reserves,
-    so the count cannot change before the reservation is written.
+    so the count cannot change before the reservation is written. It serialises plan switches
+    too, and `plan` is read then: the plan as of `at`, or as of the start of a membership bought
+    after `at` (a switch that took the lock first), so a reserve never uses limits that a switch
+    has just replaced.
     """
     reservation = Reservation._meta.db_table
     ledger, wallet = WalletTransaction._meta.db_table, Wallet._meta.db_table
     adapt = connection.ops.adapt_datetimefield_value
     kinds = ", ".join(f"'{kind.value}'" for kind in pricing.PAID_KINDS)
+    plan_sql, plan_params = _locked_plan_sql(customer_id=customer_id, at=at)
     sql = (
-        f"SELECT (SELECT COUNT(*) FROM {reservation} WHERE customer_id = %s"
+        f"SELECT {plan_sql},"
+        f" (SELECT COUNT(*) FROM {reservation} WHERE customer_id = %s"
         f"  AND status = '{ReservationStatus.ACTIVE.value}' AND ends_at > %s),"
         f" (SELECT COALESCE(SUM(t.amount), 0) FROM {ledger} t JOIN {wallet} w ON w.id = t.wallet_id"
         f"  WHERE w.customer_id = %s AND t.created_at >= %s AND t.kind IN ({kinds})),"
         f" (SELECT COUNT(DISTINCT book_id) FROM {reservation} WHERE customer_id = %s"
         "  AND starts_at >= %s AND starts_at <= %s)"
     )
-    params = [customer_id, adapt(at)]
+    params = [*plan_params, customer_id, adapt(at)]
     params += [customer_id, adapt(at - pricing.PAID_WINDOW)]
     params += [customer_id, adapt(at - pricing.LOYALTY_WINDOW), adapt(at)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        active, ledger_sum, books = cursor.fetchone()
+        plan, active, ledger_sum, books = cursor.fetchone()
     return ReserveFigures(
-        active_count=active, ledger_sum_60d=int(ledger_sum), distinct_books_30d=books
+        plan=plan or Plan.FREE.value,
+        active_count=active,
+        ledger_sum_60d=int(ledger_sum),
+        distinct_books_30d=books,
     )
+
+
+def _locked_plan_sql(*, customer_id: int, at: datetime) -> tuple[str, list]:
+    """The customer's plan as of `at`, or as of the start of a membership bought after `at`, as
+    a scalar subquery: premium wins, then the membership ending last; NULL for none (free)."""
+    membership = Membership._meta.db_table
+    moment = connection.ops.adapt_datetimefield_value(at)
+    plan_moment = (
+        f"(SELECT CASE WHEN MAX(starts_at) > %s THEN MAX(starts_at) ELSE %s END FROM {membership}"
+        " WHERE customer_id = %s)"
+    )
+    sql = (
+        f"(SELECT m.plan FROM {membership} m WHERE m.customer_id = %s"
+        f"  AND m.starts_at <= {plan_moment} AND m.ends_at > {plan_moment}"
+        f"  ORDER BY CASE WHEN m.plan = '{Plan.PREMIUM.value}' THEN 0 ELSE 1 END, m.ends_at DESC"
+        "  LIMIT 1)"
+    )
+    moment_params = [moment, moment, customer_id]
+    return sql, [customer_id, *moment_params, *moment_params]
+
+
+def locked_plan(*, customer_id: int, at: datetime) -> str:
+    """The plan to apply under the customer's wallet lock (see `reserve_figures`)."""
+    sql, params = _locked_plan_sql(customer_id=customer_id, at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}", params)
+        (plan,) = cursor.fetchone()
+    return plan or Plan.FREE.value
 
 
 def not_suspended_at(at: datetime) -> Q:
@@ -225,7 +263,7 @@ def _precheck(entry: QueueEntry) -> str | None:
 
 
 def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
-    """Serve one candidate: re-check limit and balance under the wallet lock, then reserve.
+    """Serve one candidate: re-check plan, limit and balance under the wallet lock, then reserve.
 
     Returns the drop reason when a check fails (nothing has been written then).
     """
@@ -233,8 +271,12 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
     # Closing an account takes this wallet lock too: re-read it now that no closing can be midway.
     if not User.objects.filter(customer__pk=entry.customer_id, is_active=True).exists():
         return DROP_ACCOUNT_CLOSED
-    rules = rules_for(entry.queue_plan)
     figures = reserve_figures(customer_id=entry.customer_id, at=at)
+    rules = rules_for(figures.plan)
+    if not rules.may_reserve:
+        return DROP_MEMBERSHIP_REQUIRED
+    if entry.days > rules.max_days:
+        return DROP_INVALID_DURATION
     if figures.active_count >= rules.max_active_reservations:
         return DROP_LIMIT_REACHED
     quote = pricing.quote_from_annotations(figures, days=entry.days)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -50,6 +50,21 @@ def customer_active_reservation_count(*, customer_id: int, at: datetime | None =
     return Reservation.objects.filter(
         customer_id=customer_id, status=ReservationStatus.ACTIVE, ends_at__gt=at or timezone.now()
     ).count()
+
+
+@dataclass(frozen=True)
+class ActiveLoans:
+    count: int
+    longest_days: int
+
+
+def active_loans(*, customer_id: int, at: datetime) -> ActiveLoans:
+    """How many reservations the customer holds at `at` and the longest one's total days: what a
+    plan's limits are measured against (a due reservation no longer counts)."""
+    figures = Reservation.objects.filter(
+        customer_id=customer_id, status=ReservationStatus.ACTIVE, ends_at__gt=at
+    ).aggregate(count=Count("id"), longest=Max("days"))
+    return ActiveLoans(count=figures["count"], longest_days=figures["longest"] or 0)
 
 
 def reservable_plan_rules(*, customer: Customer, days: int, at: datetime) -> PlanRules:

@@ -39,6 +39,7 @@ from reservations.estimates import attach_estimates
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.queue import (
     expire_due_on_locked_book,
+    locked_plan,
     release_units,
     reserve_figures,
     save_book_units,
@@ -48,7 +49,6 @@ from reservations.selectors import (
     MAX_ID,
     plan_rules_allowing,
     queue_entry_position,
-    reservable_plan_rules,
     unknown_book,
 )
 
@@ -357,6 +357,7 @@ def _reserve_under_lock(
     if book.available_units > 0:
         wallet = wallet_for_update(customer_id=customer.pk)
         figures = reserve_figures(customer_id=customer.pk, at=at)
+        rules = plan_rules_allowing(plan=figures.plan, days=days)
         if figures.active_count >= rules.max_active_reservations:
             raise ReservationLimitReached(limit=rules.max_active_reservations)
         quote = pricing.quote_from_annotations(figures, days=days)
@@ -447,10 +448,10 @@ def reservation_renew(
     )
     if days <= reservation.days:
         raise ShorteningRefused(current_days=reservation.days)
-    reservable_plan_rules(customer=customer, days=days, at=at)
+    wallet = wallet_for_update(customer_id=customer.pk)
+    plan_rules_allowing(plan=locked_plan(customer_id=customer.pk, at=at), days=days)
     if QueueEntry.objects.filter(book=book, status=QueueStatus.WAITING).exists():
         raise RenewalBlocked()
-    wallet = wallet_for_update(customer_id=customer.pk)
     quote = pricing.quote_for(customer_id=customer.pk, days=days - reservation.days, at=at)
     _ensure_covers(balance=wallet.balance, price=quote.price)
     if quote.price:
@@ -462,6 +463,35 @@ def reservation_renew(
         )
     reservation.extend(new_days=days, extra_price=quote.price)
     return reservation
+
+
+def discounts_repay(*, customer_id: int, since: datetime, refunded: int, at: datetime) -> int:
+    """Take back, from a membership refund just credited, the 100% discounts it had paid for
+    (`pricing.discounts_owed_on_refund`); returns the total.
+
+    Runs in the refund's transaction under the customer's wallet lock. Each repaid discount is a
+    `reservation_fee` ledger row of its reservation, and the reservation's price and discount
+    show what it finally cost.
+    """
+    total = 0
+    for owed in pricing.discounts_owed_on_refund(
+        customer_id=customer_id, since=since, refunded=refunded, at=at
+    ):
+        reservation = owed.reservation
+        wallet_debit(
+            customer_id=customer_id,
+            amount=owed.amount,
+            kind=TransactionKind.RESERVATION_FEE,
+            reference=f"reservation:{reservation.pk}:discount_repaid",
+        )
+        base = reservation.days * pricing.PRICE_PER_DAY
+        reservation.price += owed.amount
+        reservation.discount_percent = (base - reservation.price) * 100 // base
+        if not reservation.discount_percent:
+            reservation.discount_reason = pricing.REASON_NONE
+        reservation.save(update_fields=["price", "discount_percent", "discount_reason"])
+        total += owed.amount
+    return total
 
 
 @atomic_with_retry

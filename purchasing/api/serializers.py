@@ -137,6 +137,12 @@ class MembershipPurchaseSerializer(serializers.Serializer):
     membership = MembershipSerializer()
     charged = serializers.IntegerField(help_text="Debited from the wallet (membership_fee).")
     refunded = serializers.IntegerField(help_text="Unused whole days of the replaced plan.")
+    discounts_repaid = serializers.IntegerField(
+        help_text=(
+            "Taken back from the refund: the 100% reservation discounts that only the refunded "
+            "money had unlocked (one reservation_fee ledger row per reservation)."
+        )
+    )
     balance = serializers.IntegerField(help_text="The wallet balance afterwards.")
 
 

@@ -229,8 +229,10 @@ class MembershipPurchaseView(APIView):
             "Months 1-12 of 30 days. The plan you have: its end moves 30 days per month later. "
             "The other plan: starts now, and the unused whole days of the current one are "
             "refunded first (price_paid * unused_days // total_days, rounded down), so the refund "
-            "counts toward the price. 402 when the wallet (after that refund) is short; then "
-            "nothing changes."
+            "counts toward the price, less the 100% reservation discounts that only the refunded "
+            "money had unlocked (`discounts_repaid`). 402 when the wallet (after that refund) is "
+            "short; then nothing changes. 409 `plan_limits_exceeded` when the member's active "
+            "reservations break the other plan's limits (return some first)."
         ),
         request=s.MembershipPurchaseInputSerializer,
         parameters=[LOCATION_ON_402],
@@ -240,6 +242,13 @@ class MembershipPurchaseView(APIView):
             401: UNAUTHORIZED,
             402: SHORT_OF_MONEY,
             404: NO_WALLET,
+            409: OpenApiResponse(
+                s.ErrorSerializer,
+                description=(
+                    "`plan_limits_exceeded`: `plan`, `active_reservations`, `max_reservations`, "
+                    "`longest_active_days`, `max_days`."
+                ),
+            ),
         },
     )
     def post(self, request):
