@@ -16,6 +16,7 @@ from reservations.models import Reservation
 from reservations.pricing import PRICE_PER_DAY, REASON_BIG_SPENDER
 from reservations.services import reservation_create, reservation_renew, reservation_return
 from reservations.tests.factories import BookFactory, CustomerFactory, fund
+from reservations.tests.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +211,30 @@ def test_a_renewal_dated_before_a_switch_that_took_the_wallet_first_uses_the_new
         )
     loan.refresh_from_db()
     assert loan.days == 7
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_switch_and_a_reserve_at_once_never_leave_more_loans_than_the_plan_allows():
+    for _ in range(4):
+        customer = CustomerFactory()
+        fund(customer, 300_000)
+        membership_purchase(customer_id=customer.pk, plan=Plan.PREMIUM, months=1)
+        for book in BookFactory.create_batch(5):
+            reservation_create(customer=customer, book_id=book.pk, days=7)
+        sixth = BookFactory()
+
+        reserved, switched = run_at_once(
+            [
+                lambda c=customer, b=sixth: reservation_create(customer=c, book_id=b.pk, days=7),
+                lambda c=customer: membership_purchase(customer_id=c.pk, plan=Plan.PLUS, months=1),
+            ]
+        )
+
+        assert isinstance(reserved, Exception) != isinstance(switched, Exception), (
+            reserved,
+            switched,
+        )
+        plan = Membership.objects.filter(customer=customer).latest("starts_at").plan
+        active = Reservation.objects.filter(customer=customer, status="active").count()
+        assert active <= (5 if plan == Plan.PLUS else 10)
