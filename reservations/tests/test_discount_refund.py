@@ -12,10 +12,10 @@ from accounts.models import Membership, Plan
 from purchasing.models import TransactionKind, Wallet, WalletTransaction
 from purchasing.services import membership_purchase, wallet_debit
 from reservations.errors import InvalidDuration
-from reservations.models import Reservation
+from reservations.models import QueueEntry, QueueStatus, Reservation
 from reservations.pricing import PRICE_PER_DAY, REASON_BIG_SPENDER
 from reservations.services import reservation_create, reservation_renew, reservation_return
-from reservations.tests.factories import BookFactory, CustomerFactory, fund
+from reservations.tests.factories import BookFactory, CustomerFactory, fund, member
 from reservations.tests.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -211,6 +211,28 @@ def test_a_renewal_dated_before_a_switch_that_took_the_wallet_first_uses_the_new
         )
     loan.refresh_from_db()
     assert loan.days == 7
+
+
+def test_a_grant_dated_before_a_switch_that_took_the_wallet_first_uses_the_new_plan():
+    book = BookFactory(total_units=1)
+    holder = member()
+    held = reservation_create(customer=holder, book_id=book.pk, days=3).reservation
+    waiter = CustomerFactory()
+    fund(waiter, 300_000)
+    now = timezone.now()
+    membership_purchase(customer_id=waiter.pk, plan=Plan.PREMIUM, months=1, at=now)
+    entry = reservation_create(
+        customer=waiter, book_id=book.pk, days=14, now=now + timedelta(seconds=10)
+    ).queue_entry
+    membership_purchase(
+        customer_id=waiter.pk, plan=Plan.PLUS, months=1, at=now + timedelta(minutes=1)
+    )
+
+    reservation_return(customer=holder, reservation_id=held.pk, now=now + timedelta(seconds=30))
+
+    entry = QueueEntry.objects.get(pk=entry.pk)
+    assert (entry.status, entry.drop_reason) == (QueueStatus.DROPPED, "invalid_duration")
+    assert not Reservation.objects.filter(customer=waiter).exists()
 
 
 @pytest.mark.postgres
