@@ -8,14 +8,15 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts.models import Customer, RevokedAccessToken, User
-from accounts.tokens import issued_before
+from accounts.models import Customer, RevokedAccessToken, TokenFamily, User
+from accounts.tokens import FAMILY_CLAIM, issued_before
 from library_project.rows import model_from_row
 
 
 @functools.cache
 def _user_statement(vendor: str) -> str:
-    """The SQL loading a user, its customer profile (if any) and whether `jti` was logged out.
+    """The SQL loading a user, its customer profile (if any) and whether the access token was
+    revoked: its `jti` logged out, or its token family revoked.
 
     Written in SQL because every authenticated request runs it: composed through the ORM
     (`select_related` and an `Exists` annotation) it cost several times its database time in
@@ -30,7 +31,11 @@ def _user_statement(vendor: str) -> str:
     ]
     return (
         f"SELECT {', '.join(columns)},"
-        f" EXISTS(SELECT 1 FROM {quote(RevokedAccessToken._meta.db_table)} WHERE jti = %s)"
+        f" (EXISTS(SELECT 1 FROM {quote(RevokedAccessToken._meta.db_table)}"
+        f" WHERE {quote(RevokedAccessToken._meta.get_field('jti').column)} = %s)"
+        f" OR EXISTS(SELECT 1 FROM {quote(TokenFamily._meta.db_table)}"
+        f" WHERE {quote(TokenFamily._meta.pk.column)} = %s"
+        f" AND {quote(TokenFamily._meta.get_field('revoked_at').column)} IS NOT NULL))"
         f" FROM {quote(User._meta.db_table)} u"
         f" LEFT JOIN {quote(Customer._meta.db_table)} c"
         f" ON c.{quote(Customer._meta.get_field('user').column)} = u.{quote(User._meta.pk.column)}"
@@ -38,11 +43,14 @@ def _user_statement(vendor: str) -> str:
     )
 
 
-def user_with_customer(*, user_id: int, jti: str) -> tuple[User, bool] | None:
+def user_with_customer(
+    *, user_id: int, jti: str, family: str | None = None
+) -> tuple[User, bool] | None:
     """The user with its `customer` already loaded (None when it has no profile), and whether the
-    access token `jti` was logged out: one query. None when there is no such user."""
+    access token `jti` was logged out or its `family` revoked: one query. None when there is no
+    such user."""
     with connection.cursor() as cursor:
-        cursor.execute(_user_statement(connection.vendor), [jti, user_id])
+        cursor.execute(_user_statement(connection.vendor), [jti, family, user_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -56,9 +64,16 @@ def user_with_customer(*, user_id: int, jti: str) -> tuple[User, bool] | None:
     return user, bool(row[-1])
 
 
+def _family_of(validated_token) -> str | None:
+    """The access token's family id; None for a token issued before families existed."""
+    family = validated_token.get(FAMILY_CLAIM)
+    return None if family is None else str(family)
+
+
 class RevocableJWTAuthentication(JWTAuthentication):
     """simplejwt's access-token check, plus: the token was not logged out (its `jti` is not in
-    `RevokedAccessToken`) and not issued before the user's `tokens_valid_after`.
+    `RevokedAccessToken`), its token family was not revoked, and it was not issued before the
+    user's `tokens_valid_after`.
 
     Both facts come from the one query that loads the user, which loads its customer profile too
     (the reservation and wallet endpoints read `request.user.customer` at no further query).
@@ -84,7 +99,9 @@ class RevocableJWTAuthentication(JWTAuthentication):
                 "The token lacks a user, an id or an issue time.", code="token_not_valid"
             )
         try:
-            found = user_with_customer(user_id=int(user_id), jti=str(jti))
+            found = user_with_customer(
+                user_id=int(user_id), jti=str(jti), family=_family_of(validated_token)
+            )
         except (TypeError, ValueError, OverflowError) as exc:
             raise AuthenticationFailed("User not found.", code="user_not_found") from exc
         if found is None:

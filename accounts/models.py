@@ -247,3 +247,31 @@ class RevokedAccessToken(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class TokenFamily(models.Model):
+    """The tokens descended from one sign-in by refresh rotation, revoked together.
+
+    A row appears when the family is first rotated or logged out, and is locked by both, so a
+    refresh racing a logout is ordered behind it. Kept until its newest refresh token expires.
+    """
+
+    id = models.CharField(max_length=255, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "token families"
+
+    def __str__(self) -> str:
+        state = "revoked" if self.is_revoked else "live"
+        return f"token family {self.pk} of user {self.user_id} ({state})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def revoke(self, at) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = at

@@ -48,6 +48,7 @@ from accounts.models import (
     PasswordResetToken,
     RevokedAccessToken,
     SingleUseToken,
+    TokenFamily,
     User,
 )
 from accounts.sms import send_sms
@@ -187,14 +188,32 @@ def _find_by_username(username: str) -> User | None:
     return User.objects.filter(phone=username).first()
 
 
-def _issue_pair(user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)  # also records the OutstandingToken row
+def _issue_pair(user: User, *, family: TokenFamily | None = None) -> TokenPair:
+    """A new pair in `family` (whose expiry it extends), or in a new family for a sign-in."""
+    refresh = RefreshToken.for_user(user, family=family.pk if family else None)
+    if family is not None:
+        family.expires_at = datetime_from_epoch(refresh["exp"])
+        family.save(update_fields=["expires_at"])
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
 def _parse_refresh(raw: str) -> RefreshToken:
-    """A refresh token with a valid signature and expiry, not blacklisted; else TokenError."""
+    """A refresh token with a valid signature and expiry, else TokenError. Whether it was used
+    already is asked under its family's lock (`_blacklist`)."""
     return RefreshToken(raw)
+
+
+def _family_for_update(token: RefreshToken, *, user: User) -> TokenFamily:
+    """Lock the token's family row, creating it on the family's first rotation or logout.
+
+    Refresh and logout both take this lock first: of the two, the later one sees what the earlier
+    one did. Two first-time creators meet on the primary key; the second then locks the row.
+    """
+    family, _ = TokenFamily.objects.select_for_update().get_or_create(
+        pk=token.family,
+        defaults={"user": user, "expires_at": datetime_from_epoch(token["exp"])},
+    )
+    return family
 
 
 def _blacklist(token: RefreshToken, *, user: User) -> bool:
@@ -399,9 +418,12 @@ def user_login_verify(*, otp_token: str, code: str, client_ip: str) -> TokenPair
 
 
 def token_refresh(*, refresh: str) -> TokenPair:
-    """Rotate a refresh token: the old one is blacklisted and a new pair issued, atomically.
+    """Rotate a refresh token: the old one is blacklisted and a new pair of its family issued.
 
-    Of two concurrent refreshes with one token exactly one gets a pair; the other gets 401.
+    A rotated token presented again is a reuse: someone holds a copy, so the whole family (every
+    refresh and access token descended from that sign-in) is revoked and the call answers 401.
+    Two concurrent refreshes with one token are serialised by the family lock: one gets a pair,
+    the other is a reuse like any other and revokes the family, the winner's pair included.
     """
     try:
         old = _parse_refresh(refresh)
@@ -413,17 +435,28 @@ def token_refresh(*, refresh: str) -> TokenPair:
     if user is None or not user.is_active or issued_before(old, user.tokens_valid_after):
         _audit("auth.refresh_failed", user_id=user_id, reason="revoked_or_inactive")
         raise TokenNotValid()
+    refused = None
     with transaction.atomic():
-        if not _blacklist(old, user=user):
-            _audit("auth.refresh_failed", user_id=user_id, reason="already_used")
-            raise TokenNotValid()
-        pair = _issue_pair(user)
+        family = _family_for_update(old, user=user)
+        if family.is_revoked:
+            refused = "family_revoked"
+        elif not _blacklist(old, user=user):
+            family.revoke(timezone.now())
+            family.save(update_fields=["revoked_at"])
+            refused = "reused"
+        else:
+            pair = _issue_pair(user, family=family)
+    if refused is not None:  # raised after the commit: a reuse's revocation must persist
+        _audit("auth.refresh_failed", user_id=user_id, reason=refused)
+        raise TokenNotValid()
     _audit("auth.token_refreshed", user_id=user.pk)
     return pair
 
 
 def user_logout(*, user: User, refresh: str, access_jti: str, access_expires_at: datetime) -> None:
-    """Blacklist the refresh token and make the presented access token unusable, at once."""
+    """Revoke the refresh token's family (every refresh and access token rotated from that
+    sign-in) and the presented access token, at once; a concurrent refresh of the family either
+    finishes first and is revoked with it, or waits and finds the family revoked."""
     invalid = InvalidInput({"refresh": ["This is not a valid refresh token of yours."]})
     try:
         token = _parse_refresh(refresh)
@@ -433,7 +466,10 @@ def user_logout(*, user: User, refresh: str, access_jti: str, access_expires_at:
     if owner_id != str(user.pk):
         raise invalid
     with transaction.atomic():
+        family = _family_for_update(token, user=user)
         _blacklist(token, user=user)
+        family.revoke(timezone.now())
+        family.save(update_fields=["revoked_at"])
         RevokedAccessToken.objects.get_or_create(
             jti=access_jti, defaults={"expires_at": access_expires_at}
         )
@@ -592,12 +628,18 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
 
 
 def credentials_purge_expired(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete expired activation/reset links, OTP challenges, logged-out access tokens and
-    simplejwt's expired outstanding tokens (their blacklist rows go with them)."""
+    """Delete expired activation/reset links, OTP challenges, logged-out access tokens, token
+    families and simplejwt's expired outstanding tokens (their blacklist rows go with them)."""
     now = now or timezone.now()
     deleted = {}
     with transaction.atomic():
-        for model in (ActivationToken, PasswordResetToken, OtpChallenge, RevokedAccessToken):
+        for model in (
+            ActivationToken,
+            PasswordResetToken,
+            OtpChallenge,
+            RevokedAccessToken,
+            TokenFamily,
+        ):
             deleted[model.__name__], _ = model.objects.filter(expires_at__lte=now).delete()
         deleted["BlacklistedToken"], _ = BlacklistedToken.objects.filter(
             token__expires_at__lte=now

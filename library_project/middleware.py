@@ -1,0 +1,50 @@
+"""Refuse, before any view runs, requests that carry a NUL character where no field accepts one."""
+
+from urllib.parse import unquote_plus, unquote_to_bytes
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponseBadRequest, JsonResponse
+
+NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _carries_nul(request) -> bool:
+    """True when the path, the query string or a form body holds a NUL, raw or percent-encoded.
+
+    Form bodies are scanned as bytes rather than parsed, so the views' parsers and their limits
+    answer exactly as before; a multipart body is refused on any NUL byte, which is right while
+    the service accepts no file uploads. JSON bodies are left to the serializers, whose string
+    fields refuse NUL themselves.
+    """
+    if NUL in request.path or NUL in unquote_plus(request.META.get("QUERY_STRING", "")):
+        return True
+    if request.content_type not in FORM_TYPES:
+        return False
+    try:
+        body = request.body
+    except RequestDataTooBig:  # the view's own parser answers the oversized body
+        return False
+    if request.content_type == FORM_TYPES[0]:
+        body = unquote_to_bytes(body.replace(b"+", b" "))
+    return NUL.encode() in body
+
+
+class RefuseNulMiddleware:
+    """PostgreSQL cannot store or even compare a string holding NUL, so any query built from one
+    fails: such a request is a 400 everywhere (the API's `{code, detail}` shape under /api/)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _carries_nul(request):
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"code": "null_character", "detail": "The request carries a NUL character."},
+                status=400,
+            )
+        return HttpResponseBadRequest(
+            "Bad request: the request carries a NUL character.", content_type="text/plain"
+        )
