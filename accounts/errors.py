@@ -97,3 +97,16 @@ class AdminOnly(DomainError):
 class ActiveReservations(Conflict):
     code = "active_reservations"
     default_detail = "Return your reserved books before deleting your account."
+
+
+class LoginCodeLocked(TooManyAttempts):
+    """Too many wrong login codes for this account: its second step is locked for a while."""
+
+    code = "login_locked"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(retry_after=retry_after)
+        self.detail = (
+            "Too many wrong codes: signing in to this account is locked. "
+            f"Try again in {retry_after} seconds."
+        )
