@@ -312,8 +312,8 @@ def user_activation_resend(*, email: str, client_ip: str) -> None:
 def user_login_start(*, username: str, password: str, client_ip: str) -> OtpIssued:
     """Step one: check the password, then text a 6-digit code (after commit).
 
-    Unknown user and wrong password answer the same; `account_inactive` only after a correct
-    password. Throttled per client IP and per account name.
+    Unknown user and wrong password answer the same; `account_inactive` and `login_locked` only
+    after a correct password. Throttled per client IP and per account name.
     """
     throttle_hit(scope="login_ip", ident=client_ip)
     user = _find_by_username(username)
