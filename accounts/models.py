@@ -276,7 +276,7 @@ class LoginCodeLockout(models.Model):
             self.window_started_at, self.wrong_codes = at, 0
         self.wrong_codes += 1
         if self.wrong_codes >= cap:
-            self.locked_until = max(at, self.window_started_at + self.WINDOW)
+            self.locked_until = self.window_started_at + self.WINDOW
             return True
         if self.wrong_codes % every == 0:
             step = min(self.wrong_codes // every, len(cooldowns)) - 1

@@ -389,7 +389,7 @@ def _record_wrong_code(*, user_id: int, now: datetime) -> None:
         kind=NotificationKind.LOGIN_CODE_LOCKOUT,
         message=(
             f"Someone entered {lockout.wrong_codes} wrong sign-in codes for your library account "
-            f"today after typing its password. Signing in is locked until "
+            f"within 24 hours, after typing its password. Signing in is locked until "
             f"{lockout.locked_until:%Y-%m-%d %H:%M} UTC. If this was not you, change your "
             "password now."
         ),
