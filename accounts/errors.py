@@ -35,9 +35,10 @@ class TooManyAttempts(DomainError):
     code = "throttled"
     http_status = 429
     default_detail = "Too many attempts. Try again later."
+    detail_template = "Too many attempts. Try again in {retry_after} seconds."
 
     def __init__(self, *, retry_after: int) -> None:
-        super().__init__(f"Too many attempts. Try again in {retry_after} seconds.")
+        super().__init__(self.detail_template.format(retry_after=retry_after))
         self.extra = {"retry_after": retry_after}
 
     def headers(self) -> dict[str, str]:
@@ -97,3 +98,13 @@ class AdminOnly(DomainError):
 class ActiveReservations(Conflict):
     code = "active_reservations"
     default_detail = "Return your reserved books before deleting your account."
+
+
+class LoginCodeLocked(TooManyAttempts):
+    """Too many wrong login codes for this account: its second step is locked for a while."""
+
+    code = "login_locked"
+    detail_template = (
+        "Too many wrong codes: signing in to this account is locked. "
+        "Try again in {retry_after} seconds."
+    )

@@ -1,5 +1,8 @@
 """Users, their customer profile and the memberships they buy."""
 
+import math
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -139,6 +142,7 @@ class NotificationKind(models.TextChoices):
     RESERVATION_EXPIRED = "reservation_expired", "Reservation expired"
     RESERVATION_ENDED_BY_ADMIN = "reservation_ended_by_admin", "Reservation ended by staff"
     QUEUE_REMOVED_BY_ADMIN = "queue_removed_by_admin", "Removed from a queue by staff"
+    LOGIN_CODE_LOCKOUT = "login_code_lockout", "Sign-in locked after wrong codes"
 
 
 class Notification(models.Model):
@@ -237,6 +241,48 @@ class OtpChallenge(models.Model):
 
     def mark_used(self, at) -> None:
         self.used_at = at
+
+
+class LoginCodeLockout(models.Model):
+    """Wrong login codes of one account across all its challenges, in a 24-hour window that
+    starts with the first wrong code; every few of them lock the second step for a growing while.
+
+    A database row, not a cache counter: it is updated under `select_for_update` in the same
+    transaction as the challenge, survives a cache flush or a Redis outage (when the cache-held
+    throttles fail open), and its lockout notification commits or rolls back with it.
+    """
+
+    WINDOW = timedelta(hours=24)
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    window_started_at = models.DateTimeField()
+    wrong_codes = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.wrong_codes} wrong login codes of user {self.user_id}"
+
+    def is_locked(self, at) -> bool:
+        return self.locked_until is not None and at < self.locked_until
+
+    def seconds_locked(self, at) -> int:
+        return max(1, math.ceil((self.locked_until - at).total_seconds()))
+
+    def record_wrong_code(self, at, *, every: int, cooldowns: list[timedelta], cap: int) -> bool:
+        """Count one wrong code; True when it starts a lockout. Every `every`-th wrong code of the
+        window locks for the next of `cooldowns` (the last one repeats); the `cap`-th locks until
+        the window ends."""
+        if at >= self.window_started_at + self.WINDOW:
+            self.window_started_at, self.wrong_codes = at, 0
+        self.wrong_codes += 1
+        if self.wrong_codes >= cap:
+            self.locked_until = self.window_started_at + self.WINDOW
+            return True
+        if self.wrong_codes % every == 0:
+            step = min(self.wrong_codes // every, len(cooldowns)) - 1
+            self.locked_until = at + cooldowns[step]
+            return True
+        return False
 
 
 class RevokedAccessToken(models.Model):

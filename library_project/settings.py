@@ -190,6 +190,14 @@ AUTH_THROTTLE_RATES = {
     "verify_account": env.str("THROTTLE_VERIFY_PER_ACCOUNT", default="10/min"),
     "email_ip": env.str("THROTTLE_EMAIL_PER_IP", default="5/15m"),
 }
+# Wrong login codes of one account across its challenges (held in the database): every
+# LOGIN_CODE_LOCKOUT_EVERY of them lock the second step for the next cool-down (minutes; the last
+# repeats), and LOGIN_CODE_WRONG_PER_DAY of them lock it until 24 hours after the first.
+LOGIN_CODE_LOCKOUT_EVERY = env.int("LOGIN_CODE_LOCKOUT_EVERY", default=5)
+LOGIN_CODE_LOCKOUT_MINUTES = [
+    int(minutes) for minutes in env.list("LOGIN_CODE_LOCKOUT_MINUTES", default=["5", "15", "60"])
+]
+LOGIN_CODE_WRONG_PER_DAY = env.int("LOGIN_CODE_WRONG_PER_DAY", default=20)
 
 # --- DRF and the API schema -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.admin import staff_password_change
+from accounts.admin_login import admin_login_code, admin_login_password
 from library_project.health import health
 
 api_patterns = [
@@ -17,6 +18,9 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    # Before the admin's own URLs: staff sign in in two steps, like members.
+    path("admin/login/", admin_login_password, name="admin_login"),
+    path("admin/login/code/", admin_login_code, name="admin_login_code"),
     path("admin/dashboard/", include("reservations.dashboard_urls")),
     path(
         "admin/password_change/",

@@ -29,6 +29,11 @@ NOT_FOUND = OpenApiResponse(s.ErrorOutput, description="No such object, or not y
 THROTTLED = OpenApiResponse(
     s.ThrottledOutput, description="Too many attempts (`throttled`); see Retry-After."
 )
+SIGN_IN_REFUSED = OpenApiResponse(
+    s.ThrottledOutput,
+    description="Too many attempts (`throttled`), or the account's sign-in is locked after too "
+    "many wrong codes (`login_locked`); see Retry-After.",
+)
 LINK_ERRORS = OpenApiResponse(
     s.ValidationErrorOutput,
     description="Invalid input; `token_invalid` (unknown or used link) or `token_expired`.",
@@ -125,7 +130,7 @@ class LoginView(PublicView):
             400: INVALID,
             401: OpenApiResponse(s.ErrorOutput, description="`invalid_credentials`."),
             403: OpenApiResponse(s.ErrorOutput, description="`account_inactive` (password right)."),
-            429: THROTTLED,
+            429: SIGN_IN_REFUSED,
         },
     )
     def post(self, request):
@@ -148,7 +153,7 @@ class LoginVerifyView(PublicView):
                 "`otp_expired`; `otp_token_invalid` (unknown, used or burned).",
             ),
             403: OpenApiResponse(s.ErrorOutput, description="`account_inactive`."),
-            429: THROTTLED,
+            429: SIGN_IN_REFUSED,
         },
     )
     def post(self, request):

@@ -12,7 +12,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts import sms
 from accounts.models import Plan, User
+from accounts.tests.browser import last_texted_code, sign_in_to_admin
 from accounts.tests.factories import PASSWORD
 from accounts.tokens import RefreshToken
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
@@ -27,16 +29,18 @@ def staff():
     return UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture(autouse=True)
+def _locmem_sms(settings):
+    """Login codes go to the in-memory SMS outbox, where the sign-in steps read them."""
+    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+    sms.outbox.clear()
+
+
 @pytest.fixture
 def admin_page(browser_page, live_server, staff):
     """The browser, signed in to the admin as staff through the login form."""
-    page = browser_page
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", staff.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    return page
+    sign_in_to_admin(browser_page, live_server.url, staff.email)
+    return browser_page
 
 
 @pytest.fixture
@@ -86,6 +90,58 @@ def test_staff_log_in_and_see_every_admin_section(admin_page, staff, screenshot_
     welcome = f"welcome, {staff.first_name}".lower()
     assert welcome in page.locator("#user-tools").inner_text().lower()
     screenshot(page, screenshot_dir, "index")
+
+
+def test_staff_sign_in_with_their_password_and_the_code_texted_to_them(
+    browser_page, live_server, staff, screenshot_dir
+):
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/accounts/customer/")
+    page.wait_for_url(f"{live_server.url}/admin/login/?next=/admin/accounts/customer/")
+    page.fill("#id_username", staff.email)
+    page.fill("#id_password", PASSWORD)
+    screenshot(page, screenshot_dir, "login-password")
+    page.click("input[type=submit]")
+
+    page.wait_for_url(f"{live_server.url}/admin/login/code/**")
+    assert "We texted a 6-digit code" in page.content()
+    assert sms.outbox[-1].to == staff.phone
+    code = last_texted_code()
+    page.fill("#id_code", f"{(int(code) + 1) % 1_000_000:06d}")
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    assert "The code is wrong. 4 attempts left." in page.locator("p.errornote").inner_text()
+    page.fill("#id_code", code)
+    screenshot(page, screenshot_dir, "login-code")
+    page.click("input[type=submit]")
+
+    page.wait_for_url(f"{live_server.url}/admin/accounts/customer/")
+    assert staff.first_name.lower() in page.locator("#user-tools").inner_text().lower()
+    screenshot(page, screenshot_dir, "login-done")
+
+
+def test_too_many_wrong_passwords_show_the_throttles_message(
+    browser_page, live_server, staff, screenshot_dir, settings
+):
+    # An hour's window, so that no window boundary falls inside the test.
+    settings.AUTH_THROTTLE_RATES = {**settings.AUTH_THROTTLE_RATES, "login_account": "5/h"}
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/login/")
+    for attempt in range(6):
+        page.fill("#id_username", staff.email)
+        page.fill("#id_password", f"Wr0ng!guess{attempt}")
+        with page.expect_navigation():
+            page.click("input[type=submit]")
+    message = page.locator("p.errornote").inner_text()
+    assert "Too many attempts. Try again in" in message
+    screenshot(page, screenshot_dir, "login-throttled")
+
+    page.fill("#id_username", staff.email)
+    page.fill("#id_password", PASSWORD)  # the right password is refused too while throttled
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    assert "Too many attempts. Try again in" in page.locator("p.errornote").inner_text()
+    assert "/admin/login/code/" not in page.url and sms.outbox == []
 
 
 def test_the_customer_list_shows_plan_balance_and_counts(

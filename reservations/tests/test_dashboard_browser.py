@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Plan
-from accounts.tests.factories import PASSWORD
+from accounts.tests.browser import sign_in_to_admin
 from purchasing.models import TransactionKind
 from purchasing.services import wallet_debit
 from reservations.dashboard import dashboard_figures, holds_ratio_report
@@ -56,13 +56,8 @@ def library():
 @pytest.fixture
 def admin_page(browser_page, live_server):
     staff = UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
-    page = browser_page
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", staff.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-    return page
+    sign_in_to_admin(browser_page, live_server.url, staff.email)
+    return browser_page
 
 
 def figure(page, name: str) -> int:
