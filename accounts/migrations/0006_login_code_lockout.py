@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_notification_delivered_at'),
+        ('accounts', '0005_token_family'),
     ]
 
     operations = [
