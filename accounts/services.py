@@ -148,9 +148,9 @@ def _ensure_unique(*, email: str | None = None, phone: str | None = None, exclud
     errors = {}
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     if email is not None and others.filter(email__iexact=email).exists():
-        errors["email"] = ["An account with this email already exists."]
+        errors["email"] = [EMAIL_TAKEN]
     if phone is not None and others.filter(phone=phone).exists():
-        errors["phone"] = ["An account with this phone number already exists."]
+        errors["phone"] = [PHONE_TAKEN]
     if errors:
         raise AlreadyRegistered(errors)
 
@@ -566,9 +566,7 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         with transaction.atomic():
             user.save(update_fields=changed or None)
     except IntegrityError as exc:
-        raise AlreadyRegistered(
-            {"phone": ["An account with this phone number already exists."]}
-        ) from exc
+        raise AlreadyRegistered({"phone": [PHONE_TAKEN]}) from exc
     return user
 
 
@@ -665,10 +663,6 @@ def _validate_new_email(*, user: User, email: str) -> None:
     _ensure_unique(email=email, exclude_pk=user.pk)
 
 
-def _tail(phone: str) -> str:
-    return phone[-4:]
-
-
 def user_phone_change_start(
     *, user: User, password: str, phone: str, client_ip: str
 ) -> PhoneChangeStarted:
@@ -748,7 +742,7 @@ def _phone_change_apply(*, user: User, challenge: PhoneChangeChallenge, at: date
     _revoke_all_tokens(user, at=at)
     user.save(update_fields=["phone", "tokens_valid_after"])
     OtpChallenge.objects.filter(user=user, used_at=None).delete()  # codes sent to the old number
-    notice = PHONE_CHANGED_TEXT.format(tail=_tail(user.phone))
+    notice = PHONE_CHANGED_TEXT.format(tail=user.phone[-4:])
     transaction.on_commit(lambda: send_sms(to=old_phone, body=notice), robust=True)
     _mail_after_commit(to=user.email, subject="Library: your phone number was changed", body=notice)
     return _issue_pair(user)

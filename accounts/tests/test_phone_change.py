@@ -1,6 +1,7 @@
 """Changing the second factor (the phone) or the login (the email) needs the password and proof
 that the new one is the member's; the old one is told. The profile update refuses both."""
 
+import logging
 import re
 import threading
 from datetime import timedelta
@@ -17,6 +18,7 @@ from accounts.models import EmailChangeToken, PasswordResetToken, PhoneChangeCha
 from accounts.services import credentials_purge_expired, user_update
 from accounts.tests.conftest import as_user, bearer, login, tokens_for
 from accounts.tests.factories import PASSWORD, CustomerFactory
+from library_project.log_format import JsonFormatter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -407,3 +409,30 @@ def test_expired_changes_are_purged(member):
     later = timezone.now() + timedelta(days=1)
     deleted = credentials_purge_expired(now=later)
     assert (deleted["PhoneChangeChallenge"], deleted["EmailChangeToken"]) == (1, 1)
+
+
+def test_changes_are_logged_by_who_and_what_never_with_a_code_token_or_password(
+    api, member, caplog
+):
+    caplog.set_level(logging.INFO)
+    client = as_user(member)
+    change_token, code = _started(client)
+    _confirm(client, change_token, _wrong(code))
+    pair = _confirm(client, change_token, code).json()
+    client = bearer(pair["access"])
+    _start_email_change(client)
+    link_token = _link_token(mail.outbox[-2])
+    api.post("/api/users/me/email/confirm/", {"token": link_token})
+
+    events = [(r.event, getattr(r, "reason", None)) for r in caplog.records if hasattr(r, "event")]
+    assert events[-5:] == [
+        ("auth.phone_change_started", None),
+        ("auth.phone_change_failed", "wrong_code"),
+        ("auth.phone_changed", None),
+        ("auth.email_change_started", None),
+        ("auth.email_changed", None),
+    ]
+    assert all(getattr(r, "user_id", member.pk) == member.pk for r in caplog.records)
+    rendered = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    secrets = [change_token, code, link_token, PASSWORD, pair["access"], pair["refresh"]]
+    assert [secret for secret in secrets if secret in rendered] == []
