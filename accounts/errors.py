@@ -108,3 +108,41 @@ class LoginCodeLocked(TooManyAttempts):
         "Too many wrong codes: signing in to this account is locked. "
         "Try again in {retry_after} seconds."
     )
+
+
+class UsePhoneChange(InvalidInput):
+    """The profile update refuses a new phone: the second factor changes only with proof."""
+
+    code = "use_phone_change"
+    default_detail = (
+        "The phone number changes through POST /api/users/me/phone/ "
+        "(your password, then the code sent to the new number)."
+    )
+
+    def __init__(self) -> None:
+        super().__init__({"phone": [self.default_detail]})
+
+
+class UseEmailChange(InvalidInput):
+    """The profile update refuses a new email: the new address must prove it receives mail."""
+
+    code = "use_email_change"
+    default_detail = (
+        "The email address changes through POST /api/users/me/email/ "
+        "(your password, then the link mailed to the new address)."
+    )
+
+    def __init__(self) -> None:
+        super().__init__({"email": [self.default_detail]})
+
+
+class PhoneChangeInvalid(DomainError):
+    code = "change_token_invalid"
+    http_status = 400
+    default_detail = "This phone change is unknown, already used or burned. Start again."
+
+
+class PhoneChangeExpired(DomainError):
+    code = "change_expired"
+    http_status = 400
+    default_detail = "The code has expired. Start the phone change again to get a new one."

@@ -205,11 +205,18 @@ class PasswordResetToken(SingleUseToken):
         return f"password-reset link of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
 
 
-class OtpChallenge(models.Model):
-    """The second login step: a 6-digit code sent by SMS, stored only as a hash.
+class EmailChangeToken(SingleUseToken):
+    """Moves the account to `new_email` once the link mailed there is followed (1 hour)."""
 
-    The client holds `otp_token`, an opaque random id (stored hashed as `token_hash`).
-    """
+    new_email = models.EmailField()
+
+    def __str__(self) -> str:
+        return f"email-change link of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class CodeChallenge(models.Model):
+    """A 6-digit code sent by SMS, stored only as a hash; the client holds an opaque random id
+    (stored hashed as `token_hash`). The 5th wrong code burns it."""
 
     MAX_FAILED_ATTEMPTS = 5
 
@@ -221,8 +228,8 @@ class OtpChallenge(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    def __str__(self) -> str:
-        return f"login code of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+    class Meta:
+        abstract = True
 
     def is_expired(self, at) -> bool:
         return at >= self.expires_at
@@ -283,6 +290,22 @@ class LoginCodeLockout(models.Model):
             self.locked_until = at + cooldowns[step]
             return True
         return False
+
+
+class OtpChallenge(CodeChallenge):
+    """The second login step: the code goes to the account's phone; the client holds `otp_token`."""
+
+    def __str__(self) -> str:
+        return f"login code of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PhoneChangeChallenge(CodeChallenge):
+    """A phone change waiting for the code sent to `new_phone`; the client holds `change_token`."""
+
+    new_phone = models.CharField(max_length=16, validators=[E164_VALIDATOR])
+
+    def __str__(self) -> str:
+        return f"phone change of user {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
 
 
 class RevokedAccessToken(models.Model):

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -39,16 +40,23 @@ from accounts.errors import (
     LoginCodeLocked,
     OtpExpired,
     OtpTokenInvalid,
+    PhoneChangeExpired,
+    PhoneChangeInvalid,
     TokenNotValid,
+    UseEmailChange,
+    UsePhoneChange,
 )
 from accounts.models import (
+    E164_VALIDATOR,
     ActivationToken,
     Customer,
+    EmailChangeToken,
     LoginCodeLockout,
     Notification,
     NotificationKind,
     OtpChallenge,
     PasswordResetToken,
+    PhoneChangeChallenge,
     RevokedAccessToken,
     SingleUseToken,
     TokenFamily,
@@ -72,14 +80,39 @@ ACTIVATION_LIFETIME = timedelta(hours=24)
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
 OTP_LIFETIME = timedelta(minutes=2)
 OTP_SMS_TEXT = "Your library login code is {code}"
+PHONE_CHANGE_LIFETIME = timedelta(minutes=5)
+PHONE_CHANGE_SMS_TEXT = "Your library code to confirm this new phone number is {code}"
+PHONE_CHANGED_TEXT = (
+    "The phone number of your library account was changed to the number ending in {tail}. "
+    "If this was not you, reset your password and contact the library."
+)
+EMAIL_CHANGE_LIFETIME = timedelta(hours=1)
+EMAIL_CHANGE_REQUESTED_TEXT = (
+    "Someone signed in to your library account asked to change its email address to {new}. "
+    "It changes only once the link mailed there is followed. "
+    "If this was not you, change your password now."
+)
+EMAIL_CHANGED_TEXT = (
+    "The email address of your library account was changed to {new}. "
+    "If this was not you, contact the library."
+)
+PHONE_TAKEN = "An account with this phone number already exists."
+EMAIL_TAKEN = "An account with this email already exists."
 
 USER_EDITABLE_FIELDS = ("first_name", "last_name", "phone")
+PROFILE_FIELDS = ("first_name", "last_name")
 CUSTOMER_EDITABLE_FIELDS = ("city", "address", "date_of_birth")
 
 
 @dataclass(frozen=True)
 class OtpIssued:
     otp_token: str
+    expires_in: int  # seconds
+
+
+@dataclass(frozen=True)
+class PhoneChangeStarted:
+    change_token: str
     expires_in: int  # seconds
 
 
@@ -120,9 +153,9 @@ def _ensure_unique(*, email: str | None = None, phone: str | None = None, exclud
     errors = {}
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     if email is not None and others.filter(email__iexact=email).exists():
-        errors["email"] = ["An account with this email already exists."]
+        errors["email"] = [EMAIL_TAKEN]
     if phone is not None and others.filter(phone=phone).exists():
-        errors["phone"] = ["An account with this phone number already exists."]
+        errors["phone"] = [PHONE_TAKEN]
     if errors:
         raise AlreadyRegistered(errors)
 
@@ -135,7 +168,9 @@ def _clean_fields(instance, *, exclude: list[str]) -> None:
         raise InvalidInput(_validation_errors(exc)) from exc
 
 
-def _issue_link_token(model: type[SingleUseToken], *, user: User, lifetime: timedelta) -> str:
+def _issue_link_token(
+    model: type[SingleUseToken], *, user: User, lifetime: timedelta, **fields: Any
+) -> str:
     """Replace the user's earlier links of this kind with a new one; returns the raw token."""
     raw = secrets.token_urlsafe(32)
     model.objects.filter(user=user).delete()
@@ -143,12 +178,19 @@ def _issue_link_token(model: type[SingleUseToken], *, user: User, lifetime: time
         user=user,
         token_hash=_digest(model.__name__, raw),
         expires_at=timezone.now() + lifetime,
+        **fields,
     )
     return raw
 
 
 def _redeem_link_token(model: type[SingleUseToken], *, token: str) -> User:
     """Lock the link's row (inside the caller's transaction) and return its user, or raise."""
+    return _redeem_link_row(model, token=token).user
+
+
+def _redeem_link_row(model: type[SingleUseToken], *, token: str) -> SingleUseToken:
+    """Lock the link's row (inside the caller's transaction) and return it, or raise; every link
+    of this kind of its user is spent."""
     row = (
         model.objects.select_for_update()
         .select_related("user")
@@ -160,7 +202,7 @@ def _redeem_link_token(model: type[SingleUseToken], *, token: str) -> User:
     if row.is_expired(timezone.now()):
         raise LinkTokenExpired()
     model.objects.filter(user=row.user).delete()
-    return row.user
+    return row
 
 
 def _mail_after_commit(*, to: str, subject: str, body: str) -> None:
@@ -170,7 +212,10 @@ def _mail_after_commit(*, to: str, subject: str, body: str) -> None:
     )
 
 
-def _mail_link(*, user: User, raw: str, path: str, subject: str, what: str, hours: int) -> None:
+def _mail_link(
+    *, user: User, raw: str, path: str, subject: str, what: str, hours: int, to: str | None = None
+) -> None:
+    """Mail the link to the user's address, or to `to` (a new address to confirm)."""
     link = f"{settings.FRONTEND_URL.rstrip('/')}/{path}?token={raw}"
     body = (
         f"Hello {user.first_name or user.email},\n\n"
@@ -179,7 +224,7 @@ def _mail_link(*, user: User, raw: str, path: str, subject: str, what: str, hour
         f"If your app asks for the token, it is: {raw}\n\n"
         "If you did not ask for this, ignore this email."
     )
-    _mail_after_commit(to=user.email, subject=subject, body=body)
+    _mail_after_commit(to=to or user.email, subject=subject, body=body)
 
 
 def _find_by_username(username: str) -> User | None:
@@ -611,7 +656,8 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
 
 
 def user_update(*, user: User, data: dict[str, Any]) -> User:
-    """Change the user's own names and phone (email is the login and stays fixed)."""
+    """Change a user's names and phone: the admin's user form, behind staff permissions. Members
+    change their own through `user_profile_update`, which leaves the phone to a proven change."""
     changed = [name for name in USER_EDITABLE_FIELDS if name in data]
     for name in changed:
         setattr(user, name, data[name])
@@ -622,10 +668,20 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         with transaction.atomic():
             user.save(update_fields=changed or None)
     except IntegrityError as exc:
-        raise AlreadyRegistered(
-            {"phone": ["An account with this phone number already exists."]}
-        ) from exc
+        raise AlreadyRegistered({"phone": [PHONE_TAKEN]}) from exc
     return user
+
+
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
+    """A member changes his own names. A new phone or email is refused and points to the change
+    flows that prove it (the value he already has, sent back, is no change and passes)."""
+    if "phone" in data and data["phone"] != user.phone:
+        raise UsePhoneChange()
+    if "email" in data and _normalize_email(data["email"]) != _normalize_email(user.email):
+        raise UseEmailChange()
+    return user_update(
+        user=user, data={name: data[name] for name in PROFILE_FIELDS if name in data}
+    )
 
 
 def user_deactivate(*, user: User) -> None:
@@ -677,6 +733,173 @@ def customer_update(*, customer: Customer, data: dict[str, Any]) -> Customer:
     return customer
 
 
+# --- changing the phone or the email -----------------------------------------------------------
+
+
+def _check_password_for_contact_change(*, user: User, password: str, client_ip: str) -> None:
+    """Throttled per client IP before any hashing, and per account (every start sends a message)."""
+    throttle_hit(scope="password_ip", ident=client_ip)
+    throttle_hit(scope="contact_change_account", ident=f"user:{user.pk}")
+    if not user.check_password(password):
+        _audit("auth.contact_change_failed", user_id=user.pk, reason="wrong_password")
+        raise InvalidInput({"password": ["The password is wrong."]})
+
+
+def _validate_new_phone(*, user: User, phone: str) -> None:
+    try:
+        E164_VALIDATOR(phone)
+    except ValidationError as exc:
+        raise InvalidInput(_validation_errors(exc, "phone")) from exc
+    if phone == user.phone:
+        raise InvalidInput({"phone": ["This is already your phone number."]})
+    _ensure_unique(phone=phone, exclude_pk=user.pk)
+
+
+def _validate_new_email(*, user: User, email: str) -> None:
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidInput(_validation_errors(exc, "email")) from exc
+    if email == _normalize_email(user.email):
+        raise InvalidInput({"email": ["This is already your email address."]})
+    _ensure_unique(email=email, exclude_pk=user.pk)
+
+
+def user_phone_change_start(
+    *, user: User, password: str, phone: str, client_ip: str
+) -> PhoneChangeStarted:
+    """Step one of a phone change: the password, then a 6-digit code texted to the NEW number
+    (after commit), which proves the member holds it. One pending change per user."""
+    _check_password_for_contact_change(user=user, password=password, client_ip=client_ip)
+    _validate_new_phone(user=user, phone=phone)
+    change_token = secrets.token_urlsafe(32)
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        PhoneChangeChallenge.objects.filter(user=user, used_at=None).delete()
+        PhoneChangeChallenge.objects.create(
+            user=user,
+            new_phone=phone,
+            token_hash=_digest("phone-change-token", change_token),
+            code_hash=_digest("phone-change-code", f"{change_token}:{code}"),
+            expires_at=timezone.now() + PHONE_CHANGE_LIFETIME,
+        )
+        transaction.on_commit(
+            lambda: send_sms(to=phone, body=PHONE_CHANGE_SMS_TEXT.format(code=code)), robust=True
+        )
+    _audit("auth.phone_change_started", user_id=user.pk)
+    return PhoneChangeStarted(
+        change_token=change_token, expires_in=int(PHONE_CHANGE_LIFETIME.total_seconds())
+    )
+
+
+def user_phone_change_confirm(*, user: User, change_token: str, code: str) -> TokenPair:
+    """Step two: the code from the new number sets it. Every token issued before now is revoked
+    (other sessions end) and the caller gets a new pair; pending sign-in codes die; the old number
+    and the email are told after commit. The 5th wrong code burns the change."""
+    throttle_hit(scope="verify_account", ident=str(user.pk))
+    now = timezone.now()
+    failure: InvalidCode | None = None
+    try:
+        with transaction.atomic():
+            account = User.objects.select_for_update().get(pk=user.pk)
+            challenge = _pending_phone_change(user=account, change_token=change_token, at=now)
+            expected = _digest("phone-change-code", f"{change_token}:{code}")
+            if hmac.compare_digest(challenge.code_hash, expected):
+                pair = _phone_change_apply(user=account, challenge=challenge, at=now)
+            else:
+                challenge.record_failure()
+                challenge.save(update_fields=["failed_attempts"])
+                failure = InvalidCode(attempts_left=challenge.attempts_left)
+    except IntegrityError as exc:  # another account took the number since our uniqueness check
+        raise AlreadyRegistered({"phone": [PHONE_TAKEN]}) from exc
+    if failure is not None:
+        _audit("auth.phone_change_failed", user_id=user.pk, reason="wrong_code")
+        raise failure
+    _audit("auth.phone_changed", user_id=user.pk)
+    return pair
+
+
+def _pending_phone_change(*, user: User, change_token: str, at: datetime) -> PhoneChangeChallenge:
+    """The user's own live change, locked; another user's token is as unknown as a made-up one."""
+    challenge = (
+        PhoneChangeChallenge.objects.select_for_update()
+        .filter(user=user, token_hash=_digest("phone-change-token", change_token or ""))
+        .first()
+    )
+    if challenge is None or challenge.is_spent:
+        _audit("auth.phone_change_failed", user_id=user.pk, reason="unknown_or_spent_change")
+        raise PhoneChangeInvalid()
+    if challenge.is_expired(at):
+        _audit("auth.phone_change_failed", user_id=user.pk, reason="expired")
+        raise PhoneChangeExpired()
+    return challenge
+
+
+def _phone_change_apply(*, user: User, challenge: PhoneChangeChallenge, at: datetime) -> TokenPair:
+    _ensure_unique(phone=challenge.new_phone, exclude_pk=user.pk)
+    challenge.mark_used(at)
+    challenge.save(update_fields=["used_at"])
+    old_phone = user.phone
+    user.phone = challenge.new_phone
+    _revoke_all_tokens(user, at=at)
+    user.save(update_fields=["phone", "tokens_valid_after"])
+    OtpChallenge.objects.filter(user=user, used_at=None).delete()  # codes sent to the old number
+    notice = PHONE_CHANGED_TEXT.format(tail=user.phone[-4:])
+    transaction.on_commit(lambda: send_sms(to=old_phone, body=notice), robust=True)
+    _mail_after_commit(to=user.email, subject="Library: your phone number was changed", body=notice)
+    return _issue_pair(user)
+
+
+def user_email_change_start(*, user: User, password: str, email: str, client_ip: str) -> None:
+    """Step one of an email change: the password, then a link (1 hour) mailed to the NEW address;
+    the current address is told a change was asked for."""
+    _check_password_for_contact_change(user=user, password=password, client_ip=client_ip)
+    email = _normalize_email(email)
+    _validate_new_email(user=user, email=email)
+    with transaction.atomic():
+        raw = _issue_link_token(
+            EmailChangeToken, user=user, lifetime=EMAIL_CHANGE_LIFETIME, new_email=email
+        )
+        _mail_link(
+            user=user,
+            raw=raw,
+            path="change-email",
+            subject="Library: confirm your new email address",
+            what="Confirm this address as the new email of your library account",
+            hours=1,
+            to=email,
+        )
+        _mail_after_commit(
+            to=user.email,
+            subject="Library: a change of your email address was asked for",
+            body=EMAIL_CHANGE_REQUESTED_TEXT.format(new=email),
+        )
+    _audit("auth.email_change_started", user_id=user.pk)
+
+
+def user_email_change_confirm(*, token: str) -> User:
+    """Step two, from the link in the new mailbox: the address becomes the account's email (and
+    login); reset links mailed to the old address die; the old address is told."""
+    try:
+        with transaction.atomic():
+            link = _redeem_link_row(EmailChangeToken, token=token)
+            user = link.user  # locked with the link's row
+            _ensure_unique(email=link.new_email, exclude_pk=user.pk)
+            old_email = user.email
+            user.email = link.new_email
+            user.save(update_fields=["email"])
+            PasswordResetToken.objects.filter(user=user).delete()
+            _mail_after_commit(
+                to=old_email,
+                subject="Library: your email address was changed",
+                body=EMAIL_CHANGED_TEXT.format(new=user.email),
+            )
+    except IntegrityError as exc:  # another account took the address since our uniqueness check
+        raise AlreadyRegistered({"email": [EMAIL_TAKEN]}) from exc
+    _audit("auth.email_changed", user_id=user.pk)
+    return user
+
+
 # --- notifications and housekeeping -------------------------------------------------------------
 
 
@@ -702,7 +925,9 @@ def credentials_purge_expired(*, now: datetime | None = None) -> dict[str, int]:
         for model in (
             ActivationToken,
             PasswordResetToken,
+            EmailChangeToken,
             OtpChallenge,
+            PhoneChangeChallenge,
             RevokedAccessToken,
             TokenFamily,
         ):

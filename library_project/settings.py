@@ -189,6 +189,8 @@ AUTH_THROTTLE_RATES = {
     "verify_ip": env.str("THROTTLE_VERIFY_PER_IP", default="30/min"),
     "verify_account": env.str("THROTTLE_VERIFY_PER_ACCOUNT", default="10/min"),
     "email_ip": env.str("THROTTLE_EMAIL_PER_IP", default="5/15m"),
+    "password_ip": env.str("THROTTLE_PASSWORD_PER_IP", default="10/min"),
+    "contact_change_account": env.str("THROTTLE_CONTACT_CHANGE_PER_ACCOUNT", default="5/h"),
 }
 # Wrong login codes of one account across its challenges (held in the database): every
 # LOGIN_CODE_LOCKOUT_EVERY of them lock the second step for the next cool-down (minutes; the last

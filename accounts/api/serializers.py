@@ -57,7 +57,35 @@ class PasswordResetConfirmInput(serializers.Serializer):
 class UserUpdateInput(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, allow_blank=True)
     last_name = serializers.CharField(max_length=150, allow_blank=True)
-    phone = serializers.CharField(max_length=16, validators=[E164_VALIDATOR])
+    phone = serializers.CharField(
+        max_length=254,
+        required=False,
+        help_text="Only your current phone is accepted; a new one answers 400 `use_phone_change` "
+        "(change it through `POST /api/users/me/phone/`).",
+    )
+    email = serializers.CharField(
+        max_length=254,
+        required=False,
+        help_text="Only your current email is accepted; a new one answers 400 `use_email_change` "
+        "(change it through `POST /api/users/me/email/`).",
+    )
+
+
+class PhoneChangeInput(serializers.Serializer):
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    phone = serializers.CharField(
+        max_length=16, validators=[E164_VALIDATOR], help_text="The new number, E.164."
+    )
+
+
+class PhoneChangeConfirmInput(serializers.Serializer):
+    change_token = serializers.CharField(max_length=200)
+    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code sent to the new number.")
+
+
+class EmailChangeInput(serializers.Serializer):
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = serializers.EmailField(max_length=254, help_text="The new address.")
 
 
 class CustomerUpdateInput(serializers.Serializer):
@@ -71,6 +99,11 @@ class CustomerUpdateInput(serializers.Serializer):
 
 class OtpIssuedOutput(serializers.Serializer):
     otp_token = serializers.CharField(help_text="Opaque id of this login attempt.")
+    expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
+
+
+class PhoneChangeStartedOutput(serializers.Serializer):
+    change_token = serializers.CharField(help_text="Opaque id of this phone change.")
     expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
 
 

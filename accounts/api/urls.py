@@ -20,6 +20,18 @@ urlpatterns = [
         name="auth-password-reset-confirm",
     ),
     path("users/me/", views.UserMeView.as_view(), name="user-me"),
+    path("users/me/phone/", views.PhoneChangeView.as_view(), name="user-phone-change"),
+    path(
+        "users/me/phone/confirm/",
+        views.PhoneChangeConfirmView.as_view(),
+        name="user-phone-change-confirm",
+    ),
+    path("users/me/email/", views.EmailChangeView.as_view(), name="user-email-change"),
+    path(
+        "users/me/email/confirm/",
+        views.EmailChangeConfirmView.as_view(),
+        name="user-email-change-confirm",
+    ),
     path("users/", views.UserListView.as_view(), name="user-list"),
     path("users/<int:pk>/", views.UserDetailView.as_view(), name="user-detail"),
     path("customers/me/", views.CustomerMeView.as_view(), name="customer-me"),

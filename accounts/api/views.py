@@ -38,6 +38,11 @@ LINK_ERRORS = OpenApiResponse(
     s.ValidationErrorOutput,
     description="Invalid input; `token_invalid` (unknown or used link) or `token_expired`.",
 )
+PROFILE_INVALID = OpenApiResponse(
+    s.ValidationErrorOutput,
+    description="Invalid input (`invalid`); a new phone or email answers `use_phone_change` or "
+    "`use_email_change` and changes nothing.",
+)
 ACCEPTED = OpenApiResponse(s.ErrorOutput, description="Accepted, whether or not the email exists.")
 
 
@@ -261,25 +266,25 @@ class UserMeView(APIView):
 
     @extend_schema(
         tags=USERS,
-        summary="Replace my names and phone (email is fixed)",
+        summary="Replace my names (phone and email change through their own flows)",
         request=s.UserUpdateInput,
-        responses={200: s.UserOutput, 400: INVALID, 401: UNAUTHENTICATED},
+        responses={200: s.UserOutput, 400: PROFILE_INVALID, 401: UNAUTHENTICATED},
     )
     def put(self, request):
         return self._update(request, partial=False)
 
     @extend_schema(
         tags=USERS,
-        summary="Change some of my names and phone",
+        summary="Change some of my names (phone and email change through their own flows)",
         request=s.UserUpdateInput,
-        responses={200: s.UserOutput, 400: INVALID, 401: UNAUTHENTICATED},
+        responses={200: s.UserOutput, 400: PROFILE_INVALID, 401: UNAUTHENTICATED},
     )
     def patch(self, request):
         return self._update(request, partial=True)
 
     def _update(self, request, *, partial: bool):
         data = _valid(s.UserUpdateInput, request, partial=partial)
-        user = services.user_update(user=request.user, data=data)
+        user = services.user_profile_update(user=request.user, data=data)
         return Response(s.UserOutput(user).data)
 
     @extend_schema(
@@ -296,6 +301,99 @@ class UserMeView(APIView):
     )
     def delete(self, request):
         services.user_deactivate(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PhoneChangeView(NoStoreView):
+    @extend_schema(
+        tags=USERS,
+        summary="Change my phone, step 1: password + new number → a 6-digit code texted to it",
+        request=s.PhoneChangeInput,
+        responses={
+            202: s.PhoneChangeStartedOutput,
+            400: OpenApiResponse(
+                s.ValidationErrorOutput,
+                description="Invalid input or wrong `password` (`invalid`), or the number is "
+                "another account's (`already_registered`).",
+            ),
+            401: UNAUTHENTICATED,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        started = services.user_phone_change_start(
+            user=request.user, client_ip=client_ip(request), **_valid(s.PhoneChangeInput, request)
+        )
+        return Response(s.PhoneChangeStartedOutput(started).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PhoneChangeConfirmView(NoStoreView):
+    @extend_schema(
+        tags=USERS,
+        summary="Change my phone, step 2: {change_token, code} → the phone is set, every other "
+        "session ends, and this new pair replaces your tokens",
+        request=s.PhoneChangeConfirmInput,
+        responses={
+            200: s.TokenPairOutput,
+            400: OpenApiResponse(
+                s.InvalidCodeOutput,
+                description="`invalid` input; `invalid_code` (with `attempts_left`); "
+                "`change_expired`; `change_token_invalid` (unknown, used, burned or not yours); "
+                "`already_registered` (the number was taken meanwhile).",
+            ),
+            401: UNAUTHENTICATED,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        pair = services.user_phone_change_confirm(
+            user=request.user, **_valid(s.PhoneChangeConfirmInput, request)
+        )
+        return Response(s.TokenPairOutput(pair).data)
+
+
+class EmailChangeView(NoStoreView):
+    @extend_schema(
+        tags=USERS,
+        summary="Change my email, step 1: password + new address → a link mailed to it",
+        request=s.EmailChangeInput,
+        responses={
+            202: OpenApiResponse(s.ErrorOutput, description="The link was mailed."),
+            400: OpenApiResponse(
+                s.ValidationErrorOutput,
+                description="Invalid input or wrong `password` (`invalid`), or the address is "
+                "another account's (`already_registered`).",
+            ),
+            401: UNAUTHENTICATED,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        services.user_email_change_start(
+            user=request.user, client_ip=client_ip(request), **_valid(s.EmailChangeInput, request)
+        )
+        return Response(
+            {"code": "accepted", "detail": "A confirmation link was mailed to the new address."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class EmailChangeConfirmView(PublicView):
+    @extend_schema(
+        tags=USERS,
+        summary="Change my email, step 2: the token from the link sets the new address",
+        request=s.TokenInput,
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                s.ValidationErrorOutput,
+                description="Invalid input; `token_invalid` (unknown or used link), "
+                "`token_expired`, or `already_registered` (the address was taken meanwhile).",
+            ),
+        },
+    )
+    def post(self, request):
+        services.user_email_change_confirm(**_valid(s.TokenInput, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

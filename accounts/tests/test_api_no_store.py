@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from accounts import sms
-from accounts.tests.conftest import bearer
+from accounts.tests.conftest import bearer, tokens_for
 from accounts.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)  # mail and SMS leave on commit
@@ -72,3 +72,19 @@ def test_every_auth_success_is_not_stored(api):
     _assert_no_store(api.post("/api/auth/password/reset/", {"email": email}), 202)
     confirm = {"token": _link_token(), "new_password": PASSWORD}
     _assert_no_store(api.post("/api/auth/password/reset/confirm/", confirm), 204)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/users/me/phone/",
+        "/api/users/me/phone/confirm/",
+        "/api/users/me/email/",
+        "/api/users/me/email/confirm/",
+    ],
+)
+def test_a_contact_change_answer_is_not_stored(member, path):
+    """These answers carry change tokens and fresh JWT pairs, or answer requests with a password."""
+    response = bearer(tokens_for(member)["access"]).post(path, {})
+    assert response.status_code == 400
+    _assert_no_store(response, 400)

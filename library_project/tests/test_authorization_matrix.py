@@ -171,7 +171,7 @@ MATRIX = [
         "api/users/me/",
         lambda w: "/api/users/me/",
         _members(200),
-        lambda w, user: {"first_name": "Renamed", "last_name": "Reader", "phone": "+989991234567"},
+        lambda w, user: {"first_name": "Renamed", "last_name": "Reader"},
     ),
     Row(
         "PATCH",
@@ -179,6 +179,35 @@ MATRIX = [
         lambda w: "/api/users/me/",
         _members(200),
         lambda w, user: {"first_name": "Renamed"},
+    ),
+    Row(
+        "POST",
+        "api/users/me/phone/",
+        lambda w: "/api/users/me/phone/",
+        _members(202),
+        lambda w, user: {"password": PASSWORD, "phone": "+989997776655"},
+    ),
+    Row(
+        "POST",
+        "api/users/me/phone/confirm/",
+        lambda w: "/api/users/me/phone/confirm/",
+        _members(400),
+        lambda w, user: {"change_token": "not-a-token", "code": "123456"},
+    ),
+    Row(
+        "POST",
+        "api/users/me/email/",
+        lambda w: "/api/users/me/email/",
+        _members(202),
+        lambda w, user: {"password": PASSWORD, "email": "new.address@example.com"},
+    ),
+    # The link is followed from the new mailbox, signed in or not.
+    Row(
+        "POST",
+        "api/users/me/email/confirm/",
+        lambda w: "/api/users/me/email/confirm/",
+        _everyone(400),
+        lambda w, user: {"token": "not-a-token"},
     ),
     # Every member of the world holds a book: deleting the account is refused (409).
     Row("DELETE", "api/users/me/", lambda w: "/api/users/me/", _members(409, admin=204)),
