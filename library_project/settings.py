@@ -188,6 +188,8 @@ AUTH_THROTTLE_RATES = {
     "verify_ip": env.str("THROTTLE_VERIFY_PER_IP", default="30/min"),
     "verify_account": env.str("THROTTLE_VERIFY_PER_ACCOUNT", default="10/min"),
     "email_ip": env.str("THROTTLE_EMAIL_PER_IP", default="5/15m"),
+    # Sign-up, password change and reset confirm: each hashes a password (CPU on a web worker).
+    "password_ip": env.str("THROTTLE_PASSWORD_PER_IP", default="10/min"),
 }
 
 # --- DRF and the API schema -------------------------------------------------------------------
