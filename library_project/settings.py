@@ -159,8 +159,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Argon2id at OWASP's minimum cost (README, Security and reliability). No second hasher named
+# `argon2` may follow: Django keys hashers by algorithm name, and the later one would win.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
