@@ -159,8 +159,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# Argon2id at OWASP's minimum cost (README, Security and reliability). No second hasher named
-# `argon2` may follow: Django keys hashers by algorithm name, and the later one would win.
+# Argon2id at OWASP's minimum cost (README, Security and reliability). Django's own Argon2 hasher
+# is not listed: it shares the name `argon2` (Django keys hashers by it), and ours verifies its
+# hashes.
 PASSWORD_HASHERS = [
     "accounts.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
