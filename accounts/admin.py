@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import services
+from accounts.errors import TooManyAttempts
 from accounts.models import Customer, Membership, Plan, User
 from accounts.selectors import customer_list_with_status, prefetched_membership
+from accounts.throttling import client_ip
 from library_project.admin_tools import (
     action_confirmation_page,
     confirmation_page,
@@ -190,6 +192,7 @@ class UserAdmin(ServiceAdmin):
                 password=data["password1"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
+                client_ip=None,  # staff sign walk-in members up in bulk, behind the admin login
             )
             obj.pk = user.pk
             obj.refresh_from_db()
@@ -429,21 +432,57 @@ class MembershipAdmin(admin.ModelAdmin):
 
 class StaffPasswordChangeForm(AdminPasswordChangeForm):
     """The admin's own "Change password" form, saved through the auth service so that the staff
-    member's API tokens are revoked exactly as after a password change through the API."""
+    member's API tokens are revoked exactly as after a password change through the API. The
+    service checks the current password after its per-address throttle, so the form does not."""
+
+    def __init__(self, *args, client_ip: str, **kwargs):
+        self.client_ip = client_ip
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self):
+        return self.cleaned_data["old_password"]
 
     def save(self, commit=True):
         services.password_change(
             user=self.user,
             old_password=self.cleaned_data["old_password"],
             new_password=self.cleaned_data["new_password1"],
+            client_ip=self.client_ip,
         )
         return self.user
 
 
+FORM_FIELD_OF_SERVICE_FIELD = {"old_password": "old_password", "new_password": "new_password2"}
+
+
+class StaffPasswordChangeView(PasswordChangeView):
+    """The service's refusal is shown on the form; too many attempts also answer 429."""
+
+    form_class = StaffPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "client_ip": client_ip(self.request)}
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except DomainError as error:
+            # The page shows field errors only: a refusal without a field goes on the current
+            # password, the service's `new_password` on the confirmation.
+            errors = error.extra.get("errors") or {"old_password": [error.detail]}
+            for field, texts in errors.items():
+                form.add_error(FORM_FIELD_OF_SERVICE_FIELD.get(field, "old_password"), texts)
+            response = self.form_invalid(form)
+            if isinstance(error, TooManyAttempts):
+                response.status_code = error.http_status
+                for name, value in error.headers().items():
+                    response[name] = value
+            return response
+
+
 def staff_password_change(request):
     """Django admin's password-change page with `StaffPasswordChangeForm` (routed before the admin)."""
-    view = PasswordChangeView.as_view(
-        form_class=StaffPasswordChangeForm,
+    view = StaffPasswordChangeView.as_view(
         success_url=reverse("admin:password_change_done"),
         template_name="registration/password_change_form.html",
         extra_context=admin.site.each_context(request),

@@ -300,11 +300,18 @@ def user_signup(
     first_name: str = "",
     last_name: str = "",
     city=None,
+    client_ip: str | None,
 ) -> User:
     """An inactive user with a free customer profile and an empty wallet; the activation email
-    leaves after commit. Duplicate email or phone → `AlreadyRegistered` (400), even in a race."""
+    leaves after commit. Duplicate email or phone → `AlreadyRegistered` (400), even in a race.
+
+    Throttled per client IP before anything else (it mails a stranger and hashes a password);
+    `client_ip=None` only for staff signing members up in the admin, behind the admin login.
+    """
     from purchasing.services import wallet_open
 
+    throttle_hit(scope="email_ip", ident=client_ip)
+    throttle_hit(scope="password_ip", ident=client_ip)
     email = _normalize_email(email)
     user = User(email=email, phone=phone, first_name=first_name, last_name=last_name)
     _clean_fields(user, exclude=["password"])
@@ -605,8 +612,10 @@ def user_revoke_tokens(*, user_id: int, by: User) -> None:
 # --- passwords ----------------------------------------------------------------------------------
 
 
-def password_change(*, user: User, old_password: str, new_password: str) -> None:
-    """Set a new password (the old one required); every existing token of the user is revoked."""
+def password_change(*, user: User, old_password: str, new_password: str, client_ip: str) -> None:
+    """Set a new password (the old one required); every existing token of the user is revoked.
+    Throttled per client IP before the old password is hashed."""
+    throttle_hit(scope="password_ip", ident=client_ip)
     if not user.check_password(old_password):
         _audit("auth.password_change_failed", user_id=user.pk, reason="wrong_old_password")
         raise InvalidInput({"old_password": ["The current password is wrong."]})
@@ -641,8 +650,10 @@ def password_reset_request(*, email: str, client_ip: str) -> None:
         )
 
 
-def password_reset_confirm(*, token: str, new_password: str) -> None:
-    """Set a new password with a reset link's token; every existing token of the user is revoked."""
+def password_reset_confirm(*, token: str, new_password: str, client_ip: str) -> None:
+    """Set a new password with a reset link's token; every existing token of the user is revoked.
+    Throttled per client IP before the link is redeemed or the password hashed."""
+    throttle_hit(scope="password_ip", ident=client_ip)
     with transaction.atomic():
         user = _redeem_link_token(PasswordResetToken, token=token)
         _check_password_policy(new_password, user=user, field="new_password")

@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
 
 from accounts.errors import TooManyAttempts
 
@@ -28,7 +29,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), int(digits or 1) * _UNITS[unit]
 
 
-def throttle_hit(*, scope: str, ident: str) -> None:
+def client_ip(request) -> str:
+    """The client's address, honouring DRF's NUM_PROXIES for X-Forwarded-For."""
+    return BaseThrottle().get_ident(request)
+
+
+def throttle_hit(*, scope: str, ident: str | None) -> None:
     """Count one attempt; `TooManyAttempts` (429, Retry-After) once the scope's rate is exceeded."""
     rate = settings.AUTH_THROTTLE_RATES.get(scope)
     if not rate or not ident:

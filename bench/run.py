@@ -18,6 +18,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,7 +33,7 @@ from bench import datagen, load  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/lib_bench"
 PGBENCH_DATABASE = "lib_bench_pgbench"
-REDIS_URL = "redis://127.0.0.1:6379/6"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 HOST = "127.0.0.1"
 SCALE_SIZES = (10_000, 100_000, 1_000_000)
 SEARCH_TERMS = ["river", "golden+tower", "Karimi", "9780000001", "lantern", "secret+garden"]
@@ -41,6 +42,7 @@ RACERS = 50
 RACE_ROUNDS = 5
 QUEUE_DROPS = 1_000
 QUEUE_LENGTH = 10_000
+LOGIN_FLOODERS = 8
 
 
 def log(message: str) -> None:
@@ -88,6 +90,9 @@ def bench_environment(database_url: str) -> dict:
         "JWT_ACCESS_MINUTES": "120",
         "REDIS_URL": REDIS_URL,
         "LOG_LEVEL": "WARNING",
+        # One trusted proxy: the login flood of figure 7 names its made-up clients in
+        # X-Forwarded-For; wrk's other requests carry no such header and count as 127.0.0.1.
+        "NUM_PROXIES": "1",
     }
 
 
@@ -137,8 +142,9 @@ class Server:
     """gunicorn with gthread workers: each worker a process (the 2 cores run Python in parallel),
     each with a few threads that overlap database waits and keep wrk's connections alive."""
 
-    def __init__(self, *, port: int, workers: int, threads: int):
+    def __init__(self, *, port: int, workers: int, threads: int, log_path: Path):
         self.port, self.workers, self.threads = port, workers, threads
+        self.log_path = log_path
         self.process = None
 
     @property
@@ -171,7 +177,16 @@ class Server:
             "--timeout",
             "60",
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+        # To a file: figure 6's flood logs one warning per refused login.
+        self.log_path.parent.mkdir(exist_ok=True)
+        with self.log_path.open("w") as server_log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                start_new_session=True,
+                stdout=server_log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -377,6 +392,49 @@ def reserve_return_figure(server: Server, args, tokens: list[str], book_range) -
     return result
 
 
+def login_flood_figure(server: Server, args, book_range, *, many_addresses: bool) -> dict:
+    """Figure 3's book detail while `LOGIN_FLOODERS` connections post wrong passwords to the
+    login: from one address (its per-address limit answers 429 before any hashing) or from many
+    (every attempt costs an Argon2 hash on a web worker)."""
+    flood: dict = {}
+
+    def run_flood() -> None:
+        flood.update(
+            load.run_wrk(
+                base_url=server.base_url,
+                path="/api/auth/login/",
+                script="login_flood.lua",
+                args=["many" if many_addresses else "one"],
+                connections=LOGIN_FLOODERS,
+                threads=2,
+                seconds=args.warmup + args.duration,
+            )
+        )
+
+    flooder = threading.Thread(target=run_flood)
+    flooder.start()
+    try:
+        result = measure(
+            f"figure {7 if many_addresses else 6} GET /api/books/{{id}}/ during a login flood "
+            f"from {'many addresses' if many_addresses else 'one address'}",
+            args,
+            base_url=server.base_url,
+            path="/api/books/",
+            script="detail.lua",
+            args=[str(book_range[0]), str(book_range[1])],
+            connections=args.concurrency,
+            threads=2,
+        )
+    finally:
+        flooder.join()
+    result["login_flood"] = {
+        key: flood.get(key) for key in ("connections", "requests_per_s", "p50_ms", "p99_ms")
+    }
+    result["login_flood"]["statuses"] = flood.get("statuses")
+    log(f"login flood: {result['login_flood']}")
+    return result
+
+
 def race_figure(server: Server, layout, rounds: int) -> dict:
     """Figure 5: 50 members at once on one 3-unit book, `rounds` times (a fresh book each)."""
     from django.db import connection
@@ -565,6 +623,8 @@ def markdown(results: dict) -> str:
         "3_detail": "3 GET /api/books/{id}/",
         "4_reserve_return": "4 reserve + return (requests)",
         "5_race": "5 50 members race a 3-unit book",
+        "6_detail_login_flood_one_address": "6 GET /api/books/{id}/, login flood from one address",
+        "7_detail_login_flood_many_addresses": "7 GET /api/books/{id}/, login flood from many",
     }
     for key, label in labels.items():
         fig = results["figures"][key]
@@ -572,6 +632,9 @@ def markdown(results: dict) -> str:
             text = f"{ratio(fig['cycles_per_s'], r2)} x R2 ({fig['cycles_per_s']} cycles/s)"
         elif key == "5_race":
             text = f"statuses {fig.get('statuses', {})}" if fig.get("available") else ""
+        elif "login_flood" in fig:
+            flood = fig["login_flood"]
+            text = f"login {flood['requests_per_s']} req/s, statuses {flood['statuses']}"
         else:
             text = f"{ratio(fig.get('requests_per_s'), r1)} x R1"
         row(label, fig, text)
@@ -630,7 +693,12 @@ def main() -> int:
     steps = sorted({args.books, *SCALE_SIZES}) if args.scale else [args.books]
     scale: dict[str, dict] = {}
     results: dict = {}
-    server = Server(port=args.port, workers=args.workers, threads=args.threads)
+    server = Server(
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        log_path=Path(args.output).parent / "out" / "gunicorn.log",
+    )
     generated = 0
     try:
         for size in steps:
@@ -715,6 +783,11 @@ def full_run(args, server: Server, layout, book_range, database_url: str, dsn_ar
     figures = read_figures(server, args, book_range)
     figures["4_reserve_return"] = reserve_return_figure(server, args, tokens, book_range)
     figures["5_race"] = race_figure(server, layout, RACE_ROUNDS)
+    for many_addresses, key in [
+        (False, "6_detail_login_flood_one_address"),
+        (True, "7_detail_login_flood_many_addresses"),
+    ]:
+        figures[key] = login_flood_figure(server, args, book_range, many_addresses=many_addresses)
 
     # R2 last: pgbench's million-row load and its update storm leave checkpoint and autovacuum
     # work behind that would run during the figures measured after it (detail reads halved).

@@ -4,7 +4,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
@@ -12,6 +11,7 @@ from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.api.permissions import IsSelf
 from accounts.models import Notification
+from accounts.throttling import client_ip
 from library_project.errors import NotFound
 from library_project.permissions import IsAdmin
 
@@ -44,11 +44,6 @@ PROFILE_INVALID = OpenApiResponse(
     "`use_email_change` and changes nothing.",
 )
 ACCEPTED = OpenApiResponse(s.ErrorOutput, description="Accepted, whether or not the email exists.")
-
-
-def client_ip(request) -> str:
-    """The client's address, honouring DRF's NUM_PROXIES for X-Forwarded-For."""
-    return BaseThrottle().get_ident(request)
 
 
 def _valid(serializer_class, request, *, partial: bool = False) -> dict:
@@ -89,10 +84,11 @@ class SignupView(PublicView):
                 s.ValidationErrorOutput,
                 description="Invalid input (`invalid`), or email/phone taken (`already_registered`).",
             ),
+            429: THROTTLED,
         },
     )
     def post(self, request):
-        user = services.user_signup(**_valid(s.SignupInput, request))
+        user = services.user_signup(client_ip=client_ip(request), **_valid(s.SignupInput, request))
         return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -218,10 +214,15 @@ class PasswordChangeView(NoStoreView):
                 description="Wrong `old_password` or a `new_password` breaking the policy.",
             ),
             401: UNAUTHENTICATED,
+            429: THROTTLED,
         },
     )
     def post(self, request):
-        services.password_change(user=request.user, **_valid(s.PasswordChangeInput, request))
+        services.password_change(
+            user=request.user,
+            client_ip=client_ip(request),
+            **_valid(s.PasswordChangeInput, request),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -247,10 +248,12 @@ class PasswordResetConfirmView(PublicView):
         tags=AUTH,
         summary="Set a new password with the reset token; every token of the user is revoked",
         request=s.PasswordResetConfirmInput,
-        responses={204: None, 400: LINK_ERRORS},
+        responses={204: None, 400: LINK_ERRORS, 429: THROTTLED},
     )
     def post(self, request):
-        services.password_reset_confirm(**_valid(s.PasswordResetConfirmInput, request))
+        services.password_reset_confirm(
+            client_ip=client_ip(request), **_valid(s.PasswordResetConfirmInput, request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

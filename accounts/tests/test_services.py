@@ -26,7 +26,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _signup(**overrides):
-    fields = {"email": "A.B@Example.com", "phone": "+989120000001", "password": PASSWORD}
+    fields = {
+        "email": "A.B@Example.com",
+        "phone": "+989120000001",
+        "password": PASSWORD,
+        "client_ip": "203.0.113.9",
+    }
     return services.user_signup(**{**fields, **overrides})
 
 
@@ -64,7 +69,9 @@ def test_revoking_needs_an_admin_and_refuses_admin_targets(member):
 
 def test_password_change_keeps_the_old_password_when_the_new_one_is_refused(member):
     with pytest.raises(InvalidInput):
-        services.password_change(user=member, old_password=PASSWORD, new_password="abc")
+        services.password_change(
+            user=member, old_password=PASSWORD, new_password="abc", client_ip="203.0.113.9"
+        )
     member.refresh_from_db()
     assert member.check_password(PASSWORD)
     assert member.tokens_valid_after is None
