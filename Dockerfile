@@ -4,7 +4,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN SECRET_KEY=build-only-collectstatic DEBUG=false python manage.py collectstatic --noinput
+RUN SECRET_KEY=build-only-collectstatic DEBUG=false PAYMENT_GATEWAY=purchasing.gateways.WebhookGateway \
+    python manage.py collectstatic --noinput
 RUN useradd --create-home library && chown -R library /app
 USER library
 EXPOSE 8000

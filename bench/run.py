@@ -85,6 +85,8 @@ def bench_environment(database_url: str) -> dict:
         "DATABASE_URL": database_url,
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "PAYMENT_GATEWAY": "purchasing.gateways.WebhookGateway",
+        "PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": HOST,
         "JWT_ACCESS_MINUTES": "120",

@@ -1,5 +1,7 @@
 """Reference data (cities, genres), authors and books with their physical units."""
 
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -10,14 +12,18 @@ from catalog.errors import UnitsOnLoan
 
 
 def isbn13_is_valid(value: str) -> bool:
-    """ISBN-13: 13 digits whose weighted (1,3,1,3...) sum is a multiple of 10."""
-    if len(value) != 13 or not value.isdigit():
+    """ISBN-13: 13 ASCII digits whose weighted (1,3,1,3...) sum is a multiple of 10."""
+    if len(value) != 13 or not (value.isascii() and value.isdigit()):
         return False
     return sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(value)) % 10 == 0
 
 
 def normalize_isbn(value: str) -> str:
-    return (value or "").replace("-", "").replace(" ", "")
+    """Without hyphens and spaces, every decimal digit of any script (Persian ۰-۹, Arabic-Indic
+    ٠-٩, fullwidth ０-９...) as its ASCII digit: one book has one stored ISBN, however typed.
+    Other digit-like characters (superscripts, circled digits) stay and fail validation."""
+    compact = (value or "").replace("-", "").replace(" ", "")
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in compact)
 
 
 def validate_isbn13(value: str) -> None:

@@ -1,7 +1,7 @@
 """One settings module; every value comes from the environment (see the README's table).
 
 Defaults make `make run` work on SQLite with no other service. With `DEBUG` off the process
-refuses to start without a real `SECRET_KEY`.
+refuses to start without a real `SECRET_KEY`, or on the development payment gateway.
 """
 
 from datetime import timedelta
@@ -255,8 +255,26 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
 # --- Payments (wallet charges) ----------------------------------------------------------------
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="purchasing.gateways.DevelopmentGateway")
+DEVELOPMENT_GATEWAY = "purchasing.gateways.DevelopmentGateway"
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default=DEVELOPMENT_GATEWAY)
 PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
+# The development gateway credits every charge without collecting money: with DEBUG off the
+# process refuses it unless this says, in its name, that free money is intended.
+ALLOW_DEVELOPMENT_GATEWAY_IN_PRODUCTION = env.bool(
+    "ALLOW_DEVELOPMENT_GATEWAY_IN_PRODUCTION", default=False
+)
+if PAYMENT_GATEWAY == DEVELOPMENT_GATEWAY and not (
+    DEBUG or TESTING or ALLOW_DEVELOPMENT_GATEWAY_IN_PRODUCTION
+):
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY is the development gateway, which credits wallet charges without "
+        "collecting money: set a real gateway when DEBUG is off, or "
+        "ALLOW_DEVELOPMENT_GATEWAY_IN_PRODUCTION=true for a demonstration (see README, Configuration)."
+    )
+
+# --- Sample data ------------------------------------------------------------------------------
+# `manage.py load_sample_data` with DEBUG off: its accounts share a published password.
+LOAD_SAMPLE_DATA = env.bool("LOAD_SAMPLE_DATA", default=False)
 
 # --- Internationalisation, static files -------------------------------------------------------
 LANGUAGE_CODE = "en-us"

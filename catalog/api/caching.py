@@ -7,7 +7,8 @@ Every write that changes what a page shows bumps a version after it commits
 versions are read before the database, a page built from rows older than a bump always carries
 the old versions. Due reservations are settled before a page is looked up (SPEC 4), unless the
 settlement horizon (`reservations.settlement`) says nothing can be due: an expiry is such a
-write. Pages are the same for every reader, signed in or not.
+write. Pages are the same for every reader, signed in or not, who asks with the same scheme and
+Host (their links are absolute).
 
 Only a cache shared by all web processes (Redis) can carry the versions between them: with a
 per-process cache (`LocMemCache`, `make run` without Redis) nothing is cached.
@@ -62,6 +63,12 @@ def _key(kind: str, text: str) -> str:
     return f"catalog:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
+def page_key(request) -> str:
+    """The page's `next`/`previous` links are absolute, built from the request's scheme and
+    Host: a page built for one origin is never served to another."""
+    return _key("response", request.build_absolute_uri())
+
+
 def _get(key: str):
     try:
         return cache.get(key)
@@ -98,7 +105,7 @@ def serve_cached(request, *, build, settle) -> HttpResponse:
     if not (_shared_cache() and anonymous_json_get(request)):
         settle()
         return build()
-    key = _key("response", request.get_full_path())
+    key = page_key(request)
     versions, found = catalog_versions(also=(key, *settlement.KEYS))
     if not settlement.nothing_due(timezone.now(), found):
         settle()  # may end reservations, and so move the versions: read them again

@@ -143,3 +143,15 @@ def test_admin_pages_of_the_catalog_open(staff_client):
         ("admin:catalog_city_add", []),
     ]:
         assert staff_client.get(reverse(name, args=args)).status_code == 200
+
+
+def test_adding_a_taken_isbn_in_persian_digits_in_the_admin_is_refused(staff_client):
+    existing = BookFactory()
+    persian = "".join(chr(ord("۰") + int(d)) for d in existing.isbn)
+    response = staff_client.post(
+        reverse("admin:catalog_book_add"),
+        {**book_form(existing, title="Copy", isbn=persian), "authors": [AuthorFactory().pk]},
+    )
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert list(Book.objects.values_list("isbn", flat=True)) == [existing.isbn]

@@ -101,7 +101,10 @@ def test_filter_by_year_range_includes_both_ends():
 
 @pytest.mark.parametrize(
     "term",
-    ["owl", "OWL", "hedayat", "surreal", "9780306406157", "978-0-306-40615-7", "40615"],
+    [
+        *("owl", "OWL", "hedayat", "surreal", "9780306406157", "978-0-306-40615-7", "40615"),
+        *("۹۷۸۰۳۰۶۴۰۶۱۵۷", "٤٠٦١٥"),  # the ISBN in Persian and Arabic-Indic digits
+    ],
 )
 def test_search_matches_title_author_description_and_isbn_without_regard_to_case(term):
     BookFactory(

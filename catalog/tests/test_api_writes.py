@@ -93,6 +93,55 @@ def test_book_create_with_a_taken_isbn_is_a_400_on_isbn(author):
     assert "isbn" in response.json()["errors"]
 
 
+def _in_digits(isbn: str, zero: str) -> str:
+    """`isbn` written in the script whose digit zero is `zero` (its digits are consecutive)."""
+    return "".join(chr(ord(zero) + int(d)) for d in isbn)
+
+
+@pytest.mark.parametrize("zero", ["۰", "٠", "０"], ids=["persian", "arabic-indic", "fullwidth"])
+def test_a_taken_isbn_in_other_digits_is_the_duplicate_400_on_isbn(author, zero):
+    existing = BookFactory()
+    payload = new_book(GenreFactory(), isbn=_in_digits(existing.isbn, zero))
+    response = client_for(author.user).post("/api/books/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert "already exists" in str(response.json()["errors"]["isbn"])
+    assert list(Book.objects.values_list("isbn", flat=True)) == [existing.isbn]
+
+
+@pytest.mark.parametrize("zero", ["۰", "٠", "０"], ids=["persian", "arabic-indic", "fullwidth"])
+def test_an_isbn_in_other_digits_is_stored_in_ascii_digits(author, zero):
+    payload = new_book(GenreFactory(), isbn=_in_digits("9780306406157", zero))
+    response = client_for(author.user).post("/api/books/", payload, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["isbn"] == "9780306406157"
+    assert Book.objects.get().isbn == "9780306406157"
+
+
+@pytest.mark.parametrize(
+    "isbn",
+    ["978030640615\u2077", "\u00b2780306406157", "978030640615\u2466"],
+    ids=["superscript-seven", "superscript-two", "circled-seven"],
+)
+def test_an_isbn_with_digit_like_characters_is_a_400_and_stores_nothing(author, isbn):
+    payload = new_book(GenreFactory(), isbn=isbn)
+    response = client_for(author.user).post("/api/books/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert "isbn" in response.json()["errors"]
+    assert not Book.objects.exists()
+
+
+def test_changing_an_isbn_to_a_taken_one_in_persian_digits_is_a_400(author):
+    taken = BookFactory()
+    book = BookFactory(authors=[author])
+    response = client_for(author.user).patch(
+        f"/api/books/{book.pk}/", {"isbn": _in_digits(taken.isbn, "۰")}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "isbn" in response.json()["errors"]
+    book.refresh_from_db()
+    assert book.isbn != taken.isbn and book.isbn.isascii()
+
+
 def test_a_body_that_is_not_an_object_is_a_400(author):
     response = client_for(author.user).post("/api/books/", [1, 2], format="json")
     assert response.status_code == 400

@@ -235,7 +235,7 @@ def test_readers_build_the_page_themselves_when_its_builder_never_stores_it(book
 
     monkeypatch.setattr(caching, "BUILD_WAIT_SECONDS", 0.2)
     response = APIClient().get(BOOKS, {"search": book.title})
-    key = caching._key("response", response.wsgi_request.get_full_path())
+    key = caching.page_key(response.wsgi_request)
     cache.delete(key)
     versions = caching.catalog_versions()[0]
     assert caching._lock(f"{key}:building:{versions[0]}:{versions[1]}")  # a builder that hangs
@@ -243,3 +243,24 @@ def test_readers_build_the_page_themselves_when_its_builder_never_stores_it(book
     again = APIClient().get(BOOKS, {"search": book.title})
     assert again.status_code == 200 and again.content == response.content
     assert 0.2 <= time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        {"HTTP_HOST": "localhost:31337", "HTTP_X_FORWARDED_PROTO": "https"},
+        {"HTTP_HOST": "localhost:31337"},
+        {"HTTP_X_FORWARDED_PROTO": "https"},
+    ],
+    ids=["host-and-scheme", "host", "scheme"],
+)
+@pytest.mark.parametrize("params", [{}, {"search": "Book"}], ids=["browse", "search"])
+def test_a_page_asked_for_with_another_host_or_scheme_never_reaches_the_next_reader(origin, params):
+    BookFactory.create_batch(3)
+    query = {"page_size": 1, "page": 2, **params}
+    poisoned = APIClient().get(BOOKS, query, **origin).json()
+    assert not poisoned["next"].startswith("http://testserver/")
+    for _ in range(2):  # the first read builds the page, the second is served from the cache
+        page = APIClient().get(BOOKS, query).json()
+        assert page["next"].startswith("http://testserver/api/books/?"), page["next"]
+        assert page["previous"].startswith("http://testserver/api/books/?"), page["previous"]

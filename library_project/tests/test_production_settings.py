@@ -15,13 +15,22 @@ import library_project.settings as production_settings
 from accounts.models import User
 from accounts.tests.factories import AdminFactory, UserFactory
 from library_project.tests.security_world import client_for
+from purchasing.checks import development_gateway_deploy_check
+from purchasing.gateways import DevelopmentGateway
 
 ROOT = Path(settings.BASE_DIR)
 
 
 def _production_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_TESTING"}}
-    return {**env, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(64), **extra}
+    return {
+        **env,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "PAYMENT_GATEWAY": "purchasing.gateways.WebhookGateway",
+        "PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        **extra,
+    }
 
 
 def test_check_deploy_with_production_settings_prints_no_warning():
@@ -36,6 +45,36 @@ def test_check_deploy_with_production_settings_prints_no_warning():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
     assert "WARNING" not in result.stderr.upper(), result.stderr
+
+
+def test_check_deploy_reports_the_development_gateway_even_when_it_is_allowed():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=_production_env(
+            PAYMENT_GATEWAY="purchasing.gateways.DevelopmentGateway",
+            ALLOW_DEVELOPMENT_GATEWAY_IN_PRODUCTION="true",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "(purchasing.E002)" in result.stderr, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_the_deploy_check_flags_the_development_gateway_and_its_subclasses(settings, allowed):
+    settings.ALLOW_DEVELOPMENT_GATEWAY_IN_PRODUCTION = allowed
+    assert [m.id for m in development_gateway_deploy_check(None)] == ["purchasing.E002"]
+    settings.PAYMENT_GATEWAY = f"{__name__}.RenamedDevelopmentGateway"
+    assert [m.id for m in development_gateway_deploy_check(None)] == ["purchasing.E002"]
+    settings.PAYMENT_GATEWAY = "purchasing.gateways.WebhookGateway"
+    assert development_gateway_deploy_check(None) == []
+
+
+class RenamedDevelopmentGateway(DevelopmentGateway):
+    """A development gateway under another import path still collects nothing."""
 
 
 def test_production_settings_turn_on_https_and_secure_cookies():

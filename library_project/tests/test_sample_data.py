@@ -1,11 +1,14 @@
 """The sample library loads into an empty database, consistently, and only once."""
 
+import json
+
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Count, Q, Sum
 
 from accounts.models import Customer, Membership, Notification, User
 from catalog.models import Author, Book, City, Genre
+from library_project.management.commands import load_sample_data
 from purchasing.models import Payment, Wallet, WalletTransaction
 from reservations.models import QueueEntry, Reservation
 
@@ -29,7 +32,8 @@ SAMPLE_TABLES = [
 
 
 @pytest.fixture
-def sample_data():
+def sample_data(settings):
+    settings.LOAD_SAMPLE_DATA = True  # tests run with DEBUG off, as production does
     call_command("load_sample_data", verbosity=0)
 
 
@@ -90,3 +94,29 @@ def test_active_sample_reservations_respect_plan_rules(sample_data):
         active = customer.reservations.filter(status="active")
         assert active.count() <= rules.max_active_reservations
         assert all(r.days <= rules.max_days for r in active)
+
+
+def test_with_debug_off_the_sample_data_is_refused_unless_asked_for(settings):
+    assert settings.DEBUG is False and settings.LOAD_SAMPLE_DATA is False
+    with pytest.raises(CommandError, match="LOAD_SAMPLE_DATA=true"):
+        call_command("load_sample_data", verbosity=0)
+    assert not User.objects.exists() and not Book.objects.exists()
+
+
+def test_with_debug_on_the_sample_data_loads_for_development(settings):
+    settings.DEBUG = True
+    call_command("load_sample_data", verbosity=0)
+    assert User.objects.filter(email="admin@library.example", is_superuser=True).exists()
+
+
+def test_sample_isbns_are_stored_as_the_api_stores_them(settings, tmp_path, monkeypatch):
+    data = json.loads(load_sample_data.FIXTURE.read_text(encoding="utf-8"))
+    ascii_isbn = data["books"][0]["isbn"]
+    data["books"][0]["isbn"] = "".join(chr(ord("۰") + int(d)) for d in ascii_isbn)
+    fixture = tmp_path / "sample_data.json"
+    fixture.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(load_sample_data, "FIXTURE", fixture)
+    settings.LOAD_SAMPLE_DATA = True
+    call_command("load_sample_data", verbosity=0)
+    assert Book.objects.filter(isbn=ascii_isbn).count() == 1
+    assert all(isbn.isascii() for isbn in Book.objects.values_list("isbn", flat=True))

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +30,12 @@ class Command(BaseCommand):
     help = "Load the sample library (users, books, memberships, wallets, reservations, queues)."
 
     def handle(self, *args, **options):
+        if not (settings.DEBUG or settings.LOAD_SAMPLE_DATA):
+            raise CommandError(
+                "Refusing to load the sample data with DEBUG off: every sample account, a "
+                f"superuser among them, has the published password {SAMPLE_PASSWORD!r}. "
+                "Set LOAD_SAMPLE_DATA=true to load it anyway (a demonstration, never production)."
+            )
         data = json.loads(FIXTURE.read_text(encoding="utf-8"))
         admin_email = data["users"][0]["email"]
         if User.objects.filter(email=admin_email).exists():
@@ -110,7 +116,7 @@ class Command(BaseCommand):
 
         books = {}
         for row in data["books"]:
-            book = Book.objects.create(
+            book = Book(
                 title=row["title"],
                 isbn=row["isbn"],
                 description=row["description"],
@@ -119,6 +125,8 @@ class Command(BaseCommand):
                 total_units=row["total_units"],
                 available_units=row["total_units"],
             )
+            book.full_clean()  # the ISBN is stored as the API would store it
+            book.save()
             book.authors.set([authors[name] for name in row["authors"]])
             books[row["title"]] = book
 
