@@ -30,6 +30,7 @@ from library_project.admin_tools import (
     safe_next_url,
 )
 from library_project.errors import DomainError
+from library_project.permissions import has_admin_permissions
 from reservations.models import QueueEntry, QueueStatus
 
 
@@ -206,7 +207,7 @@ class UserAdmin(ServiceAdmin):
     # --- revoking tokens ------------------------------------------------------------------------
 
     def has_revoke_permission(self, request) -> bool:
-        return request.user.has_perm("accounts.change_user")
+        return has_admin_permissions(request.user, services.REVOKE_TOKENS_PERMISSION)
 
     def get_urls(self):
         return [
