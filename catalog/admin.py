@@ -7,13 +7,14 @@ from django.utils import timezone
 
 from catalog import services
 from catalog.models import Author, Book, City, Genre
+from library_project.admin_tools import SecretLookupsRefused
 from library_project.errors import DomainError
 from library_project.permissions import has_admin_permissions
 from reservations.selectors import HOLDERS_PERMISSIONS, book_holders_and_queue
 from reservations.services import END_RESERVATION_PERMISSION, REMOVE_QUEUE_ENTRY_PERMISSION
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(SecretLookupsRefused, admin.ModelAdmin):
     """Turns a refused write (409, validation) into an error message on the same page."""
 
     def get_actions(self, request):

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from library_project.admin_tools import (
+    SecretLookupsRefused,
     action_confirmation_page,
     confirmation_page,
     is_confirmed,
@@ -20,7 +21,7 @@ from reservations import services
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 
-class HistoryAdmin(admin.ModelAdmin):
+class HistoryAdmin(SecretLookupsRefused, admin.ModelAdmin):
     """Rows written only by the reservation service: viewable, never added, changed or deleted
     (deleting history would orphan the ledger rows that point at it)."""
 
