@@ -247,9 +247,11 @@ class ReferenceDataViewSet(CatalogViewSet, mixins.ListModelMixin, mixins.Retriev
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
             return [self.read_permission()]
+        verb = WRITE_PERMISSION_VERBS.get(self.action)
+        if verb is None:  # OPTIONS, or a method the viewset does not serve (405)
+            return [IsAuthenticated()]
         opts = self.get_queryset().model._meta
-        permission = f"{opts.app_label}.{WRITE_PERMISSION_VERBS[self.action]}_{opts.model_name}"
-        return [staff_with(permission)()]
+        return [staff_with(f"{opts.app_label}.{verb}_{opts.model_name}")()]
 
     def create(self, request):
         instance = self.create_entity(self.validated_input())

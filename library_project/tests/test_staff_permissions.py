@@ -211,3 +211,9 @@ def test_the_admin_book_page_shows_holders_only_with_the_reservation_permissions
     )
     holders = client.get(page).context["holders_and_queue"].holders
     assert world.reservation in holders
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS"])
+def test_other_methods_on_reference_data_are_not_a_500(world, method):
+    response = client_for(world.member).generic(method, "/api/cities/")
+    assert response.status_code == (405 if method == "TRACE" else 200)
