@@ -7,7 +7,9 @@ never make a user without a customer and a wallet. "Revoke all tokens" is the sa
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminPasswordChangeForm
+from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Subquery, Value, When
@@ -17,6 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from rest_framework_simplejwt.token_blacklist import admin as token_blacklist_admin
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import services
 from accounts.errors import TooManyAttempts
@@ -24,6 +28,7 @@ from accounts.models import Customer, Membership, Plan, User
 from accounts.selectors import customer_list_with_status, prefetched_membership
 from accounts.throttling import client_ip
 from library_project.admin_tools import (
+    SecretLookupsRefused,
     action_confirmation_page,
     confirmation_page,
     is_confirmed,
@@ -32,6 +37,7 @@ from library_project.admin_tools import (
     safe_next_url,
 )
 from library_project.errors import DomainError
+from library_project.permissions import has_admin_permissions
 from reservations.models import QueueEntry, QueueStatus
 
 
@@ -65,7 +71,7 @@ class PlanFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(SecretLookupsRefused, admin.ModelAdmin):
     """A refused write (a domain error from a service) becomes an error message; the admin's
     transaction around the save is rolled back, so nothing changes."""
 
@@ -209,7 +215,7 @@ class UserAdmin(ServiceAdmin):
     # --- revoking tokens ------------------------------------------------------------------------
 
     def has_revoke_permission(self, request) -> bool:
-        return request.user.has_perm("accounts.change_user")
+        return has_admin_permissions(request.user, services.REVOKE_TOKENS_PERMISSION)
 
     def get_urls(self):
         return [
@@ -412,7 +418,7 @@ class CustomerAdmin(ServiceAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(SecretLookupsRefused, admin.ModelAdmin):
     """Memberships are bought from the wallet (a money record): read-only here."""
 
     list_display = ["customer", "plan", "starts_at", "ends_at", "price_paid", "created_at"]
@@ -489,3 +495,28 @@ def staff_password_change(request):
     )
     request.current_app = admin.site.name
     return view(request)
+
+
+# --- third-party admins of accounts' data, with secret lookups refused --------------------------
+
+admin.site.unregister([Group, OutstandingToken, BlacklistedToken])
+
+
+@admin.register(Group)
+class GroupAdmin(SecretLookupsRefused, auth_admin.GroupAdmin):
+    """Django's group admin."""
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(SecretLookupsRefused, token_blacklist_admin.OutstandingTokenAdmin):
+    """simplejwt's admin without the stored refresh token: staff could sign in with it."""
+
+    exclude = ["token"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for name in super().get_readonly_fields(request, obj) if name != "token"]
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(SecretLookupsRefused, token_blacklist_admin.BlacklistedTokenAdmin):
+    """simplejwt's admin of logged-out refresh tokens."""

@@ -90,9 +90,11 @@ class CannotRevokeAdmin(DomainError):
 
 
 class AdminOnly(DomainError):
+    """Refused as Django's admin would refuse it: not staff, or without the model permission."""
+
     code = "permission_denied"
     http_status = 403
-    default_detail = "Only admins may do this."
+    default_detail = "Only staff with the permission for this operation may do this."
 
 
 class ActiveReservations(Conflict):

@@ -67,6 +67,7 @@ from accounts.sms import send_sms
 from accounts.throttling import throttle_hit
 from accounts.tokens import RefreshToken, issued_before
 from library_project.errors import NotFound
+from library_project.permissions import has_admin_permissions
 
 logger = logging.getLogger(__name__)
 
@@ -594,9 +595,13 @@ def user_logout(*, user: User, refresh: str, access_jti: str, access_expires_at:
     _audit("auth.logout", user_id=user.pk)
 
 
+REVOKE_TOKENS_PERMISSION = "accounts.change_user"
+
+
 def user_revoke_tokens(*, user_id: int, by: User) -> None:
-    """An admin revokes every token of a member: all JWTs issued before now are rejected (401)."""
-    if not (by and by.is_staff):
+    """Staff allowed to change users revoke every token of a member: all JWTs issued before now
+    are rejected (401)."""
+    if not has_admin_permissions(by, REVOKE_TOKENS_PERMISSION):
         raise AdminOnly()
     with transaction.atomic():
         target = User.objects.select_for_update().filter(pk=user_id).first()

@@ -7,11 +7,14 @@ from django.utils import timezone
 
 from catalog import services
 from catalog.models import Author, Book, City, Genre
+from library_project.admin_tools import SecretLookupsRefused
 from library_project.errors import DomainError
-from reservations.selectors import book_holders_and_queue
+from library_project.permissions import has_admin_permissions
+from reservations.selectors import HOLDERS_PERMISSIONS, book_holders_and_queue
+from reservations.services import END_RESERVATION_PERMISSION, REMOVE_QUEUE_ENTRY_PERMISSION
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(SecretLookupsRefused, admin.ModelAdmin):
     """Turns a refused write (409, validation) into an error message on the same page."""
 
     def get_actions(self, request):
@@ -85,7 +88,7 @@ class BookAdmin(ServiceAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """The change page also lists the book's holders and its queue in live order, with
         "End now" and "Remove" buttons (templates/admin/catalog/book/change_form.html)."""
-        if obj is not None and obj.pk:
+        if obj is not None and obj.pk and has_admin_permissions(request.user, *HOLDERS_PERMISSIONS):
             now = timezone.now()
             holders_and_queue = book_holders_and_queue(book_id=obj.pk, at=now)
             context.update(
@@ -94,8 +97,12 @@ class BookAdmin(ServiceAdmin):
                 queue_has_estimates=any(
                     hasattr(entry, "estimated_available_at") for entry in holders_and_queue.queue
                 ),
-                may_end_reservations=request.user.has_perm("reservations.change_reservation"),
-                may_remove_waiters=request.user.has_perm("reservations.change_queueentry"),
+                may_end_reservations=has_admin_permissions(
+                    request.user, END_RESERVATION_PERMISSION
+                ),
+                may_remove_waiters=has_admin_permissions(
+                    request.user, REMOVE_QUEUE_ENTRY_PERMISSION
+                ),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

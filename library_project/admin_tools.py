@@ -1,11 +1,15 @@
 """What the apps' admins share: a confirmation page before a service runs, and its outcome shown
-as a message (a refused operation becomes an error message and changes nothing)."""
+as a message (a refused operation becomes an error message and changes nothing); the refusal of
+list filters on secret fields."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Field, Model
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +17,47 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from library_project.errors import DomainError
 
 CONFIRMATION_TEMPLATE = "admin/library_project/confirmation.html"
+
+# Secrets whose names say nothing of it: simplejwt keeps each refresh token whole.
+SECRET_FIELDS = {("token_blacklist.outstandingtoken", "token")}
+
+
+def is_secret_field(field: Field) -> bool:
+    """A password hash, a stored token or code hash, a secret, or a stored token itself."""
+    name = field.name
+    return (
+        name == "password"
+        or name.endswith("_hash")
+        or "secret" in name
+        or (field.model._meta.label_lower, name) in SECRET_FIELDS
+    )
+
+
+def lookup_reaches_secret(model: type[Model], lookup: str) -> bool:
+    """Whether a filter such as `customer__user__password__startswith` compares a secret field of
+    `model` or of a model reached through its relations."""
+    for part in lookup.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if not field.is_relation:
+            return is_secret_field(field)
+        model = field.related_model
+        if model is None:  # a generic relation: no fields to follow
+            return False
+    return False
+
+
+class SecretLookupsRefused:
+    """ModelAdmin mixin: a list filter in the URL may not compare a secret field, directly or
+    through relations, or `?password__startswith=…` would reveal a hash one character at a time
+    (Django answers a refused lookup with 400)."""
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        if lookup_reaches_secret(self.model, lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 def safe_next_url(request: HttpRequest, fallback: str) -> str:

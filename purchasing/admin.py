@@ -8,10 +8,11 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from library_project.admin_tools import SecretLookupsRefused
 from purchasing.models import Payment, Wallet, WalletTransaction
 
 
-class MoneyRecordAdmin(admin.ModelAdmin):
+class MoneyRecordAdmin(SecretLookupsRefused, admin.ModelAdmin):
     list_per_page = 50
 
     def has_add_permission(self, request):

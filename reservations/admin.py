@@ -9,17 +9,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from library_project.admin_tools import (
+    SecretLookupsRefused,
     action_confirmation_page,
     confirmation_page,
     is_confirmed,
     run_service,
     safe_next_url,
 )
+from library_project.permissions import has_admin_permissions
 from reservations import services
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 
-class HistoryAdmin(admin.ModelAdmin):
+class HistoryAdmin(SecretLookupsRefused, admin.ModelAdmin):
     """Rows written only by the reservation service: viewable, never added, changed or deleted
     (deleting history would orphan the ledger rows that point at it)."""
 
@@ -33,7 +35,7 @@ class HistoryAdmin(admin.ModelAdmin):
         "book__title",
         "book__isbn",
     ]
-    service_permission = ""  # a Django permission codename that allows the model's operation
+    service_permission = ""  # the "app_label.codename" the model's operation requires
 
     def has_add_permission(self, request):
         return False
@@ -45,7 +47,7 @@ class HistoryAdmin(admin.ModelAdmin):
         return False
 
     def has_service_permission(self, request) -> bool:
-        return request.user.has_perm(f"{self.opts.app_label}.{self.service_permission}")
+        return has_admin_permissions(request.user, self.service_permission)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.opts.fields]
@@ -66,7 +68,7 @@ class HistoryAdmin(admin.ModelAdmin):
         )
         back = safe_next_url(request, change_url)
         if is_confirmed(request):
-            run_service(request, self, lambda: perform(obj), success(obj))
+            run_service(request, self, lambda: perform(request, obj), success(obj))
             return HttpResponseRedirect(back)
         if not still_open(obj):
             self.message_user(
@@ -93,7 +95,7 @@ class HistoryAdmin(admin.ModelAdmin):
         done = 0
         for obj in queryset:
             if still_open(obj):
-                done += run_service(request, self, lambda obj=obj: perform(obj))
+                done += run_service(request, self, lambda obj=obj: perform(request, obj))
             else:
                 self.message_user(
                     request, f"Skipped {describe(obj)}: {obj.get_status_display().lower()}."
@@ -110,8 +112,8 @@ def _describe_reservation(reservation: Reservation) -> str:
     )
 
 
-def _end_reservation(reservation: Reservation) -> None:
-    services.admin_end_reservation(reservation_id=reservation.pk)
+def _end_reservation(request, reservation: Reservation) -> None:
+    services.admin_end_reservation(reservation_id=reservation.pk, by=request.user)
 
 
 def _reservation_is_active(reservation: Reservation) -> bool:
@@ -144,7 +146,7 @@ class ReservationAdmin(HistoryAdmin):
     list_filter = ["status", ("book", admin.RelatedOnlyFieldListFilter), "starts_at", "ends_at"]
     date_hierarchy = "starts_at"
     actions = ["end_now"]
-    service_permission = "change_reservation"
+    service_permission = services.END_RESERVATION_PERMISSION
 
     def get_urls(self):
         return [
@@ -191,8 +193,8 @@ def _describe_entry(entry: QueueEntry) -> str:
     )
 
 
-def _remove_entry(entry: QueueEntry) -> None:
-    services.admin_remove_queue_entry(entry_id=entry.pk)
+def _remove_entry(request, entry: QueueEntry) -> None:
+    services.admin_remove_queue_entry(entry_id=entry.pk, by=request.user)
 
 
 def _entry_is_waiting(entry: QueueEntry) -> bool:
@@ -231,7 +233,7 @@ class QueueEntryAdmin(HistoryAdmin):
     ]
     date_hierarchy = "queued_at"
     actions = ["remove_from_queue"]
-    service_permission = "change_queueentry"
+    service_permission = services.REMOVE_QUEUE_ENTRY_PERMISSION
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "reservation_link"]

@@ -180,6 +180,11 @@ class BookHoldersAndQueue:
     queue: list[QueueEntry]
 
 
+# Holders and waiters are reservation and queue-entry rows: staff see them where the admin
+# shows those rows.
+HOLDERS_PERMISSIONS = ("reservations.view_reservation", "reservations.view_queueentry")
+
+
 def book_holders_and_queue(*, book_id: int, at: datetime | None = None) -> BookHoldersAndQueue:
     """Who holds a book and who waits for it, in the order the queue would be served now."""
     from reservations.queue import waiting_in_priority_order

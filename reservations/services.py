@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import Customer, Membership, NotificationKind, Plan
+from accounts.errors import AdminOnly
+from accounts.models import Customer, Membership, NotificationKind, Plan, User
 from accounts.notifications import notify
 from catalog.models import Book
 from library_project import prepared
 from library_project.errors import NotFound
+from library_project.permissions import has_admin_permissions
 from library_project.rows import model_from_row
 from purchasing.errors import InsufficientFunds
 from purchasing.models import TransactionKind, Wallet
@@ -508,9 +510,18 @@ def reservation_return(
     return reservation
 
 
+END_RESERVATION_PERMISSION = "reservations.change_reservation"
+REMOVE_QUEUE_ENTRY_PERMISSION = "reservations.change_queueentry"
+
+
 @atomic_with_retry
-def admin_end_reservation(*, reservation_id: int, now: datetime | None = None) -> Reservation:
-    """Staff end a reservation now; the unit is released to the queue like a return."""
+def admin_end_reservation(
+    *, reservation_id: int, by: User, now: datetime | None = None
+) -> Reservation:
+    """Staff allowed to change reservations end one now; the unit is released to the queue like a
+    return."""
+    if not has_admin_permissions(by, END_RESERVATION_PERMISSION):
+        raise AdminOnly()
     at = _now(now)
     book, reservation = _lock_book_and_active_reservation(
         reservation_id=reservation_id, customer_id=None, at=at
@@ -554,8 +565,10 @@ def queue_leave(*, customer: Customer, entry_id: int, now: datetime | None = Non
 
 
 @atomic_with_retry
-def admin_remove_queue_entry(*, entry_id: int, now: datetime | None = None) -> QueueEntry:
-    """Staff take someone off a queue; the member is told."""
+def admin_remove_queue_entry(*, entry_id: int, by: User, now: datetime | None = None) -> QueueEntry:
+    """Staff allowed to change queue entries take someone off a queue; the member is told."""
+    if not has_admin_permissions(by, REMOVE_QUEUE_ENTRY_PERMISSION):
+        raise AdminOnly()
     entry = _lock_book_and_waiting_entry(entry_id=entry_id, customer_id=None)
     entry.resolve(status=QueueStatus.REMOVED_BY_ADMIN, at=_now(now))
     notify(

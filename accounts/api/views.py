@@ -13,18 +13,26 @@ from accounts.api.permissions import IsSelf
 from accounts.models import Notification
 from accounts.throttling import client_ip
 from library_project.errors import NotFound
-from library_project.permissions import IsAdmin
+from library_project.permissions import has_admin_permissions, staff_with
 
 AUTH = ["auth"]
 USERS = ["users"]
 CUSTOMERS = ["customers"]
 NOTIFICATIONS = ["notifications"]
 
+# What Django's admin requires to list the same rows (the user and the customer changelists).
+VIEW_USERS = "accounts.view_user"
+VIEW_CUSTOMERS = "accounts.view_customer"
+
 INVALID = OpenApiResponse(s.ValidationErrorOutput, description="Invalid input (`invalid`).")
 UNAUTHENTICATED = OpenApiResponse(
     s.ErrorOutput, description="Missing, invalid, expired or revoked access token."
 )
-FORBIDDEN = OpenApiResponse(s.ErrorOutput, description="Admins only (`permission_denied`).")
+FORBIDDEN = OpenApiResponse(
+    s.ErrorOutput,
+    description="Staff holding the Django permission the admin site requires only "
+    "(`permission_denied`).",
+)
 NOT_FOUND = OpenApiResponse(s.ErrorOutput, description="No such object, or not yours.")
 THROTTLED = OpenApiResponse(
     s.ThrottledOutput, description="Too many attempts (`throttled`); see Retry-After."
@@ -407,7 +415,7 @@ class EmailChangeConfirmView(PublicView):
 )
 class UserListView(generics.ListAPIView):
     serializer_class = s.UserOutput
-    permission_classes = [IsAdmin]
+    permission_classes = [staff_with(VIEW_USERS)]
 
     def get_queryset(self):
         return selectors.user_list()
@@ -420,13 +428,15 @@ class UserListView(generics.ListAPIView):
 )
 class UserDetailView(generics.RetrieveAPIView):
     serializer_class = s.UserOutput
-    permission_classes = [IsAdmin | IsSelf]
+    permission_classes = [staff_with(VIEW_USERS) | IsSelf]
 
     def get_queryset(self):
         users = selectors.user_list()
         if getattr(self, "swagger_fake_view", False):
             return users.none()
-        return users if self.request.user.is_staff else users.filter(pk=self.request.user.pk)
+        if has_admin_permissions(self.request.user, VIEW_USERS):
+            return users
+        return users.filter(pk=self.request.user.pk)
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -479,7 +489,7 @@ class CustomerMeView(APIView):
 )
 class CustomerListView(generics.ListAPIView):
     serializer_class = s.CustomerOutput
-    permission_classes = [IsAdmin]
+    permission_classes = [staff_with(VIEW_CUSTOMERS)]
 
     def get_queryset(self):
         return selectors.customer_list_with_status()
@@ -492,13 +502,13 @@ class CustomerListView(generics.ListAPIView):
 )
 class CustomerDetailView(generics.RetrieveAPIView):
     serializer_class = s.CustomerOutput
-    permission_classes = [IsAdmin | IsSelf]
+    permission_classes = [staff_with(VIEW_CUSTOMERS) | IsSelf]
 
     def get_queryset(self):
         customers = selectors.customer_list_with_status()
         if getattr(self, "swagger_fake_view", False):
             return customers.none()
-        if self.request.user.is_staff:
+        if has_admin_permissions(self.request.user, VIEW_CUSTOMERS):
             return customers
         return customers.filter(user=self.request.user)
 
@@ -537,7 +547,7 @@ class NotificationReadView(APIView):
 
 
 class RevokeTokensView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [staff_with(services.REVOKE_TOKENS_PERMISSION)]
 
     @extend_schema(
         tags=["admin"],

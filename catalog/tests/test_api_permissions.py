@@ -29,7 +29,7 @@ def world():
             "book_author": book_author.user,
             "other_author": other_author.user,
             "member": UserFactory(),
-            "admin": UserFactory(is_staff=True),
+            "admin": UserFactory(is_staff=True, is_superuser=True),
         },
         "book": book,
         "author": book_author,

@@ -3,12 +3,19 @@ the services (a member's reservation, queue entry, payment, notification; an aut
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from accounts.models import Customer, Notification, User
 from accounts.notifications import notify
 from accounts.services import _issue_pair
-from accounts.tests.factories import PASSWORD, AdminFactory, CustomerFactory, MembershipFactory
+from accounts.tests.factories import (
+    PASSWORD,
+    AdminFactory,
+    CustomerFactory,
+    MembershipFactory,
+    UserFactory,
+)
 from catalog.models import Author, Book, City, Genre
 from catalog.services import author_create, book_create
 from catalog.tests.factories import isbn13
@@ -17,7 +24,14 @@ from purchasing.services import wallet_charge
 from reservations.models import QueueEntry, Reservation
 from reservations.services import reservation_create
 
-__all__ = ["PASSWORD", "World", "access_token", "client_for", "make_world"]
+__all__ = [
+    "PASSWORD",
+    "World",
+    "access_token",
+    "client_for",
+    "make_world",
+    "staff_with_permissions",
+]
 
 
 @dataclass
@@ -25,7 +39,8 @@ class World:
     member: User  # owner of every member object below
     other: User  # another member with objects of his own
     author: User  # linked to `book`'s author
-    admin: User
+    admin: User  # a superuser: every Django permission
+    staff_noperm: User  # staff without any Django permission
     book: Book  # written by `author`, one unit on loan to `member`
     full_book: Book  # no unit free: `member` waits for it
     author_profile: Author
@@ -41,6 +56,17 @@ class World:
     other_notification: Notification
 
 
+def staff_with_permissions(*permissions: str) -> User:
+    """A staff member (not a superuser) granted exactly `permissions` ("app_label.codename")."""
+    staff = UserFactory(is_staff=True)
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        staff.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return staff
+
+
 def _plus_member(*, balance: int = 500_000) -> User:
     customer = CustomerFactory()
     MembershipFactory(customer=customer, plan="plus")
@@ -54,6 +80,8 @@ def make_world() -> World:
     author = _plus_member()
     admin = AdminFactory()
     CustomerFactory(user=admin)
+    staff_noperm = staff_with_permissions()
+    CustomerFactory(user=staff_noperm)
     genre = Genre.objects.create(name="Security fiction")
     city = City.objects.create(name="Security city")
     author_profile = author_create(name="The author", user=author)
@@ -110,6 +138,7 @@ def make_world() -> World:
         other=other,
         author=author,
         admin=admin,
+        staff_noperm=staff_noperm,
         book=book,
         full_book=full_book,
         author_profile=author_profile,

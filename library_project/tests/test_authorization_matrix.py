@@ -1,7 +1,10 @@
-"""Every `/api/` endpoint and method × anonymous / owner / other member / author / admin.
+"""Every `/api/` endpoint and method × anonymous / owner / other member / author / admin /
+staff without permissions.
 
 The "owner" is the member who owns the objects in the path (his reservation, queue entry,
-notification, user and customer records); "author" is the user linked to the book's author.
+notification, user and customer records); "author" is the user linked to the book's author;
+"admin" is a superuser; "staff_noperm" is a staff member holding no Django permission, refused
+(403) wherever Django's admin would refuse it and otherwise treated like any member.
 Each cell is the status the SPEC promises (sections 5–7): 401 without a token, 403 for
 admin-only operations, 404 for another member's object. A new endpoint or method without a row
 here fails `test_every_api_endpoint_has_a_row_in_the_matrix`.
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -25,7 +29,7 @@ from library_project.tests.security_world import (
     make_world,
 )
 
-ROLES = ("anonymous", "owner", "other", "author", "admin")
+ROLES = ("anonymous", "owner", "other", "author", "admin", "staff_noperm")
 
 
 def _everyone(status: int) -> dict[str, int]:
@@ -33,26 +37,55 @@ def _everyone(status: int) -> dict[str, int]:
 
 
 def _members(status: int, *, admin: int | None = None) -> dict[str, int]:
-    """401 for anonymous; `status` for every signed-in user (admin may differ)."""
+    """401 for anonymous; `status` for every signed-in user. `admin` is the answer for both staff
+    roles, whose accounts are alike (no membership, an empty wallet, nothing held)."""
+    staff = status if admin is None else admin
     return {
         "anonymous": 401,
         "owner": status,
         "other": status,
         "author": status,
-        "admin": status if admin is None else admin,
+        "admin": staff,
+        "staff_noperm": staff,
     }
 
 
 def _admin_only(status: int) -> dict[str, int]:
-    return {"anonymous": 401, "owner": 403, "other": 403, "author": 403, "admin": status}
+    """`status` for an admin holding the permission; every other signed-in user 403."""
+    return {
+        "anonymous": 401,
+        "owner": 403,
+        "other": 403,
+        "author": 403,
+        "admin": status,
+        "staff_noperm": 403,
+    }
+
+
+def _staff_only(status: int) -> dict[str, int]:
+    """`status` for any staff member, whatever its permissions (like the admin site's index)."""
+    return {**_admin_only(status), "staff_noperm": status}
 
 
 def _owner_only(status: int) -> dict[str, int]:
-    return {"anonymous": 401, "owner": status, "other": 404, "author": 404, "admin": 404}
+    return {
+        "anonymous": 401,
+        "owner": status,
+        "other": 404,
+        "author": 404,
+        "admin": 404,
+        "staff_noperm": 404,
+    }
 
 
 def _owner_or_admin(status: int) -> dict[str, int]:
-    return {"anonymous": 401, "owner": status, "other": 404, "author": 404, "admin": status}
+    """`status` for the owner and an admin holding the permission; anyone else 404."""
+    return {**_owner_only(status), "admin": status}
+
+
+def _author_only(status: int, *, admin: int = 403) -> dict[str, int]:
+    """`status` for the author; `admin` for an admin; members and staff without permission 403."""
+    return {**_admin_only(admin), "author": status}
 
 
 @dataclass(frozen=True)
@@ -90,9 +123,9 @@ def _book_input(w, user) -> dict:
 MATRIX = [
     # --- health, schema, docs: docs need an admin session when DEBUG is off ----------------
     Row("GET", "api/health/", lambda w: "/api/health/", _everyone(200)),
-    Row("GET", "api/schema/", lambda w: "/api/schema/", _admin_only(200)),
-    Row("GET", "api/docs/", lambda w: "/api/docs/", _admin_only(200)),
-    Row("GET", "api/redoc/", lambda w: "/api/redoc/", _admin_only(200)),
+    Row("GET", "api/schema/", lambda w: "/api/schema/", _staff_only(200)),
+    Row("GET", "api/docs/", lambda w: "/api/docs/", _staff_only(200)),
+    Row("GET", "api/redoc/", lambda w: "/api/redoc/", _staff_only(200)),
     # --- sign-up and sign-in steps: anyone; a token in the header changes nothing ------------
     Row(
         "POST",
@@ -260,7 +293,7 @@ MATRIX = [
         "POST",
         "api/books/",
         lambda w: "/api/books/",
-        {"anonymous": 401, "owner": 403, "other": 403, "author": 201, "admin": 201},
+        _author_only(201, admin=201),
         _book_input,
     ),
     Row("GET", "api/books/popular/", lambda w: "/api/books/popular/", _everyone(200)),
@@ -269,14 +302,14 @@ MATRIX = [
         "PUT",
         "api/books/<pk>/",
         lambda w: f"/api/books/{w.book.pk}/",
-        {"anonymous": 401, "owner": 403, "other": 403, "author": 200, "admin": 403},
+        _author_only(200),
         _book_input,
     ),
     Row(
         "PATCH",
         "api/books/<pk>/",
         lambda w: f"/api/books/{w.book.pk}/",
-        {"anonymous": 401, "owner": 403, "other": 403, "author": 200, "admin": 403},
+        _author_only(200),
         lambda w, user: {"description": "Now with a description."},
     ),
     # The book has active reservations: even its author is refused (409).
@@ -284,16 +317,16 @@ MATRIX = [
         "DELETE",
         "api/books/<pk>/",
         lambda w: f"/api/books/{w.book.pk}/",
-        {"anonymous": 401, "owner": 403, "other": 403, "author": 409, "admin": 403},
+        _author_only(409),
     ),
     Row("GET", "api/authors/", lambda w: "/api/authors/", _everyone(200)),
     # A member creates his own profile; the author already has one (409); an admin may create
-    # a profile without an account.
+    # a profile without an account; staff without permission create their own, like a member.
     Row(
         "POST",
         "api/authors/",
         lambda w: "/api/authors/",
-        {"anonymous": 401, "owner": 201, "other": 201, "author": 409, "admin": 201},
+        {**_members(201), "author": 409},
         lambda w, user: {"name": "A new author"},
     ),
     Row(
@@ -306,14 +339,14 @@ MATRIX = [
         "PUT",
         "api/authors/<pk>/",
         lambda w: f"/api/authors/{w.author_profile.pk}/",
-        {"anonymous": 401, "owner": 403, "other": 403, "author": 200, "admin": 403},
+        _author_only(200),
         lambda w, user: {"name": "Renamed author", "bio": "", "city": None},
     ),
     Row(
         "PATCH",
         "api/authors/<pk>/",
         lambda w: f"/api/authors/{w.author_profile.pk}/",
-        {"anonymous": 401, "owner": 403, "other": 403, "author": 200, "admin": 403},
+        _author_only(200),
         lambda w, user: {"bio": "Writes books."},
     ),
     # The author has a book: the profile cannot go (409).
@@ -321,7 +354,7 @@ MATRIX = [
         "DELETE",
         "api/authors/<pk>/",
         lambda w: f"/api/authors/{w.author_profile.pk}/",
-        {"anonymous": 401, "owner": 403, "other": 403, "author": 409, "admin": 403},
+        _author_only(409),
     ),
 ]
 
@@ -392,7 +425,7 @@ MATRIX += [
         lambda w, user: {"reference": "x", "status": "succeeded", "amount": 1},
     ),
     Row("GET", "api/memberships/plans/", lambda w: "/api/memberships/plans/", _everyone(200)),
-    # The admin's wallet is empty: 402.
+    # The staff members' wallets are empty: 402.
     Row(
         "POST",
         "api/memberships/",
@@ -404,12 +437,12 @@ MATRIX += [
     # --- reservations and the queue: one's own only ---------------------------------------------
     Row("GET", "api/reservations/", lambda w: "/api/reservations/", _members(200)),
     # owner and other hold the book already (409); the author reserves its last unit (201);
-    # the admin has no membership (403 membership_required).
+    # neither staff member has a membership (403 membership_required).
     Row(
         "POST",
         "api/reservations/",
         lambda w: "/api/reservations/",
-        {"anonymous": 401, "owner": 409, "other": 409, "author": 201, "admin": 403},
+        {**_members(409, admin=403), "author": 201},
         lambda w, user: {"book": w.book.pk, "days": 2},
     ),
     Row(
@@ -526,15 +559,18 @@ def _actor(w: World, role: str):
         "other": w.other,
         "author": w.author,
         "admin": w.admin,
+        "staff_noperm": w.staff_noperm,
     }[role]
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=lambda row: f"{row.method} {row.route}")
 def test_endpoint_answers_each_role_as_the_spec_says(world, row):
-    """One world per row; each role's request runs in a savepoint rolled back afterwards."""
+    """One world per row; each role's request runs in a savepoint rolled back afterwards, with
+    the cache (attempt counters among it) emptied, so no role's request sees another's."""
     answered = {}
     for role in ROLES:
         user = _actor(world, role)
+        cache.clear()
         with transaction.atomic():
             response = client_for(user).generic(
                 row.method,

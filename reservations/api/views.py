@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from accounts.models import Customer
 from catalog.models import Book
 from library_project.errors import NotFound
-from library_project.permissions import IsAdmin
+from library_project.permissions import staff_with
 from reservations import selectors, services
 from reservations.api.serializers import (
     ESTIMATE_HELP,
@@ -285,7 +285,7 @@ class MyQueueEntryResumeView(APIView):
 class AdminBookHoldersView(APIView):
     """Who holds a book and who waits for it, in the order the queue would be served now."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [staff_with(*selectors.HOLDERS_PERMISSIONS)]
 
     @extend_schema(
         responses={200: HoldersAndQueueSerializer, 403: E403, 404: E404},
@@ -307,22 +307,22 @@ class AdminBookHoldersView(APIView):
 class AdminEndReservationView(APIView):
     """End a reservation now: the unit is released and the queue promoted."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [staff_with(services.END_RESERVATION_PERMISSION)]
 
     @extend_schema(
         request=None, responses={200: ReservationSerializer, 403: E403, 404: E404, 409: E409}
     )
     def post(self, request, pk: int):
-        reservation = services.admin_end_reservation(reservation_id=pk)
+        reservation = services.admin_end_reservation(reservation_id=pk, by=request.user)
         return Response(ReservationSerializer(reservation).data)
 
 
 class AdminQueueEntryView(APIView):
     """Remove someone from a queue."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [staff_with(services.REMOVE_QUEUE_ENTRY_PERMISSION)]
 
     @extend_schema(responses={204: None, 403: E403, 404: E404, 409: E409})
     def delete(self, request, pk: int):
-        services.admin_remove_queue_entry(entry_id=pk)
+        services.admin_remove_queue_entry(entry_id=pk, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -309,7 +309,7 @@ def test_leaving_my_queue_entry_is_204_and_someone_elses_is_404():
 
 @pytest.fixture
 def admin_client():
-    return client_for(user=UserFactory(is_staff=True))
+    return client_for(user=UserFactory(is_staff=True, is_superuser=True))
 
 
 @pytest.mark.parametrize(

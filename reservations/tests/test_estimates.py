@@ -159,7 +159,7 @@ def queued_book(*, hold_days: list[int], queue_days: list[int], now=None):
 def test_holders_view_estimates_positions_one_units_and_units_plus_one():
     book, holders, _ = queued_book(hold_days=[1, 4], queue_days=[2, 2, 2, 1])
     client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True))
+    client.force_authenticate(UserFactory(is_staff=True, is_superuser=True))
     body = client.get(f"/api/admin/books/{book.pk}/holders/").json()
     first, second = sorted(h.ends_at for h in holders)
     estimates = [datetime.fromisoformat(e["estimated_available_at"]) for e in body["queue"]]

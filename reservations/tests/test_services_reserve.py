@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Notification, Plan
+from accounts.tests.factories import AdminFactory
 from library_project.errors import NotFound
 from purchasing.errors import InsufficientFunds
 from purchasing.models import Wallet, WalletTransaction
@@ -503,7 +504,7 @@ def test_admin_end_releases_the_unit_to_the_queue_and_tells_the_holder():
     book, (held,) = occupied_book()
     entry = reserve(member(), book).queue_entry
 
-    ended = admin_end_reservation(reservation_id=held.pk)
+    ended = admin_end_reservation(reservation_id=held.pk, by=AdminFactory())
 
     stored = Reservation.objects.get(pk=held.pk)
     assert stored.status == ReservationStatus.ENDED_BY_ADMIN
@@ -518,7 +519,7 @@ def test_admin_end_releases_the_unit_to_the_queue_and_tells_the_holder():
 def test_admin_removes_a_waiter_who_is_told():
     book, _ = occupied_book()
     entry = reserve(member(), book).queue_entry
-    admin_remove_queue_entry(entry_id=entry.pk)
+    admin_remove_queue_entry(entry_id=entry.pk, by=AdminFactory())
     entry.refresh_from_db()
     assert entry.status == QueueStatus.REMOVED_BY_ADMIN
     assert Notification.objects.filter(event_key=f"queue_removed_by_admin:{entry.pk}").exists()
