@@ -19,9 +19,9 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
-from accounts.api.views import client_ip
 from accounts.errors import InvalidCode, TooManyAttempts
 from accounts.models import User
+from accounts.throttling import client_ip
 from library_project.admin_tools import safe_next_url
 from library_project.errors import DomainError
 

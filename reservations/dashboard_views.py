@@ -1,15 +1,19 @@
 """The staff dashboard pages of the Django admin (wrapped in `admin.site.admin_view`: staff only,
-everyone else is sent to the admin login). Figures come from `reservations.dashboard`."""
+everyone else is sent to the admin login; staff without the view permissions of the data a page
+sums up get 403). Figures come from `reservations.dashboard`."""
 
 import csv
 from decimal import Decimal
+from functools import wraps
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
+from library_project.permissions import has_admin_permissions
 from reservations import dashboard
 
 REPORT_PAGE_SIZE = 50
@@ -26,6 +30,30 @@ CSV_COLUMNS = [
 ORDER_CHOICES = [(key, key) for name in dashboard.REPORT_ORDERINGS for key in (name, f"-{name}")]
 
 
+DASHBOARD_PERMISSIONS = (
+    "reservations.view_reservation",
+    "reservations.view_queueentry",
+    "accounts.view_membership",
+    "purchasing.view_wallettransaction",
+)
+HOLDS_REPORT_PERMISSIONS = ("catalog.view_book", "reservations.view_queueentry")
+
+
+def requires_admin_permissions(*permissions: str):
+    """The page needs what the admin would need to see the rows it sums up."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not has_admin_permissions(request.user, *permissions):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 class HoldsReportForm(forms.Form):
     threshold = forms.DecimalField(
         required=False,
@@ -40,6 +68,7 @@ class HoldsReportForm(forms.Form):
     format = forms.ChoiceField(choices=[("html", "html"), ("csv", "csv")], required=False)
 
 
+@requires_admin_permissions(*DASHBOARD_PERMISSIONS)
 def dashboard_view(request):
     figures = dashboard.dashboard_figures()
     context = {
@@ -94,6 +123,7 @@ def _sort_links(request, current: str) -> dict[str, dict]:
     return links
 
 
+@requires_admin_permissions(*HOLDS_REPORT_PERMISSIONS)
 def holds_report_view(request):
     form = HoldsReportForm(request.GET)
     valid = form.is_valid()

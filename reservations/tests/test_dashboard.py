@@ -4,12 +4,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Plan
 from purchasing.models import TransactionKind
 from purchasing.services import wallet_credit, wallet_debit
+from reservations import dashboard_views
 from reservations.dashboard import DayCount, bar_chart, dashboard_figures, holds_ratio_report
 from reservations.models import QueueEntry
 from reservations.services import queue_suspend, reservation_create, reservation_return
@@ -218,6 +220,34 @@ def test_non_staff_are_sent_to_the_admin_login(path, who):
     response = client.get(path)
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/?next=")
+
+
+@pytest.mark.parametrize(
+    ("path", "permissions"),
+    [
+        ("/admin/dashboard/", dashboard_views.DASHBOARD_PERMISSIONS),
+        ("/admin/dashboard/holds/", dashboard_views.HOLDS_REPORT_PERMISSIONS),
+    ],
+)
+def test_staff_need_the_view_permissions_of_what_a_page_sums_up(path, permissions):
+    """Loans, plans, revenue and queues are each behind a model permission in the admin."""
+    staff = UserFactory(is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    assert client.get(path).status_code == 403
+    for permission in permissions[:-1]:
+        app_label, codename = permission.split(".")
+        staff.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    staff = type(staff).objects.get(pk=staff.pk)  # a fresh permission cache
+    client.force_login(staff)
+    assert client.get(path).status_code == 403
+    app_label, codename = permissions[-1].split(".")
+    staff.user_permissions.add(
+        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    )
+    assert client.get(path).status_code == 200
 
 
 def test_the_dashboard_page_shows_the_figures_in_a_fixed_number_of_queries(
