@@ -1,6 +1,5 @@
 """Reads of the catalog: querysets that cost a fixed number of queries per page."""
 
-import functools
 import logging
 import time
 from datetime import timedelta
@@ -99,7 +98,7 @@ def _authors_json_sql() -> str | None:
 
 def book_rows() -> QuerySet:
     """`book_list` as plain rows: what the public browse renders, without building model
-    instances (for 20 to 100 books a page that cost more than the queries). On PostgreSQL each
+    instances (for 20 to 100 books a page that costs more than the queries). On PostgreSQL each
     row carries its authors (one query a page, two with the count); elsewhere `with_authors`
     reads them in one more query."""
     rows = Book.objects.annotate(popularity=book_popularity(), genre_name=F("genre__name"))
@@ -136,11 +135,11 @@ def authors_by_book(book_ids: list[int]) -> dict[int, list[dict]]:
     return authors
 
 
-@functools.cache
-def _book_detail_sql(vendor: str) -> str:
+def _book_detail_sql() -> str:
     """One statement for a book page: the row, its genre, popularity, whether settlement has work
-    on the book (SPEC 4) and, on PostgreSQL, its authors. In SQL because it is the hottest read of
-    the catalog: composed through the ORM it cost several times its database time (bench/)."""
+    on the book (a due reservation or a servable suspended entry) and, on PostgreSQL, its authors.
+    In SQL because it is the hottest read of the catalog, and composed through the ORM it costs
+    several times its database time in Python (measured by `make bench`)."""
     b, genre = Book._meta.db_table, Genre._meta.db_table
     reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
     authors = _authors_json_sql()
@@ -160,15 +159,15 @@ def _book_detail_sql(vendor: str) -> str:
     )
 
 
+BOOK_DETAIL = prepared.register("catalog_book_detail", _book_detail_sql)
 DETAIL_FIELDS = (*BOOK_ROW_FIELDS[:-1], "popularity", "settlement_due")
 
 
 def _book_detail_row(book_id: int, at) -> dict | None:
-    sql = _book_detail_sql(connection.vendor)
     moment = connection.ops.adapt_datetimefield_value(at)
     since = connection.ops.adapt_datetimefield_value(at - POPULARITY_WINDOW)
     with connection.cursor() as cursor:
-        prepared.execute(cursor, "catalog_book_detail", sql, [since, moment, moment, book_id])
+        BOOK_DETAIL.execute(cursor, [since, moment, moment, book_id])
         found = cursor.fetchone()
     if found is None:
         return None
@@ -181,7 +180,8 @@ def _book_detail_row(book_id: int, at) -> dict | None:
 
 def book_detail(book_id: int) -> dict | None:
     """A book as `book_rows` gives it, with its authors, after settling it when a reservation of it
-    is due (SPEC 4): one query, two more only when there was something to settle."""
+    is due (no reader sees a reservation whose time has passed): one query, two more only when
+    there was something to settle."""
     from reservations.services import settle_due_reservations
 
     at = timezone.now()

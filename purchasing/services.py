@@ -52,6 +52,25 @@ def wallet_open(*, customer_id: int) -> Wallet:
 WALLET_LOCKED_FIELDS = ["id", "customer_id", "balance"]
 
 
+def _wallet_lock_sql() -> str:
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    fields = ", ".join(WALLET_LOCKED_FIELDS)
+    return f"SELECT {fields} FROM {Wallet._meta.db_table} WHERE customer_id = %s{lock}"
+
+
+WALLET_LOCK = prepared.register("wallet_for_update", _wallet_lock_sql)
+WALLET_BALANCE_SAVE = prepared.register(
+    "wallet_balance_save",
+    f"UPDATE {Wallet._meta.db_table} SET balance = %s, updated_at = %s WHERE id = %s",
+)
+WALLET_LEDGER_APPEND = prepared.register(
+    "wallet_ledger_append",
+    f"INSERT INTO {WalletTransaction._meta.db_table}"
+    " (wallet_id, kind, amount, balance_after, reference, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+)
+
+
 def wallet_for_update(*, customer_id: int) -> Wallet:
     """Lock the customer's wallet row for the rest of the transaction (the last lock in our order)."""
     wallet = _locked_wallet(customer_id)
@@ -63,17 +82,16 @@ def wallet_for_update(*, customer_id: int) -> Wallet:
 def _locked_wallet(customer_id: int) -> Wallet | None:
     """`wallet_for_update`, None when the customer has no wallet.
 
-    A prepared statement: every reserve, grant and money movement takes this lock, and composed
-    through the ORM it cost several times its database time in Python (bench/). `updated_at` is
-    not read (a balance change sets it; it is loaded if ever used).
+    A prepared statement because every reserve, grant and money movement takes this lock, and
+    the ORM's `select_for_update()` costs several times its database time in Python on this path
+    (measured by `make bench`). `updated_at` is not read (a balance change sets it; it is loaded
+    if ever used).
     """
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    if lock and connection.get_autocommit():  # as the ORM's select_for_update() refuses
+    if connection.features.has_select_for_update and connection.get_autocommit():
+        # as the ORM's select_for_update() refuses
         raise TransactionManagementError("A wallet can be locked only inside a transaction.")
-    wallet = Wallet._meta.db_table
-    sql = f"SELECT {', '.join(WALLET_LOCKED_FIELDS)} FROM {wallet} WHERE customer_id = %s{lock}"
     with connection.cursor() as cursor:
-        prepared.execute(cursor, "wallet_for_update", sql, [customer_id])
+        WALLET_LOCK.execute(cursor, [customer_id])
         row = cursor.fetchone()
     return None if row is None else Wallet.from_db(connection.alias, WALLET_LOCKED_FIELDS, row)
 
@@ -98,27 +116,18 @@ def _move_money(*, customer_id: int, kind: str, amount: int, reference: str) -> 
 def _apply(*, wallet: Wallet, kind: str, amount: int, reference: str) -> WalletTransaction:
     """Write the locked wallet's new balance and append its ledger row.
 
-    Prepared statements: every reserve that costs money runs them, and the ORM's `save()` and
-    `create()` cost several times their database time in Python (bench/). Neither model has a
-    save signal; the ledger's append-only rule is about changing rows, and this only inserts.
+    Prepared statements because every reserve that costs money runs them, and the ORM's `save()`
+    and `create()` cost several times their database time in Python on this path (measured by
+    `make bench`). Neither model has a save signal; the ledger's append-only rule is about
+    changing rows, and this only inserts.
     """
     wallet.balance += amount
     wallet.updated_at = at = timezone.now()
     moment = connection.ops.adapt_datetimefield_value(at)
-    ledger = WalletTransaction._meta.db_table
     with connection.cursor() as cursor:
-        prepared.execute(
-            cursor,
-            "wallet_balance_save",
-            f"UPDATE {Wallet._meta.db_table} SET balance = %s, updated_at = %s WHERE id = %s",
-            [wallet.balance, moment, wallet.pk],
-        )
-        prepared.execute(
-            cursor,
-            "wallet_ledger_append",
-            f"INSERT INTO {ledger} (wallet_id, kind, amount, balance_after, reference, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            [wallet.pk, str(kind), amount, wallet.balance, reference, moment],
+        WALLET_BALANCE_SAVE.execute(cursor, [wallet.balance, moment, wallet.pk])
+        WALLET_LEDGER_APPEND.execute(
+            cursor, [wallet.pk, str(kind), amount, wallet.balance, reference, moment]
         )
         (ledger_id,) = cursor.fetchone()
     entry = WalletTransaction.from_db(

@@ -70,8 +70,8 @@ def plan_annotations(*, at: datetime, customer_ref: str = "customer_id") -> dict
             When(is_member, then=Value(Plan.PLUS.value)),
             default=Value(Plan.FREE.value),
         ),
-        # SPEC: premium at that moment first; everyone else (plus, or lapsed to free and about
-        # to be dropped when reached) by arrival.
+        # The queue serves whoever is premium at that moment first; everyone else (plus, or
+        # lapsed to free and about to be dropped when reached) by arrival.
         "queue_priority": Case(
             When(is_premium, then=Value(PLANS[Plan.PREMIUM].queue_priority)),
             default=Value(PLANS[Plan.PLUS].queue_priority),
@@ -154,9 +154,9 @@ class ReserveFigures:
 def reserve_figures(*, customer_id: int, at: datetime) -> ReserveFigures:
     """The customer's active reservations and both pricing figures as of `at`, in one query:
     `selectors.customer_active_reservation_count` and `pricing.pricing_annotations` in SQL,
-    as every reserve and every grant reads them (through the ORM the statement cost several
-    times its database time in Python; bench/). Not prepared: its generic plan ran slower than the
-    plan made for each customer's figures.
+    as every reserve and every grant reads them (through the ORM the statement costs several
+    times its database time in Python; measured by `make bench`). Not prepared: its generic plan
+    runs slower than the plan made for each customer's figures.
 
     Read it after taking the customer's wallet lock: the lock serialises the customer's reserves,
     so the count cannot change before the reservation is written. It serialises plan switches
@@ -355,19 +355,20 @@ def release_units(*, book: Book, units: int, at: datetime, queue_empty: bool = F
     return units - remaining
 
 
+BOOK_UNITS_SAVE = prepared.register(
+    "book_units_save",
+    f"UPDATE {Book._meta.db_table} SET total_units = %s, available_units = %s WHERE id = %s",
+)
+
+
 def save_book_units(book: Book) -> None:
     """Write `total_units` and `available_units` of a locked book from `book`.
 
-    In SQL: every reserve and return writes them, and the ORM's `update()` cost several times
-    the statement's database time in Python (bench/).
+    In SQL because every reserve and return writes them, and the ORM's `update()` costs several
+    times the statement's database time in Python on this path (measured by `make bench`).
     """
     with connection.cursor() as cursor:
-        prepared.execute(
-            cursor,
-            "book_units_save",
-            f"UPDATE {Book._meta.db_table} SET total_units = %s, available_units = %s WHERE id = %s",
-            [book.total_units, book.available_units, book.pk],
-        )
+        BOOK_UNITS_SAVE.execute(cursor, [book.total_units, book.available_units, book.pk])
 
 
 def _take_shelf_units(book: Book) -> int:

@@ -118,18 +118,9 @@ def _locked_book(row) -> Book:
     return Book.from_db(connection.alias, LOCKED_BOOK_FIELDS, row[: len(LOCKED_BOOK_FIELDS)])
 
 
-def _book_for_update_with_plan(*, book_id: int, customer_id: int, at: datetime) -> tuple[Book, str]:
-    """Lock the book row (the reserve's first lock) and read, in the same statement, the
-    customer's plan as of `at` as `accounts.selectors.current_plan` decides it: of the
-    memberships covering `at`, premium wins, then the one ending last.
-
-    In SQL: composed through the ORM, the lock and the membership read cost two round trips and
-    several times their database time in Python on every reserve (bench/). Memberships take no
-    lock: reading them after the book lock only makes the plan fresher.
-    """
+def _book_lock_with_plan_sql() -> str:
     book, membership = Book._meta.db_table, Membership._meta.db_table
-    moment = connection.ops.adapt_datetimefield_value(at)
-    sql = (
+    return (
         f"SELECT b.{', b.'.join(LOCKED_BOOK_FIELDS)},"
         f" (SELECT m.plan FROM {membership} m WHERE m.customer_id = %s AND m.starts_at <= %s"
         "   AND m.ends_at > %s"
@@ -137,11 +128,26 @@ def _book_for_update_with_plan(*, book_id: int, customer_id: int, at: datetime) 
         "   LIMIT 1)"
         f" FROM {book} b WHERE b.id = %s{_for_update_of('b')}"
     )
+
+
+BOOK_LOCK_WITH_PLAN = prepared.register("reserve_book_lock_plan", _book_lock_with_plan_sql)
+
+
+def _book_for_update_with_plan(*, book_id: int, customer_id: int, at: datetime) -> tuple[Book, str]:
+    """Lock the book row (the reserve's first lock) and read, in the same statement, the
+    customer's plan as of `at` as `accounts.selectors.current_plan` decides it: of the
+    memberships covering `at`, premium wins, then the one ending last.
+
+    In SQL because the ORM needs two round trips for the lock and the membership read, and they
+    cost several times their database time in Python on every reserve (measured by `make bench`).
+    Memberships take no lock: reading them after the book lock only makes the plan fresher.
+    """
+    moment = connection.ops.adapt_datetimefield_value(at)
     params = [customer_id, moment, moment, book_id]
     row = None
     if 0 < book_id <= MAX_ID:
         with connection.cursor() as cursor:
-            prepared.execute(cursor, "reserve_book_lock_plan", sql, params)
+            BOOK_LOCK_WITH_PLAN.execute(cursor, params)
             row = cursor.fetchone()
     if row is None:
         raise unknown_book(book_id)
@@ -169,8 +175,8 @@ def _books_to_settle(
     """Books with an active reservation due at `at`, or with shelf units and a waiting entry
     whose suspension is over: one query on the partial indexes of both when nothing is due.
 
-    Written in SQL because every catalog read runs it first: the same query through the ORM
-    cost several times the database's own time in Python (bench/).
+    Written in SQL because every catalog read runs it first, and the same query through the ORM
+    costs several times the database's own time in Python (measured by `make bench`).
     """
     reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
     book = Book._meta.db_table
@@ -285,9 +291,10 @@ def _reserve_conflicts(*, book: Book, customer_id: int, at: datetime) -> dict[st
     """What the reserve path must know of a locked book, in one query read under the lock:
     whether it needs settling first, and whether the customer already holds or waits for it.
 
-    In SQL: composed through the ORM, this one statement cost several times its database time
-    in Python on every reserve (bench/). Not prepared: a generic plan cannot know how few entries
-    wait for one book and scans the whole queue table (three times slower).
+    In SQL because, composed through the ORM, this one statement costs several times its
+    database time in Python on every reserve (measured by `make bench`). Not prepared: a generic
+    plan cannot know how few entries wait for one book and scans the whole queue table (three
+    times slower).
     """
     reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
     settling, params = _settling_flags_sql(book_id=book.pk, at=at)
@@ -308,11 +315,11 @@ def _reserve_conflicts(*, book: Book, customer_id: int, at: datetime) -> dict[st
 def reservation_create(
     *, customer: Customer, book_id: int, days: int, now: datetime | None = None
 ) -> ReserveOutcome:
-    """Reserve a unit now if one is free, else join the book's queue (SPEC section 4).
+    """Reserve a unit now if one is free, else join the book's queue.
 
     A new entry's position and wait estimate are read after the transaction: they only inform
-    the answer, and reading them under the book's lock (about 25 ms in Python and SQL) made
-    everyone reserving the same book wait for them (bench figure 5).
+    the answer, and reading them under the book's lock (about 25 ms in Python and SQL) would make
+    everyone reserving the same book wait for them (measured by `make bench`, figure 5).
     """
     outcome = _reserve_under_lock(customer=customer, book_id=book_id, days=days, now=now)
     entry = outcome.queue_entry
@@ -384,6 +391,24 @@ def _reserve_under_lock(
 # --- renew and return -------------------------------------------------------------------------
 
 
+def _reservation_book_lock_sql(*, mine: bool) -> str:
+    book, reservation = Book._meta.db_table, Reservation._meta.db_table
+    return (
+        f"SELECT b.{', b.'.join(LOCKED_BOOK_FIELDS)} FROM {book} b"
+        f" JOIN {reservation} r ON r.book_id = b.id WHERE r.id = %s"
+        + (" AND r.customer_id = %s" if mine else "")
+        + _for_update_of("b")
+    )
+
+
+RESERVATION_BOOK_LOCK = prepared.register(
+    "reservation_book_lock", lambda: _reservation_book_lock_sql(mine=False)
+)
+MY_RESERVATION_BOOK_LOCK = prepared.register(
+    "reservation_book_lock_mine", lambda: _reservation_book_lock_sql(mine=True)
+)
+
+
 def _lock_book_and_active_reservation(
     *, reservation_id: int, customer_id: int | None, at: datetime
 ) -> tuple[Book, Reservation]:
@@ -395,28 +420,26 @@ def _lock_book_and_active_reservation(
     settling and `queue_waiting`: whether anyone waited for the book then (settling can only
     lower that), and `holder_user_id`, its customer's user.
 
-    In SQL: composed through the ORM, these two statements cost several times their database
-    time in Python on every return (bench/). The second is not prepared: a generic plan cannot
-    know how few entries wait for one book and scans the whole queue table.
+    In SQL because these two statements, composed through the ORM, cost several times their
+    database time in Python on every return (measured by `make bench`). The second is not
+    prepared: a generic plan cannot know how few entries wait for one book and scans the whole
+    queue table.
     """
-    book_table, reservation_table = Book._meta.db_table, Reservation._meta.db_table
-    mine, params = ("", []) if customer_id is None else (" AND r.customer_id = %s", [customer_id])
-    sql = (
-        f"SELECT b.{', b.'.join(LOCKED_BOOK_FIELDS)} FROM {book_table} b"
-        f" JOIN {reservation_table} r ON r.book_id = b.id WHERE r.id = %s{mine}"
-        f"{_for_update_of('b')}"
-    )
+    if customer_id is None:
+        lock, params = RESERVATION_BOOK_LOCK, [reservation_id]
+    else:
+        lock, params = MY_RESERVATION_BOOK_LOCK, [reservation_id, customer_id]
     row = None
     if 0 < reservation_id <= MAX_ID:
         with connection.cursor() as cursor:
-            name = "reservation_book_lock" + ("_mine" if customer_id is not None else "")
-            prepared.execute(cursor, name, sql, [reservation_id, *params])
+            lock.execute(cursor, params)
             row = cursor.fetchone()
     if row is None:
         raise NotFound("No such reservation.")
     book = _locked_book(row)
 
     entry_table, customer_table = QueueEntry._meta.db_table, Customer._meta.db_table
+    reservation_table = Reservation._meta.db_table
     columns = ", ".join(f"r.{field.column}" for field in Reservation._meta.concrete_fields)
     settling, params = _settling_flags_sql(book_id=book.pk, at=at)
     sql = (
