@@ -18,10 +18,10 @@ def _user_statement(vendor: str) -> str:
     """The SQL loading a user, its customer profile (if any) and whether the access token was
     revoked: its `jti` logged out, or its token family revoked.
 
-    Written in SQL because every authenticated request runs it: composed through the ORM
-    (`select_related` and an `Exists` annotation) it cost several times its database time in
-    Python (bench/). Not a prepared statement: preparing it would make the first request on each
-    connection cost two statements.
+    Written in SQL because every authenticated request runs it, and composed through the ORM
+    (`select_related` and an `Exists` annotation) it costs several times its database time in
+    Python (measured by `make bench`). Not a prepared statement: preparing it would make the first
+    request on each connection cost two statements.
     """
     quote = connection.ops.quote_name
     columns = [

@@ -1,4 +1,5 @@
-"""The membership plans of SPEC section 3: one table every app reads."""
+"""The membership plans (free, plus, premium) with their price, limits and queue priority: one
+table every app reads."""
 
 from dataclasses import dataclass
 

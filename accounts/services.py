@@ -143,7 +143,8 @@ def _validation_errors(exc: ValidationError, field: str | None = None) -> dict[s
 
 
 def _check_password_policy(password: str, *, user: User, field: str) -> None:
-    """SPEC section 5's policy, through Django's validators (AUTH_PASSWORD_VALIDATORS)."""
+    """The password policy (`AUTH_PASSWORD_VALIDATORS`: length, common, similarity, numeric, and
+    the four character classes), as an `InvalidInput` naming `field`."""
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:

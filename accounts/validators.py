@@ -1,4 +1,5 @@
-"""Password policy of SPEC section 5, on top of Django's validators (length, common, similarity)."""
+"""The password policy's character classes, on top of Django's validators (length, common,
+similarity): a password needs an uppercase letter, a lowercase letter, a digit and a symbol."""
 
 import re
 

@@ -1,7 +1,8 @@
 """Writes of the catalog: one function per use case, each its own transaction.
 
-Every book write first settles the book's due reservations (SPEC 4), then takes the book's row
-lock before reading what it changes (lock order: book → queue entries → wallet).
+Every book write first settles the book's due reservations (so it counts the units they free,
+and no member is blocked by a reservation whose time has passed), then takes the book's row lock
+before reading what it changes (lock order: book → queue entries → wallet).
 """
 
 import logging

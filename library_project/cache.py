@@ -3,8 +3,8 @@ key checks.
 
 Django's `RedisCacheClient.get_client` builds a new `redis.Redis` for every cache operation, and
 redis-py's constructor registers its ~170 response callbacks each time: about 0.2 ms of Python per
-operation, more than the round trip to Redis itself (bench/). A `redis.Redis` over a connection
-pool is safe to share between threads, so one per pool is kept and reused.
+operation, more than the round trip to Redis itself (measured by `make bench`). A `redis.Redis`
+over a connection pool is safe to share between threads, so one per pool is kept and reused.
 """
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache

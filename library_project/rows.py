@@ -1,7 +1,7 @@
 """Model instances from rows of hand-written SQL, converted exactly as the ORM converts them.
 
-The hottest statements are written in SQL (the ORM's query building cost several times their
-database time, bench/); their rows still become ordinary model instances.
+The hottest statements are written in SQL (the ORM's query building costs several times their
+database time; measured by `make bench`); their rows still become ordinary model instances.
 """
 
 import functools

@@ -95,11 +95,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_POSTGRES:
-    # JIT compiling pays off for long analytic queries only: on the queue walk's batches it cost
-    # more than the queries themselves (bench/). Only the project's own prepared statements
-    # (library_project.prepared: lookups by key) use the plan cache; planning them once, not at
-    # every run, is the point (a custom plan cost 4x the run). `?options=` in DATABASE_URL
-    # overrides both.
+    # JIT compiling pays off for long analytic queries only: on the queue walk's batches it costs
+    # more than the queries themselves (measured by `make bench`). Only the project's own prepared
+    # statements (library_project.prepared: lookups by key) use the plan cache; planning them
+    # once, not at every run, is the point (a custom plan costs 4x the run). `?options=` in
+    # DATABASE_URL overrides both.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", "-c jit=off -c plan_cache_mode=force_generic_plan"
     )

@@ -68,7 +68,8 @@ def price_from(*, days: int, amount_paid: int, distinct_books: int) -> Quote:
 
 def priced_customer(*, customer_id: int, at: datetime, **annotations) -> Customer:
     """The customer with both figures of the price as of `at` (`pricing_annotations`) and any
-    further `annotations`: one query (the reserve path reads its limit figure with it)."""
+    further `annotations`, in one query: what the quote and the renewal price by (the reserve and
+    the grant read the same figures in SQL, with `queue.reserve_figures`)."""
     return Customer.objects.annotate(
         **pricing_annotations(at=at, customer_ref="pk"), **annotations
     ).get(pk=customer_id)

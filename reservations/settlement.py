@@ -1,5 +1,6 @@
 """The settlement horizon: a moment before which nothing anywhere can be due, kept in the shared
-cache, so that a catalog read skips the database check of lazy settlement (SPEC 4) until then.
+cache, so that a catalog read skips the database check of lazy settlement (ending due reservations
+before anyone reads their book) until then.
 
 Settlement has work only when an active reservation's `ends_at` or a waiting entry's
 `suspended_until` has passed. The horizon is the earliest of those moments still ahead, read

@@ -5,10 +5,10 @@ and served only while those are still current. (A book page is one query: not ca
 Every write that changes what a page shows bumps a version after it commits
 (`catalog.services.catalog_changed`), so a page cached before is never served again; as the
 versions are read before the database, a page built from rows older than a bump always carries
-the old versions. Due reservations are settled before a page is looked up (SPEC 4), unless the
-settlement horizon (`reservations.settlement`) says nothing can be due: an expiry is such a
-write. Pages are the same for every reader, signed in or not, who asks with the same scheme and
-Host (their links are absolute).
+the old versions. Due reservations are settled before a page is looked up (no reader may see a
+reservation whose time has passed), unless the settlement horizon (`reservations.settlement`) says
+nothing can be due: an expiry is such a write. Pages are the same for every reader, signed in or
+not, who asks with the same scheme and Host (their links are absolute).
 
 Only a cache shared by all web processes (Redis) can carry the versions between them: with a
 per-process cache (`LocMemCache`, `make run` without Redis) nothing is cached.
@@ -97,7 +97,7 @@ def serve_cached(request, *, build, settle) -> HttpResponse:
     """The response to an anonymous GET of a book list: from the cache while current, else
     `build()`'s (DRF's own), stored when it is a JSON 200. Signed-in readers always get
     `build()`'s, so a bad token is still refused. `settle()` runs first unless the settlement
-    horizon says nothing can be due (SPEC 4).
+    horizon says nothing can be due (so no reader sees a reservation whose time has passed).
 
     A page is stored with the versions read before its rows, and served only while both are
     still current; versions, page and horizon come in one round trip.

@@ -83,7 +83,8 @@ def book_data(rows: list[dict]) -> list[dict]:
 
 
 def _settle(book_ids: list[int] | None) -> int:
-    """SPEC 4: whoever looks at books sees their due reservations ended; returns how many."""
+    """End the due reservations of the books (all when None) before they are shown, so no reader
+    sees a reservation whose time has passed; returns how many."""
     from reservations import services as reservation_services
 
     return reservation_services.settle_due_reservations(book_ids=book_ids)
@@ -132,9 +133,10 @@ class BookViewSet(
     def dispatch(self, request, *args, **kwargs):
         """The public browse, for an anonymous reader, before DRF's machinery (which costs more
         than the read itself): the list from the cache when current and nothing is due
-        (`catalog.api.caching`), else settled (SPEC 4) and built; a book page in its one query
-        (`selectors.book_detail`, which settles its book). Signed-in readers, URLs with
-        parameters and errors go through DRF, so tokens, filters and errors are checked there."""
+        (`catalog.api.caching`), else settled (due reservations ended) and built; a book page in
+        its one query (`selectors.book_detail`, which settles its book). Signed-in readers, URLs
+        with parameters and errors go through DRF, so tokens, filters and errors are checked
+        there."""
         action = self.action_map.get(request.method.lower())
         if action == "list":
             return serve_cached(
@@ -300,7 +302,7 @@ class GenreViewSet(ReferenceDataViewSet):
     partial_update=extend_schema(request=NamedInputSerializer, responses={200: CitySerializer}),
 )
 class CityViewSet(ReferenceDataViewSet):
-    """Cities; signed-in users read them (SPEC 7: `GET cities/` is for users)."""
+    """Cities; only signed-in users read them (unlike genres, which are public)."""
 
     serializer_class = CitySerializer
     read_permission = IsAuthenticated

@@ -149,7 +149,7 @@ def test_link_requests_answer_the_same_whether_or_not_the_email_exists(world, pa
 
 
 def test_sign_up_says_already_registered_as_the_spec_requires_and_nothing_more(world):
-    """SPEC 5: email and phone are unique, so sign-up must refuse a taken one (400
+    """Email and phone are unique, so sign-up must refuse a taken one (400
     `already_registered`). The answer names no account data beyond that."""
     body = {
         "email": world.member.email.upper(),

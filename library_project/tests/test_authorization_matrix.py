@@ -5,7 +5,7 @@ The "owner" is the member who owns the objects in the path (his reservation, que
 notification, user and customer records); "author" is the user linked to the book's author;
 "admin" is a superuser; "staff_noperm" is a staff member holding no Django permission, refused
 (403) wherever Django's admin would refuse it and otherwise treated like any member.
-Each cell is the status the SPEC promises (sections 5–7): 401 without a token, 403 for
+Each cell is the status the API promises (README "Using the API"): 401 without a token, 403 for
 admin-only operations, 404 for another member's object. A new endpoint or method without a row
 here fails `test_every_api_endpoint_has_a_row_in_the_matrix`.
 """
@@ -358,7 +358,7 @@ MATRIX = [
     ),
 ]
 
-# Genres are public, cities need a token (SPEC 7); writes are for admins.
+# Genres are public, cities need a token; writes are for admins.
 for _name, _ref, _read in (("genres", "genre", _everyone), ("cities", "city", _members)):
     MATRIX += [
         Row("GET", f"api/{_name}/", lambda w, n=_name: f"/api/{n}/", _read(200)),

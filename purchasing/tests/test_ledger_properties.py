@@ -22,7 +22,7 @@ from purchasing.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-PRICE = {"plus": 50_000, "premium": 200_000}  # per 30 days, as SPEC section 3 says
+PRICE = {"plus": 50_000, "premium": 200_000}  # per 30 days, as `accounts.plans.PLANS` says
 DAY = timedelta(days=1)
 
 

@@ -1,5 +1,5 @@
 """A stateful property test: random reserves, returns, leaves, expiries, plan changes and charges
-against the real services, checking the SPEC's invariants after every step."""
+against the real services, checking the queue's invariants after every step."""
 
 from datetime import timedelta
 
@@ -79,8 +79,9 @@ class QueueMachine(RuleBasedStateMachine):
         )
 
     def release_and_check_order(self, book, release) -> None:
-        """Run a release and check the queue was walked in SPEC order: everyone before the served
-        entry was dropped, everyone after still waits; unserved units went back to the shelf."""
+        """Run a release and check the queue was walked in its order (premium at that moment
+        first, then by `queued_at`): everyone before the served entry was dropped, everyone after
+        still waits; unserved units went back to the shelf."""
         order = self.expected_order(book)
         release()
         statuses = [QueueEntry.objects.get(pk=e.pk).status for e in order]
