@@ -12,7 +12,7 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -25,6 +25,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts import services
 from accounts.errors import TooManyAttempts
 from accounts.models import Customer, Membership, Plan, User
+from accounts.plans import plan_at_expression
 from accounts.selectors import customer_list_with_status, prefetched_membership
 from accounts.throttling import client_ip
 from library_project.admin_tools import (
@@ -42,16 +43,12 @@ from reservations.models import QueueEntry, QueueStatus
 
 
 def plan_now_expression(*, membership_customer_lookup: str):
-    """The plan of the customer of each row as of now, as SQL (premium wins over plus), so a
-    list can filter and sort on it. `membership_customer_lookup` ties a membership to the row."""
-    now = timezone.now()
-    covering = Membership.objects.filter(
-        **{membership_customer_lookup: OuterRef("pk")}, starts_at__lte=now, ends_at__gt=now
-    )
-    return Case(
-        When(Exists(covering.filter(plan=Plan.PREMIUM)), then=Value(Plan.PREMIUM.value)),
-        When(Exists(covering), then=Value(Plan.PLUS.value)),
-        default=Value(Plan.FREE.value),
+    """The plan as of now of the customer of each row, as SQL, so a list can filter and sort on
+    it. `membership_customer_lookup` ties a membership to the row."""
+    return plan_at_expression(
+        at=timezone.now(),
+        customer=OuterRef("pk"),
+        membership_customer_lookup=membership_customer_lookup,
     )
 
 

@@ -132,6 +132,7 @@ class Membership(models.Model):
             raise ValidationError({"ends_at": "A membership must end after it starts."})
 
     def covers(self, moment) -> bool:
+        """Whether this membership counts at `moment` (see `accounts.plans` for the whole rule)."""
         return self.starts_at <= moment < self.ends_at
 
 

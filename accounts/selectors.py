@@ -1,32 +1,28 @@
 """Reads about users and customers that other apps rely on."""
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Customer, Membership, Notification, Plan, User
-
-
-def _best_membership(covering: Iterable[Membership]) -> Membership | None:
-    """Of the memberships covering one moment, premium wins, then the one ending last."""
-    ranked = sorted(covering, key=lambda m: (m.plan != Plan.PREMIUM, -m.ends_at.timestamp()))
-    return ranked[0] if ranked else None
+from accounts.models import Customer, Membership, Notification, User
+from accounts.plans import (
+    covering_memberships,
+    current_membership_among,
+    plan_of,
+    winning_membership,
+)
 
 
 def current_membership(*, customer: Customer, at: datetime | None = None) -> Membership | None:
-    """The membership covering `at` (now by default); premium wins if two overlap."""
+    """The membership deciding the customer's plan at `at` (now by default), if any."""
     at = at or timezone.now()
-    return _best_membership(
-        Membership.objects.filter(customer=customer, starts_at__lte=at, ends_at__gt=at)
-    )
+    return current_membership_among(covering_memberships(at=at).filter(customer=customer), at)
 
 
 def current_plan(*, customer: Customer, at: datetime | None = None) -> str:
-    """The single source of truth for a customer's plan as of `at`: `free`, `plus` or `premium`."""
-    membership = current_membership(customer=customer, at=at)
-    return membership.plan if membership else Plan.FREE
+    """The customer's plan as of `at`: `free`, `plus` or `premium`."""
+    return plan_of(current_membership(customer=customer, at=at))
 
 
 def user_list() -> QuerySet[User]:
@@ -39,7 +35,7 @@ def customer_list_with_status(*, at: datetime | None = None) -> QuerySet[Custome
     from reservations.models import ReservationStatus
 
     at = at or timezone.now()
-    covering = Membership.objects.filter(starts_at__lte=at, ends_at__gt=at)
+    covering = covering_memberships(at=at)
     return (
         Customer.objects.select_related("user", "city", "wallet")
         .annotate(
@@ -56,7 +52,7 @@ def customer_list_with_status(*, at: datetime | None = None) -> QuerySet[Custome
 
 def prefetched_membership(customer: Customer) -> Membership | None:
     """`current_membership` of a customer from `customer_list_with_status`, without a query."""
-    return _best_membership(customer.covering_memberships)
+    return winning_membership(customer.covering_memberships)
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:

@@ -4,7 +4,7 @@ Definitions (shown on the page and in the README):
 - active loans: reservations `active` whose `ends_at` is still ahead (a due one is not a loan);
 - waiting entries: queue entries `waiting` (suspended ones included, and counted apart too);
 - members per plan: every customer profile by its plan as of now (premium wins over plus, no
-  membership covering now is free), the same rule as `accounts.selectors.current_plan`;
+  membership covering now is free), by `accounts.plans.plan_at_expression`;
 - revenue of the last 30 days: the money members spent from their wallets in (now - 30 days, now]
   — membership and reservation fees less refunds — in whole toman. Wallet top-ups are not revenue
   (the money is still the member's until spent);
@@ -21,7 +21,6 @@ from decimal import Decimal
 
 from django.db.models import (
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
@@ -35,7 +34,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Greatest, TruncDate
 from django.utils import timezone
 
-from accounts.models import Customer, Membership, Plan
+from accounts.models import Customer, Plan
+from accounts.plans import plan_at_expression
 from catalog.models import Book
 from purchasing.models import TransactionKind, WalletTransaction
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
@@ -73,25 +73,15 @@ class DashboardFigures:
 
 
 def _members_per_plan(at: datetime) -> dict[str, int]:
-    covering = Membership.objects.filter(
-        customer_id=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at
-    )
-    counts = (
-        Customer.objects.annotate(
-            is_premium=Exists(covering.filter(plan=Plan.PREMIUM)), is_member=Exists(covering)
-        )
+    counts = dict.fromkeys(Plan.values, 0)
+    counts.update(
+        Customer.objects.annotate(plan_now=plan_at_expression(at=at, customer=OuterRef("pk")))
         .order_by()
-        .aggregate(
-            total=Count("pk"),
-            premium=Count("pk", filter=Q(is_premium=True)),
-            members=Count("pk", filter=Q(is_member=True)),
-        )
+        .values("plan_now")
+        .annotate(n=Count("pk"))
+        .values_list("plan_now", "n")
     )
-    return {
-        Plan.FREE.value: counts["total"] - counts["members"],
-        Plan.PLUS.value: counts["members"] - counts["premium"],
-        Plan.PREMIUM.value: counts["premium"],
-    }
+    return counts
 
 
 def _revenue(at: datetime) -> Revenue:

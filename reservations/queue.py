@@ -11,9 +11,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -21,13 +19,12 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 
 from accounts.models import Membership, NotificationKind, Plan, User
 from accounts.notifications import NotificationEvent, notify, notify_many
-from accounts.plans import PLANS, rules_for
+from accounts.plans import PLANS, plan_at_expression, plan_at_sql, rules_for, sql_param
 from catalog.models import Book
 from catalog.services import catalog_changed
 from library_project import prepared
@@ -59,23 +56,15 @@ DROP_MESSAGES = {
 
 def plan_annotations(*, at: datetime, customer_ref: str = "customer_id") -> dict:
     """`queue_plan` and `queue_priority` of the customer as of `at`, as SQL expressions."""
-    covering = Membership.objects.filter(
-        customer_id=OuterRef(customer_ref), starts_at__lte=at, ends_at__gt=at
-    )
-    is_premium = Exists(covering.filter(plan=Plan.PREMIUM))
-    is_member = Exists(covering)
+    customer = OuterRef(customer_ref)
+    # Premium at that moment first; everyone else (plus, or lapsed to free and about to be
+    # dropped when reached) by arrival.
+    priority = {plan: PLANS[plan].queue_priority for plan in (Plan.PLUS, Plan.PREMIUM)}
+    priority[Plan.FREE] = priority[Plan.PLUS]
     return {
-        "queue_plan": Case(
-            When(is_premium, then=Value(Plan.PREMIUM.value)),
-            When(is_member, then=Value(Plan.PLUS.value)),
-            default=Value(Plan.FREE.value),
-        ),
-        # The queue serves whoever is premium at that moment first; everyone else (plus, or
-        # lapsed to free and about to be dropped when reached) by arrival.
-        "queue_priority": Case(
-            When(is_premium, then=Value(PLANS[Plan.PREMIUM].queue_priority)),
-            default=Value(PLANS[Plan.PLUS].queue_priority),
-            output_field=IntegerField(),
+        "queue_plan": plan_at_expression(at=at, customer=customer),
+        "queue_priority": plan_at_expression(
+            at=at, customer=customer, values=priority, output_field=IntegerField()
         ),
     }
 
@@ -185,7 +174,7 @@ def reserve_figures(*, customer_id: int, at: datetime) -> ReserveFigures:
         cursor.execute(sql, params)
         plan, active, ledger_sum, books = cursor.fetchone()
     return ReserveFigures(
-        plan=plan or Plan.FREE.value,
+        plan=plan,
         active_count=active,
         ledger_sum_60d=int(ledger_sum),
         distinct_books_30d=books,
@@ -194,21 +183,17 @@ def reserve_figures(*, customer_id: int, at: datetime) -> ReserveFigures:
 
 def _locked_plan_sql(*, customer_id: int, at: datetime) -> tuple[str, list]:
     """The customer's plan as of `at`, or as of the start of a membership bought after `at`, as
-    a scalar subquery: premium wins, then the membership ending last; NULL for none (free)."""
-    membership = Membership._meta.db_table
+    a scalar subquery."""
+    membership = Membership._meta
+    starts_at = membership.get_field("starts_at").column
+    customer_column = membership.get_field("customer").column
     moment = connection.ops.adapt_datetimefield_value(at)
     plan_moment = (
-        f"(SELECT CASE WHEN MAX(starts_at) > %s THEN MAX(starts_at) ELSE %s END FROM {membership}"
-        " WHERE customer_id = %s)"
+        f"(SELECT CASE WHEN MAX({starts_at}) > %s THEN MAX({starts_at}) ELSE %s END"
+        f" FROM {membership.db_table} WHERE {customer_column} = %s)",
+        [moment, moment, customer_id],
     )
-    sql = (
-        f"(SELECT m.plan FROM {membership} m WHERE m.customer_id = %s"
-        f"  AND m.starts_at <= {plan_moment} AND m.ends_at > {plan_moment}"
-        f"  ORDER BY CASE WHEN m.plan = '{Plan.PREMIUM.value}' THEN 0 ELSE 1 END, m.ends_at DESC"
-        "  LIMIT 1)"
-    )
-    moment_params = [moment, moment, customer_id]
-    return sql, [customer_id, *moment_params, *moment_params]
+    return plan_at_sql(customer=sql_param(customer_id), moment=plan_moment)
 
 
 def locked_plan(*, customer_id: int, at: datetime) -> str:
@@ -217,7 +202,7 @@ def locked_plan(*, customer_id: int, at: datetime) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {sql}", params)
         (plan,) = cursor.fetchone()
-    return plan or Plan.FREE.value
+    return plan
 
 
 def not_suspended_at(at: datetime) -> Q:

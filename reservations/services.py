@@ -16,8 +16,9 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.errors import AdminOnly
-from accounts.models import Customer, Membership, NotificationKind, Plan, User
+from accounts.models import Customer, NotificationKind, User
 from accounts.notifications import notify
+from accounts.plans import plan_at_sql, sql_param
 from catalog.models import Book
 from library_project import prepared
 from library_project.errors import NotFound
@@ -119,14 +120,10 @@ def _locked_book(row) -> Book:
 
 
 def _book_lock_with_plan_sql() -> str:
-    book, membership = Book._meta.db_table, Membership._meta.db_table
+    plan_sql, _ = plan_at_sql(customer=sql_param(None), moment=sql_param(None))
     return (
-        f"SELECT b.{', b.'.join(LOCKED_BOOK_FIELDS)},"
-        f" (SELECT m.plan FROM {membership} m WHERE m.customer_id = %s AND m.starts_at <= %s"
-        "   AND m.ends_at > %s"
-        f"   ORDER BY CASE WHEN m.plan = '{Plan.PREMIUM.value}' THEN 0 ELSE 1 END, m.ends_at DESC"
-        "   LIMIT 1)"
-        f" FROM {book} b WHERE b.id = %s{_for_update_of('b')}"
+        f"SELECT b.{', b.'.join(LOCKED_BOOK_FIELDS)}, {plan_sql}"
+        f" FROM {Book._meta.db_table} b WHERE b.id = %s{_for_update_of('b')}"
     )
 
 
@@ -135,15 +132,14 @@ BOOK_LOCK_WITH_PLAN = prepared.register("reserve_book_lock_plan", _book_lock_wit
 
 def _book_for_update_with_plan(*, book_id: int, customer_id: int, at: datetime) -> tuple[Book, str]:
     """Lock the book row (the reserve's first lock) and read, in the same statement, the
-    customer's plan as of `at` as `accounts.selectors.current_plan` decides it: of the
-    memberships covering `at`, premium wins, then the one ending last.
+    customer's plan as of `at` (`accounts.plans.plan_at_sql`).
 
     In SQL because the ORM needs two round trips for the lock and the membership read, and they
     cost several times their database time in Python on every reserve (measured by `make bench`).
     Memberships take no lock: reading them after the book lock only makes the plan fresher.
     """
-    moment = connection.ops.adapt_datetimefield_value(at)
-    params = [customer_id, moment, moment, book_id]
+    _, plan_params = plan_at_sql(customer=sql_param(customer_id), moment=sql_param(at))
+    params = [*plan_params, book_id]
     row = None
     if 0 < book_id <= MAX_ID:
         with connection.cursor() as cursor:
@@ -151,7 +147,7 @@ def _book_for_update_with_plan(*, book_id: int, customer_id: int, at: datetime) 
             row = cursor.fetchone()
     if row is None:
         raise unknown_book(book_id)
-    return _locked_book(row), row[-1] or Plan.FREE
+    return _locked_book(row), row[-1]
 
 
 def _now(now: datetime | None) -> datetime:

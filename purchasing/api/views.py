@@ -10,8 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Plan
-from accounts.plans import PLANS
+from accounts.plans import PLANS, plan_of
 from accounts.selectors import current_membership
 from library_project.parsers import JSONParser
 from purchasing.api import serializers as s
@@ -270,6 +269,6 @@ class CurrentMembershipView(APIView):
     def get(self, request):
         wallet = wallet_of(user=request.user)
         membership = current_membership(customer=wallet.customer)
-        plan = membership.plan if membership else Plan.FREE
+        plan = plan_of(membership)
         answer = {"plan": plan, "membership": membership, "rules": PLANS[plan]}
         return Response(s.CurrentMembershipSerializer(answer).data)
