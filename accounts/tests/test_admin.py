@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from accounts.tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from library_project.tests.outbox import outbox
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_credit
 
@@ -189,7 +189,7 @@ def test_adding_a_user_signs_them_up_with_a_customer_and_an_empty_wallet(
     assert not user.is_active
     assert user.check_password(PASSWORD)
     assert Wallet.objects.get(customer__user=user).balance == 0
-    assert [m.to for m in mail.outbox] == [["new.member@example.com"]]
+    assert [m.to for m in outbox.mail] == [["new.member@example.com"]]
 
 
 @pytest.mark.parametrize(

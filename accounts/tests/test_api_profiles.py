@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Notification
@@ -17,6 +16,7 @@ from accounts.tests.factories import (
     NotificationFactory,
     UserFactory,
 )
+from library_project.tests.outbox import outbox
 from purchasing.models import TransactionKind
 from purchasing.services import wallet_credit
 
@@ -75,7 +75,7 @@ def test_deleting_myself_deactivates_the_account_and_revokes_its_tokens(api, mem
     assert refused.json()["code"] == "account_inactive"
     resend = api.post("/api/auth/activate/resend/", {"email": member.email})
     assert resend.status_code == 202
-    assert mail.outbox == []  # a deleted account is not re-activated by email
+    assert outbox.mail == []  # a deleted account is not re-activated by email
 
 
 def test_deleting_myself_is_refused_while_i_hold_a_reservation(member):
