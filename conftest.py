@@ -5,6 +5,7 @@ import os
 import pytest
 from django.conf import settings
 
+from accounts.tests.factories import AdminFactory
 from library_project.tests.outbox import outbox as _outbox
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -49,6 +50,13 @@ def outbox(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     _outbox.clear()
     return _outbox
+
+
+@pytest.fixture
+def staff_client(client):
+    """A browser session of a superuser, for the admin pages."""
+    client.force_login(AdminFactory())
+    return client
 
 
 CHROMIUM = "/usr/bin/chromium"

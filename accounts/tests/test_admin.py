@@ -12,7 +12,6 @@ from accounts.models import Customer, User
 from accounts.tests.conftest import as_user
 from accounts.tests.factories import (
     PASSWORD,
-    ActiveReservationFactory,
     AdminFactory,
     CustomerFactory,
     MembershipFactory,
@@ -21,6 +20,7 @@ from accounts.tests.factories import (
 from library_project.tests.outbox import outbox
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_credit
+from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -254,13 +254,13 @@ def test_the_customer_list_shows_plan_its_end_balance_and_counts(staff_client):
     membership = MembershipFactory(plan="premium")
     customer = membership.customer
     wallet_credit(customer_id=customer.pk, amount=12_345, kind=TransactionKind.CHARGE)
-    ActiveReservationFactory(customer=customer)
-    ActiveReservationFactory(customer=customer)
+    ReservationFactory(customer=customer)
+    ReservationFactory(customer=customer)
     from reservations.models import QueueEntry
 
     QueueEntry.objects.create(
         customer=customer,
-        book=ActiveReservationFactory().book,
+        book=ReservationFactory().book,
         days=2,
         queued_at=timezone.now(),
     )
@@ -291,7 +291,7 @@ def test_the_customer_list_costs_the_same_number_of_queries_for_3_or_12_customer
         MembershipFactory()
     few = load()
     for _ in range(9):
-        ActiveReservationFactory(customer=MembershipFactory(plan="premium").customer)
+        ReservationFactory(customer=MembershipFactory(plan="premium").customer)
     assert load() == few
     with django_assert_max_num_queries(few):
         staff_client.get(CUSTOMERS)

@@ -9,7 +9,8 @@ from django.utils import timezone
 from accounts import sms
 from accounts.models import ActivationToken, Customer, OtpChallenge, PasswordResetToken, User
 from accounts.tests.conftest import bearer, login, tokens_for
-from accounts.tests.factories import PASSWORD, CityFactory, UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory
+from catalog.tests.factories import CityFactory
 from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -119,9 +119,10 @@ def test_the_purge_deletes_expired_credentials_and_keeps_live_ones(member):
 
 def test_deleting_myself_leaves_every_queue_i_wait_in():
     from accounts.services import user_deactivate
+    from accounts.tests.factories import member
+    from catalog.tests.factories import BookFactory
     from reservations.models import QueueEntry
     from reservations.services import reservation_create
-    from reservations.tests.factories import BookFactory, member
 
     holder, waiter = member(), member()
     books = [BookFactory(total_units=1) for _ in range(2)]

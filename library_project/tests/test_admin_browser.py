@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from accounts.models import Plan, User
 from accounts.tests.browser import sign_in_to_admin
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, UserFactory, member
 from accounts.tokens import RefreshToken
+from catalog.tests.factories import BookFactory
 from library_project.tests.outbox import outbox
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.services import reservation_create
-from reservations.tests.factories import BookFactory, UserFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
