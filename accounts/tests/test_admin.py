@@ -18,8 +18,8 @@ from accounts.tests.factories import (
     UserFactory,
 )
 from library_project.tests.outbox import outbox
-from purchasing.models import TransactionKind, Wallet
-from purchasing.services import wallet_credit
+from purchasing.models import Wallet
+from purchasing.tests.factories import fund
 from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
@@ -253,7 +253,7 @@ def test_users_cannot_be_deleted_in_the_admin(staff_client, member):
 def test_the_customer_list_shows_plan_its_end_balance_and_counts(staff_client):
     membership = MembershipFactory(plan="premium")
     customer = membership.customer
-    wallet_credit(customer_id=customer.pk, amount=12_345, kind=TransactionKind.CHARGE)
+    fund(customer, 12_345)
     ReservationFactory(customer=customer)
     ReservationFactory(customer=customer)
     from reservations.models import QueueEntry
@@ -305,7 +305,7 @@ def test_the_customer_list_filters_by_plan(staff_client):
 
 def test_the_customer_page_shows_the_wallet_but_offers_no_input_for_money(staff_client, member):
     customer = member.customer
-    wallet_credit(customer_id=customer.pk, amount=5_000, kind=TransactionKind.CHARGE)
+    fund(customer, 5_000)
     MembershipFactory(customer=customer)
     response = staff_client.get(reverse("admin:accounts_customer_change", args=[customer.pk]))
     html = response.content.decode()
@@ -317,7 +317,7 @@ def test_the_customer_page_shows_the_wallet_but_offers_no_input_for_money(staff_
 
 def test_changing_a_customer_in_the_admin_keeps_the_wallet_and_memberships(staff_client, member):
     customer = member.customer
-    wallet_credit(customer_id=customer.pk, amount=5_000, kind=TransactionKind.CHARGE)
+    fund(customer, 5_000)
     url = reverse("admin:accounts_customer_change", args=[customer.pk])
     response = staff_client.post(
         url,

@@ -16,8 +16,7 @@ from accounts.tests.factories import (
 )
 from catalog.tests.factories import CityFactory
 from library_project.tests.outbox import outbox
-from purchasing.models import TransactionKind
-from purchasing.services import wallet_credit
+from purchasing.tests.factories import fund
 from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +96,7 @@ def test_customers_me_shows_plan_its_end_balance_and_active_reservations(member)
         starts_at=timezone.now() - timedelta(days=60),
         ends_at=timezone.now() - timedelta(days=30),
     )
-    wallet_credit(customer_id=customer.pk, amount=12_000, kind=TransactionKind.CHARGE)
+    fund(customer, 12_000)
     ReservationFactory(customer=customer)
     body = as_user(member).get("/api/customers/me/").json()
     assert body["plan"] == "premium"

@@ -13,6 +13,7 @@ from accounts.tests.factories import CustomerFactory, UserFactory, give_plan, me
 from catalog.tests.factories import BookFactory
 from purchasing.models import TransactionKind
 from purchasing.services import wallet_credit, wallet_debit
+from purchasing.tests.factories import fund
 from reservations import dashboard_views
 from reservations.dashboard import DayCount, bar_chart, dashboard_figures, holds_ratio_report
 from reservations.models import QueueEntry
@@ -87,7 +88,7 @@ def test_reservations_per_day_cover_30_utc_days_ending_today_with_zero_days_fill
     for started in [at - DAY, at - DAY, at - 29 * DAY, at - 30 * DAY]:
         customer = CustomerFactory()
         give_plan(customer, Plan.PLUS, starts_at=started - DAY)
-        wallet_credit(customer_id=customer.pk, amount=10_000, kind=TransactionKind.CHARGE)
+        fund(customer, 10_000)
         reservation_create(customer=customer, book_id=book.pk, days=1, now=started)
     days = dashboard_figures(at=at).reservations_per_day
     assert len(days) == 30

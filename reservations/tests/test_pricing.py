@@ -8,6 +8,7 @@ from accounts.tests.factories import member
 from catalog.tests.factories import BookFactory
 from purchasing.models import TransactionKind, WalletTransaction
 from purchasing.services import wallet_credit, wallet_debit
+from purchasing.tests.factories import fund
 from reservations import pricing
 from reservations.models import Reservation
 from reservations.queue import waiting_in_priority_order
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def spend(customer, amount: int, *, ago: timedelta = timedelta(0)):
-    wallet_credit(customer_id=customer.pk, amount=amount, kind=TransactionKind.CHARGE)
+    fund(customer, amount)
     row = wallet_debit(customer_id=customer.pk, amount=amount, kind=TransactionKind.MEMBERSHIP_FEE)
     if ago:
         WalletTransaction.objects.filter(pk=row.pk).update(created_at=timezone.now() - ago)
