@@ -5,6 +5,9 @@ import os
 import pytest
 from django.conf import settings
 
+from accounts.tests.factories import AdminFactory
+from library_project.tests.outbox import outbox as _outbox
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -38,6 +41,22 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def outbox(settings):
+    """SMS and email go to in-memory outboxes, emptied for the test; read them through this."""
+    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    _outbox.clear()
+    return _outbox
+
+
+@pytest.fixture
+def staff_client(client):
+    """A browser session of a superuser, for the admin pages."""
+    client.force_login(AdminFactory())
+    return client
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,12 +1,7 @@
 """Browser-test steps shared by the apps' admin tests."""
 
-from accounts import sms
 from accounts.tests.factories import PASSWORD
-
-
-def last_texted_code() -> str:
-    """The code of the last login SMS (tests use the in-memory SMS backend)."""
-    return sms.outbox[-1].body.rsplit(" ", 1)[-1]
+from library_project.tests.outbox import outbox
 
 
 def sign_in_to_admin(page, base_url: str, email: str, next_path: str = "/admin/") -> None:
@@ -16,6 +11,6 @@ def sign_in_to_admin(page, base_url: str, email: str, next_path: str = "/admin/"
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(f"{base_url}/admin/login/code/**")
-    page.fill("#id_code", last_texted_code())
+    page.fill("#id_code", outbox.last_code())
     page.click("input[type=submit]")
     page.wait_for_url(f"{base_url}{next_path}")

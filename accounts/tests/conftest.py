@@ -1,17 +1,13 @@
 import pytest
-from django.core import mail
 from rest_framework.test import APIClient
 
-from accounts import sms
 from accounts.tests.factories import PASSWORD, AdminFactory, CustomerFactory
+from library_project.tests.outbox import outbox
 
 
 @pytest.fixture(autouse=True)
-def _locmem_messages(settings):
-    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    sms.outbox.clear()
-    mail.outbox = []
+def _messages_in_memory(outbox):
+    """Every test here reads what it sent from the in-memory outboxes."""
 
 
 @pytest.fixture
@@ -40,7 +36,7 @@ def login(client: APIClient, user, password: str = PASSWORD) -> dict:
     """The whole sign-in through HTTP: password, the code from the SMS outbox, tokens."""
     step1 = client.post("/api/auth/login/", {"username": user.email, "password": password})
     assert step1.status_code == 200, step1.json()
-    code = sms.outbox[-1].body.rsplit(" ", 1)[-1]
+    code = outbox.last_code()
     step2 = client.post(
         "/api/auth/login/verify/", {"otp_token": step1.json()["otp_token"], "code": code}
     )

@@ -1,14 +1,16 @@
-"""Factories for accounts tests, and the few rows of other apps their rules look at."""
+"""Factories for the models accounts owns (users, customers, memberships, notifications).
+
+Other apps' tests take their users, customers and members from here.
+"""
 
 from datetime import timedelta
 
 import factory
 from django.utils import timezone
 
-from accounts.models import Customer, Membership, Notification, User
-from catalog.models import Book, City, Genre
+from accounts.models import Customer, Membership, Notification, Plan, User
 from purchasing.services import wallet_open
-from reservations.models import Reservation
+from purchasing.tests.factories import fund
 
 PASSWORD = "Str0ng!Passw0rd"
 
@@ -32,7 +34,7 @@ class AdminFactory(UserFactory):
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
-    """A customer with its empty wallet, as sign-up makes it."""
+    """A customer with its wallet, as sign-up makes it; `CustomerFactory(balance=5000)` funds it."""
 
     class Meta:
         model = Customer
@@ -41,16 +43,12 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
     @factory.post_generation
-    def wallet(self, create, extracted, **kwargs):
-        if create:
-            wallet_open(customer_id=self.pk)
-
-
-class CityFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = City
-
-    name = factory.Sequence(lambda n: f"Accounts City {n}")
+    def balance(customer, create, extracted, **kwargs):
+        if not create:
+            return
+        wallet_open(customer_id=customer.pk)
+        if extracted:
+            fund(customer, extracted)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -58,42 +56,10 @@ class MembershipFactory(factory.django.DjangoModelFactory):
         model = Membership
 
     customer = factory.SubFactory(CustomerFactory)
-    plan = "plus"
+    plan = Plan.PLUS
     starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
     ends_at = factory.LazyAttribute(lambda m: m.starts_at + timedelta(days=30))
     price_paid = 50_000
-
-
-def _isbn13(n: int) -> str:
-    body = f"979{n:09d}"
-    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10) % 10
-    return f"{body}{check}"
-
-
-class BookFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Book
-
-    title = factory.Sequence(lambda n: f"Book {n}")
-    isbn = factory.Sequence(_isbn13)
-    genre = factory.LazyFunction(lambda: Genre.objects.get_or_create(name="Accounts tests")[0])
-    published_year = 2001
-    total_units = 2
-    available_units = 1
-
-
-class ActiveReservationFactory(factory.django.DjangoModelFactory):
-    """Test data only: real reservations are made by the reservation service."""
-
-    class Meta:
-        model = Reservation
-
-    customer = factory.SubFactory(CustomerFactory)
-    book = factory.SubFactory(BookFactory)
-    days = 3
-    starts_at = factory.LazyFunction(timezone.now)
-    ends_at = factory.LazyAttribute(lambda r: r.starts_at + timedelta(days=r.days))
-    price = 3_000
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):
@@ -104,3 +70,27 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = "queue_granted"
     message = "Your book is ready."
     event_key = factory.Sequence(lambda n: f"accounts-test:{n}")
+
+
+def give_plan(customer: Customer, plan: str, *, days: int = 30, starts_at=None) -> Membership:
+    """A membership covering now (or from `starts_at`), set up without charging the wallet."""
+    starts_at = starts_at or timezone.now() - timedelta(days=1)
+    return MembershipFactory(
+        customer=customer,
+        plan=plan,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(days=days),
+        price_paid=0,
+    )
+
+
+def member(
+    plan: str = Plan.PLUS, *, balance: int = 100_000, days: int = 30, starts_at=None
+) -> Customer:
+    """A customer on `plan` (for `days` from `starts_at`, default from yesterday) with money."""
+    customer = CustomerFactory()
+    if plan != Plan.FREE:
+        give_plan(customer, plan, days=days, starts_at=starts_at)
+    if balance:
+        fund(customer, balance)
+    return customer

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,14 +12,15 @@ from accounts.models import Customer, User
 from accounts.tests.conftest import as_user
 from accounts.tests.factories import (
     PASSWORD,
-    ActiveReservationFactory,
     AdminFactory,
     CustomerFactory,
     MembershipFactory,
     UserFactory,
 )
-from purchasing.models import TransactionKind, Wallet
-from purchasing.services import wallet_credit
+from library_project.tests.outbox import outbox
+from purchasing.models import Wallet
+from purchasing.tests.factories import fund
+from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -189,7 +189,7 @@ def test_adding_a_user_signs_them_up_with_a_customer_and_an_empty_wallet(
     assert not user.is_active
     assert user.check_password(PASSWORD)
     assert Wallet.objects.get(customer__user=user).balance == 0
-    assert [m.to for m in mail.outbox] == [["new.member@example.com"]]
+    assert [m.to for m in outbox.mail] == [["new.member@example.com"]]
 
 
 @pytest.mark.parametrize(
@@ -253,14 +253,14 @@ def test_users_cannot_be_deleted_in_the_admin(staff_client, member):
 def test_the_customer_list_shows_plan_its_end_balance_and_counts(staff_client):
     membership = MembershipFactory(plan="premium")
     customer = membership.customer
-    wallet_credit(customer_id=customer.pk, amount=12_345, kind=TransactionKind.CHARGE)
-    ActiveReservationFactory(customer=customer)
-    ActiveReservationFactory(customer=customer)
+    fund(customer, 12_345)
+    ReservationFactory(customer=customer)
+    ReservationFactory(customer=customer)
     from reservations.models import QueueEntry
 
     QueueEntry.objects.create(
         customer=customer,
-        book=ActiveReservationFactory().book,
+        book=ReservationFactory().book,
         days=2,
         queued_at=timezone.now(),
     )
@@ -291,7 +291,7 @@ def test_the_customer_list_costs_the_same_number_of_queries_for_3_or_12_customer
         MembershipFactory()
     few = load()
     for _ in range(9):
-        ActiveReservationFactory(customer=MembershipFactory(plan="premium").customer)
+        ReservationFactory(customer=MembershipFactory(plan="premium").customer)
     assert load() == few
     with django_assert_max_num_queries(few):
         staff_client.get(CUSTOMERS)
@@ -305,7 +305,7 @@ def test_the_customer_list_filters_by_plan(staff_client):
 
 def test_the_customer_page_shows_the_wallet_but_offers_no_input_for_money(staff_client, member):
     customer = member.customer
-    wallet_credit(customer_id=customer.pk, amount=5_000, kind=TransactionKind.CHARGE)
+    fund(customer, 5_000)
     MembershipFactory(customer=customer)
     response = staff_client.get(reverse("admin:accounts_customer_change", args=[customer.pk]))
     html = response.content.decode()
@@ -317,7 +317,7 @@ def test_the_customer_page_shows_the_wallet_but_offers_no_input_for_money(staff_
 
 def test_changing_a_customer_in_the_admin_keeps_the_wallet_and_memberships(staff_client, member):
     customer = member.customer
-    wallet_credit(customer_id=customer.pk, amount=5_000, kind=TransactionKind.CHARGE)
+    fund(customer, 5_000)
     url = reverse("admin:accounts_customer_change", args=[customer.pk])
     response = staff_client.post(
         url,

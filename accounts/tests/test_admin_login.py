@@ -8,10 +8,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import sms
 from accounts.admin_login import NOT_STAFF, PENDING_CHALLENGE
 from accounts.models import OtpChallenge
 from accounts.tests.factories import PASSWORD, AdminFactory, CustomerFactory
+from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,10 +36,6 @@ def code_step(client: Client, code: str, next_url="/admin/"):
     return client.post(f"/admin/login/code/?next={next_url}", {"code": code})
 
 
-def last_code() -> str:
-    return sms.outbox[-1].body.rsplit(" ", 1)[-1]
-
-
 def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
@@ -55,17 +51,17 @@ def test_the_right_password_alone_gives_no_admin_session(browser, staff):
     assert response["Location"] == "/admin/login/code/?next=%2Fadmin%2F"
     assert not is_signed_in(browser)
     assert browser.get("/admin/")["Location"].startswith("/admin/login/")
-    assert len(sms.outbox) == 1 and sms.outbox[0].to == staff.phone
+    assert len(outbox.sms) == 1 and outbox.sms[0].to == staff.phone
 
 
 def test_staff_sign_in_with_password_and_sms_code_and_land_on_next(browser, staff):
     password_step(browser, staff.email, next_url="/admin/accounts/user/")
     anonymous_session = browser.session.session_key
-    assert last_code() not in str(dict(browser.session))  # only the opaque challenge id
+    assert outbox.last_code() not in str(dict(browser.session))  # only the opaque challenge id
 
     page = browser.get("/admin/login/code/?next=/admin/accounts/user/")
     assert page.status_code == 200 and b"Code from the SMS" in page.content
-    response = code_step(browser, last_code(), next_url="/admin/accounts/user/")
+    response = code_step(browser, outbox.last_code(), next_url="/admin/accounts/user/")
 
     assert response.status_code == 302 and response["Location"] == "/admin/accounts/user/"
     assert browser.session[SESSION_KEY] == str(staff.pk)
@@ -76,7 +72,7 @@ def test_staff_sign_in_with_password_and_sms_code_and_land_on_next(browser, staf
 
 def test_a_next_pointing_off_site_falls_back_to_the_admin_index(browser, staff):
     password_step(browser, staff.email, next_url="https://evil.example/")
-    response = code_step(browser, last_code(), next_url="https://evil.example/")
+    response = code_step(browser, outbox.last_code(), next_url="https://evil.example/")
     assert response["Location"] == "/admin/"
     assert is_signed_in(browser)
 
@@ -85,7 +81,7 @@ def test_a_wrong_password_answers_the_members_message_and_sends_no_code(browser,
     response = password_step(browser, staff.email, password="Wr0ng!pass")
     assert response.status_code == 200
     assert b"The username or password is wrong." in response.content
-    assert sms.outbox == [] and not is_signed_in(browser)
+    assert outbox.sms == [] and not is_signed_in(browser)
 
 
 def test_admin_and_api_sign_ins_share_one_counter_per_account(browser, staff, settings):
@@ -102,7 +98,7 @@ def test_admin_and_api_sign_ins_share_one_counter_per_account(browser, staff, se
     assert throttled.status_code == 429
     assert 1 <= int(throttled["Retry-After"]) <= 3600
     assert b"Too many attempts. Try again in" in throttled.content
-    assert sms.outbox == [] and not is_signed_in(browser)
+    assert outbox.sms == [] and not is_signed_in(browser)
     again = api.post("/api/auth/login/", {"username": staff.email, "password": PASSWORD})
     assert again.status_code == 429
 
@@ -110,7 +106,7 @@ def test_admin_and_api_sign_ins_share_one_counter_per_account(browser, staff, se
 def test_a_member_who_passes_both_steps_gets_no_admin_session(browser):
     member = CustomerFactory().user
     password_step(browser, member.email)
-    response = code_step(browser, last_code())
+    response = code_step(browser, outbox.last_code())
 
     assert response.status_code == 200
     assert NOT_STAFF in response.content.decode()
@@ -123,7 +119,7 @@ def test_the_code_step_cannot_be_reached_without_the_password_step(browser, staf
     other_browser = Client()
     password_step(other_browser, staff.email)  # a challenge exists, but in another session
 
-    response = code_step(browser, last_code())
+    response = code_step(browser, outbox.last_code())
 
     assert response.status_code == 302
     assert response["Location"] == "/admin/login/?next=%2Fadmin%2F"
@@ -134,7 +130,7 @@ def test_the_code_step_cannot_be_reached_without_the_password_step(browser, staf
 
 def test_a_wrong_code_says_how_many_tries_are_left_and_the_right_one_still_works(browser, staff):
     password_step(browser, staff.email)
-    code = last_code()
+    code = outbox.last_code()
 
     response = code_step(browser, wrong(code))
 
@@ -156,17 +152,17 @@ def test_an_expired_code_is_refused_and_sends_back_to_the_password_step(browser,
     password_step(browser, staff.email)
     OtpChallenge.objects.filter(user=staff).update(expires_at=timezone.now() - timedelta(1))
 
-    response = code_step(browser, last_code())
+    response = code_step(browser, outbox.last_code())
 
     assert response.status_code == 200
     assert b"The code has expired. Sign in again to get a new one." in response.content
     assert not is_signed_in(browser)
-    assert code_step(browser, last_code())["Location"].startswith("/admin/login/?next=")
+    assert code_step(browser, outbox.last_code())["Location"].startswith("/admin/login/?next=")
 
 
 def test_the_fifth_wrong_code_ends_the_challenge_and_locks_the_account(browser, staff):
     password_step(browser, staff.email)
-    code = last_code()
+    code = outbox.last_code()
     for _ in range(5):
         code_step(browser, wrong(code))
 

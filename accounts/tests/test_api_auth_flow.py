@@ -4,13 +4,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from accounts import sms
 from accounts.models import ActivationToken, Customer, OtpChallenge, PasswordResetToken, User
 from accounts.tests.conftest import bearer, login, tokens_for
-from accounts.tests.factories import PASSWORD, CityFactory, UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory
+from catalog.tests.factories import CityFactory
+from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,10 +22,6 @@ SIGNUP = {
     "first_name": "Sara",
     "last_name": "Ahmadi",
 }
-
-
-def _token_from_mail(message) -> str:
-    return re.search(r"token=([\w-]+)", message.body).group(1)
 
 
 def test_the_whole_flow_from_sign_up_to_logout(api):
@@ -41,16 +38,16 @@ def test_the_whole_flow_from_sign_up_to_logout(api):
     assert refused.status_code == 403
     assert refused.json()["code"] == "account_inactive"
 
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new.member@example.com"]
-    activated = api.post("/api/auth/activate/", {"token": _token_from_mail(mail.outbox[0])})
+    assert len(outbox.mail) == 1 and outbox.mail[0].to == ["new.member@example.com"]
+    activated = api.post("/api/auth/activate/", {"token": outbox.link_token(outbox.mail[0])})
     assert activated.status_code == 204
 
     step1 = api.post("/api/auth/login/", {"username": "+989121234567", "password": PASSWORD})
     assert step1.status_code == 200
     assert step1.json()["expires_in"] == 120
-    assert sms.outbox[-1].to == "+989121234567"
-    assert re.fullmatch(r"Your library login code is \d{6}", sms.outbox[-1].body)
-    code = sms.outbox[-1].body[-6:]
+    assert outbox.sms[-1].to == "+989121234567"
+    assert re.fullmatch(r"Your library login code is \d{6}", outbox.sms[-1].body)
+    code = outbox.last_code()
     pair = api.post(
         "/api/auth/login/verify/", {"otp_token": step1.json()["otp_token"], "code": code}
     )
@@ -74,7 +71,7 @@ def test_the_whole_flow_from_sign_up_to_logout(api):
 
 def test_the_stored_secrets_are_hashes_not_the_values_sent(api):
     api.post("/api/auth/signup/", SIGNUP)
-    raw = _token_from_mail(mail.outbox[0])
+    raw = outbox.link_token(outbox.mail[0])
     assert not ActivationToken.objects.filter(token_hash=raw).exists()
     user = User.objects.get(email="new.member@example.com")
     user.is_active = True
@@ -83,7 +80,7 @@ def test_the_stored_secrets_are_hashes_not_the_values_sent(api):
         "otp_token"
     ]
     challenge = OtpChallenge.objects.get(user=user)
-    assert sms.outbox[-1].body[-6:] not in challenge.code_hash
+    assert outbox.last_code() not in challenge.code_hash
     assert challenge.token_hash != otp_token
 
 
@@ -121,7 +118,7 @@ def test_sign_up_answers_400_naming_the_bad_field(api, field, value):
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not User.objects.exists()
-    assert mail.outbox == []
+    assert outbox.mail == []
 
 
 def test_sign_up_refuses_a_password_like_the_email(api):
@@ -135,7 +132,7 @@ def test_sign_up_refuses_a_password_like_the_email(api):
 
 def test_an_expired_activation_link_is_refused_and_a_new_one_works(api):
     api.post("/api/auth/signup/", SIGNUP)
-    old = _token_from_mail(mail.outbox[0])
+    old = outbox.link_token(outbox.mail[0])
     ActivationToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     expired = api.post("/api/auth/activate/", {"token": old})
     assert expired.status_code == 400
@@ -143,10 +140,10 @@ def test_an_expired_activation_link_is_refused_and_a_new_one_works(api):
 
     resent = api.post("/api/auth/activate/resend/", {"email": "NEW.member@example.com"})
     assert resent.status_code == 202
-    assert len(mail.outbox) == 2
+    assert len(outbox.mail) == 2
     assert api.post("/api/auth/activate/", {"token": old}).json()["code"] == "token_invalid"
     assert (
-        api.post("/api/auth/activate/", {"token": _token_from_mail(mail.outbox[1])}).status_code
+        api.post("/api/auth/activate/", {"token": outbox.link_token(outbox.mail[1])}).status_code
         == 204
     )
     assert User.objects.get(email="new.member@example.com").is_active
@@ -154,7 +151,7 @@ def test_an_expired_activation_link_is_refused_and_a_new_one_works(api):
 
 def test_an_activation_link_works_once(api):
     api.post("/api/auth/signup/", SIGNUP)
-    token = _token_from_mail(mail.outbox[0])
+    token = outbox.link_token(outbox.mail[0])
     assert api.post("/api/auth/activate/", {"token": token}).status_code == 204
     again = api.post("/api/auth/activate/", {"token": token})
     assert again.status_code == 400
@@ -165,7 +162,7 @@ def test_resend_answers_202_for_unknown_and_active_emails_and_sends_nothing(api,
     for email in ("nobody@example.com", member.email):
         response = api.post("/api/auth/activate/resend/", {"email": email})
         assert response.status_code == 202
-    assert mail.outbox == []
+    assert outbox.mail == []
 
 
 def test_wrong_password_and_unknown_user_look_the_same(api, member):
@@ -174,7 +171,7 @@ def test_wrong_password_and_unknown_user_look_the_same(api, member):
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.json()["code"] == "invalid_credentials"
-    assert sms.outbox == []
+    assert outbox.sms == []
 
 
 def test_an_inactive_account_with_a_wrong_password_gets_the_generic_answer(api):
@@ -206,7 +203,7 @@ def _start(api, user) -> str:
 
 def test_an_expired_code_is_refused(api, member):
     otp_token = _start(api, member)
-    code = sms.outbox[-1].body[-6:]
+    code = outbox.last_code()
     OtpChallenge.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = api.post("/api/auth/login/verify/", {"otp_token": otp_token, "code": code})
     assert response.status_code == 400
@@ -215,7 +212,7 @@ def test_an_expired_code_is_refused(api, member):
 
 def test_a_code_works_only_once(api, member):
     otp_token = _start(api, member)
-    code = sms.outbox[-1].body[-6:]
+    code = outbox.last_code()
     first = api.post("/api/auth/login/verify/", {"otp_token": otp_token, "code": code})
     second = api.post("/api/auth/login/verify/", {"otp_token": otp_token, "code": code})
     assert first.status_code == 200
@@ -225,7 +222,7 @@ def test_a_code_works_only_once(api, member):
 
 def test_five_wrong_codes_burn_the_challenge(api, member):
     otp_token = _start(api, member)
-    code = sms.outbox[-1].body[-6:]
+    code = outbox.last_code()
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     left = []
     for _ in range(5):
@@ -241,7 +238,7 @@ def test_five_wrong_codes_burn_the_challenge(api, member):
 
 def test_a_new_login_replaces_the_earlier_code(api, member):
     first = _start(api, member)
-    first_code = sms.outbox[-1].body[-6:]
+    first_code = outbox.last_code()
     _start(api, member)
     response = api.post("/api/auth/login/verify/", {"otp_token": first, "code": first_code})
     assert response.json()["code"] == "otp_token_invalid"
@@ -255,7 +252,7 @@ def test_login_is_throttled_per_account_with_retry_after(api, member, settings):
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
     assert 1 <= int(response["Retry-After"]) <= 60
-    assert sms.outbox == []
+    assert outbox.sms == []
 
 
 def test_login_is_throttled_per_client_ip_across_accounts(api, settings):
@@ -283,7 +280,7 @@ def test_a_spoofed_forwarded_for_header_does_not_escape_the_ip_throttle(api, set
 def test_code_verification_is_throttled_per_account(api, member, settings):
     settings.AUTH_THROTTLE_RATES = {**settings.AUTH_THROTTLE_RATES, "verify_account": "2/min"}
     otp_token = _start(api, member)
-    code = sms.outbox[-1].body[-6:]
+    code = outbox.last_code()
     for _ in range(2):
         api.post("/api/auth/login/verify/", {"otp_token": otp_token, "code": "000000"})
     response = api.post("/api/auth/login/verify/", {"otp_token": otp_token, "code": code})
@@ -363,7 +360,7 @@ def test_password_change_refuses_a_wrong_old_password_or_a_weak_new_one(member):
 def test_password_reset_by_email_sets_a_new_password_and_revokes_tokens(api, member):
     old = tokens_for(member)
     assert api.post("/api/auth/password/reset/", {"email": member.email}).status_code == 202
-    token = _token_from_mail(mail.outbox[-1])
+    token = outbox.link_token(outbox.mail[-1])
     confirmed = api.post(
         "/api/auth/password/reset/confirm/", {"token": token, "new_password": "Res3t!Secret"}
     )
@@ -378,12 +375,12 @@ def test_password_reset_by_email_sets_a_new_password_and_revokes_tokens(api, mem
 
 def test_password_reset_answers_202_for_an_unknown_email_and_sends_nothing(api):
     assert api.post("/api/auth/password/reset/", {"email": "nobody@example.com"}).status_code == 202
-    assert mail.outbox == []
+    assert outbox.mail == []
 
 
 def test_an_expired_reset_link_or_a_weak_password_is_refused(api, member):
     api.post("/api/auth/password/reset/", {"email": member.email})
-    token = _token_from_mail(mail.outbox[-1])
+    token = outbox.link_token(outbox.mail[-1])
     weak = api.post("/api/auth/password/reset/confirm/", {"token": token, "new_password": "abc"})
     assert weak.status_code == 400
     assert "new_password" in weak.json()["errors"]

@@ -1,13 +1,10 @@
 """No cache may keep an auth answer: tokens, codes and answers to secrets, successes and errors."""
 
-import re
-
 import pytest
-from django.core import mail
 
-from accounts import sms
 from accounts.tests.conftest import bearer, tokens_for
 from accounts.tests.factories import PASSWORD
+from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)  # mail and SMS leave on commit
 
@@ -32,10 +29,6 @@ def _assert_no_store(response, status: int) -> None:
     assert response["Pragma"] == "no-cache"
 
 
-def _link_token() -> str:
-    return re.search(r"token=([\w-]+)", mail.outbox[-1].body).group(1)
-
-
 @pytest.mark.parametrize("path", AUTH_PATHS)
 def test_an_auth_error_is_not_stored(api, path):
     response = api.post(path, {})
@@ -48,11 +41,11 @@ def test_every_auth_success_is_not_stored(api):
     signup = {"email": email, "phone": phone, "password": PASSWORD}
     _assert_no_store(api.post("/api/auth/signup/", signup), 201)
     _assert_no_store(api.post("/api/auth/activate/resend/", {"email": email}), 202)
-    _assert_no_store(api.post("/api/auth/activate/", {"token": _link_token()}), 204)
+    _assert_no_store(api.post("/api/auth/activate/", {"token": outbox.link_token()}), 204)
 
     step1 = api.post("/api/auth/login/", {"username": email, "password": PASSWORD})
     _assert_no_store(step1, 200)
-    code = sms.outbox[-1].body.rsplit(" ", 1)[-1]
+    code = outbox.last_code()
     verify = {"otp_token": step1.json()["otp_token"], "code": code}
     pair = api.post("/api/auth/login/verify/", verify)
     _assert_no_store(pair, 200)
@@ -63,14 +56,14 @@ def test_every_auth_success_is_not_stored(api):
     _assert_no_store(logout, 204)
 
     step1 = api.post("/api/auth/login/", {"username": email, "password": PASSWORD})
-    code = sms.outbox[-1].body.rsplit(" ", 1)[-1]
+    code = outbox.last_code()
     verify = {"otp_token": step1.json()["otp_token"], "code": code}
     client = bearer(api.post("/api/auth/login/verify/", verify).json()["access"])
     change = {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
     _assert_no_store(client.post("/api/auth/password/change/", change), 204)
 
     _assert_no_store(api.post("/api/auth/password/reset/", {"email": email}), 202)
-    confirm = {"token": _link_token(), "new_password": PASSWORD}
+    confirm = {"token": outbox.link_token(), "new_password": PASSWORD}
     _assert_no_store(api.post("/api/auth/password/reset/confirm/", confirm), 204)
 
 

@@ -3,22 +3,21 @@
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.tests.conftest import as_user, bearer, login
 from accounts.tests.factories import (
     PASSWORD,
-    ActiveReservationFactory,
-    CityFactory,
     CustomerFactory,
     MembershipFactory,
     NotificationFactory,
     UserFactory,
 )
-from purchasing.models import TransactionKind
-from purchasing.services import wallet_credit
+from catalog.tests.factories import CityFactory
+from library_project.tests.outbox import outbox
+from purchasing.tests.factories import fund
+from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +74,11 @@ def test_deleting_myself_deactivates_the_account_and_revokes_its_tokens(api, mem
     assert refused.json()["code"] == "account_inactive"
     resend = api.post("/api/auth/activate/resend/", {"email": member.email})
     assert resend.status_code == 202
-    assert mail.outbox == []  # a deleted account is not re-activated by email
+    assert outbox.mail == []  # a deleted account is not re-activated by email
 
 
 def test_deleting_myself_is_refused_while_i_hold_a_reservation(member):
-    ActiveReservationFactory(customer=member.customer)
+    ReservationFactory(customer=member.customer)
     response = as_user(member).delete("/api/users/me/")
     assert response.status_code == 409
     assert response.json()["code"] == "active_reservations"
@@ -97,8 +96,8 @@ def test_customers_me_shows_plan_its_end_balance_and_active_reservations(member)
         starts_at=timezone.now() - timedelta(days=60),
         ends_at=timezone.now() - timedelta(days=30),
     )
-    wallet_credit(customer_id=customer.pk, amount=12_000, kind=TransactionKind.CHARGE)
-    ActiveReservationFactory(customer=customer)
+    fund(customer, 12_000)
+    ReservationFactory(customer=customer)
     body = as_user(member).get("/api/customers/me/").json()
     assert body["plan"] == "premium"
     assert body["plan_ends_at"] == membership.ends_at.isoformat().replace("+00:00", "Z")
@@ -120,8 +119,8 @@ def test_customers_me_costs_the_same_queries_with_more_memberships_and_reservati
         client.get("/api/customers/me/")
     MembershipFactory(customer=member.customer)
     MembershipFactory(customer=member.customer, plan="premium")
-    ActiveReservationFactory(customer=member.customer)
-    ActiveReservationFactory(customer=member.customer)
+    ReservationFactory(customer=member.customer)
+    ReservationFactory(customer=member.customer)
     with django_assert_num_queries(3):
         client.get("/api/customers/me/")
 
@@ -173,7 +172,7 @@ def test_the_customer_list_costs_a_fixed_number_of_queries(admin, django_assert_
     for _ in range(5):
         customer = CustomerFactory()
         MembershipFactory(customer=customer)
-        ActiveReservationFactory(customer=customer)
+        ReservationFactory(customer=customer)
     with django_assert_max_num_queries(len(first.captured_queries)):
         response = client.get("/api/customers/")
     assert response.json()["count"] == 9

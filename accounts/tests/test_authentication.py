@@ -10,8 +10,9 @@ from accounts import services
 from accounts.authentication import RevocableJWTAuthentication
 from accounts.models import RevokedAccessToken, User
 from accounts.tests.conftest import bearer, tokens_for
-from accounts.tests.factories import PASSWORD, AdminFactory, CityFactory, CustomerFactory
+from accounts.tests.factories import PASSWORD, AdminFactory, CustomerFactory
 from accounts.tokens import AccessToken, RefreshToken
+from catalog.tests.factories import CityFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,16 +6,16 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import services, sms
+from accounts import services
 from accounts.errors import InvalidCode, LoginCodeLocked
 from accounts.models import LoginCodeLockout, Notification, NotificationKind, OtpChallenge
 from accounts.services import _digest
 from accounts.tests.factories import PASSWORD, CustomerFactory
 from accounts.tests.test_concurrency import _race
+from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +50,7 @@ def owner():
 def start(user) -> tuple[str, str]:
     """A new challenge; its token and the code texted for it."""
     issued = services.user_login_start(username=user.email, password=PASSWORD, client_ip=IP)
-    return issued.otp_token, sms.outbox[-1].body.rsplit(" ", 1)[-1]
+    return issued.otp_token, outbox.last_code()
 
 
 def wrong(code: str) -> str:
@@ -133,12 +133,12 @@ def test_the_right_code_during_a_lockout_is_refused_with_the_time_to_wait(owner)
 
 def test_no_new_code_is_texted_during_a_lockout(owner):
     send_wrong_codes(owner, 5)
-    texted = len(sms.outbox)
+    texted = len(outbox.sms)
     answer = APIClient().post("/api/auth/login/", {"username": owner.email, "password": PASSWORD})
     assert answer.status_code == 429
     assert answer.json()["code"] == "login_locked"
     assert 290 <= int(answer["Retry-After"]) <= 300
-    assert len(sms.outbox) == texted
+    assert len(outbox.sms) == texted
 
 
 def test_the_owner_is_told_once_per_lockout_by_sms_and_email(owner):
@@ -151,16 +151,16 @@ def test_the_owner_is_told_once_per_lockout_by_sms_and_email(owner):
     assert len(notices) == 1
     assert "5 wrong sign-in codes" in notices[0].message
     assert "change your password" in notices[0].message
-    assert [m.body for m in sms.outbox if m.body == notices[0].message] == [notices[0].message]
-    assert [m.to for m in sms.outbox if m.body == notices[0].message] == [owner.phone]
-    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert [m.body for m in outbox.sms if m.body == notices[0].message] == [notices[0].message]
+    assert [m.to for m in outbox.sms if m.body == notices[0].message] == [owner.phone]
+    assert [m.to for m in outbox.mail] == [[owner.email]]
 
     end_the_cool_down(owner)
     send_wrong_codes(owner, 4)
     assert len(lockout_notices(owner)) == 1
     send_wrong_codes(owner, 1)
     assert len(lockout_notices(owner)) == 2
-    assert len(mail.outbox) == 2
+    assert len(outbox.mail) == 2
 
 
 def test_a_lockout_is_logged_once_without_code_or_token(owner, caplog):

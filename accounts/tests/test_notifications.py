@@ -1,21 +1,19 @@
 import math
 
 import pytest
-from django.core import mail
 from django.db import connection, transaction
 
 from accounts import sms
 from accounts.models import Customer, Notification, User
 from accounts.notifications import NotificationEvent, notify, notify_many
+from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _locmem_sms(settings):
-    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    sms.outbox.clear()
+def _messages_in_memory(outbox):
+    """SMS and email go to the in-memory outboxes, emptied for each test."""
 
 
 @pytest.fixture(autouse=True)
@@ -39,16 +37,16 @@ def user():
 def test_notify_records_and_delivers_by_sms_and_email_after_commit(user):
     notify(user_id=user.pk, kind="queue_granted", message="Your book is ready.", event_key="e:1")
     assert Notification.objects.filter(user=user, event_key="e:1").count() == 1
-    assert sms.outbox[-1].to == "+989123334444"
-    assert sms.outbox[-1].body == "Your book is ready."
-    assert mail.outbox[-1].to == ["n@example.com"]
+    assert outbox.sms[-1].to == "+989123334444"
+    assert outbox.sms[-1].body == "Your book is ready."
+    assert outbox.mail[-1].to == ["n@example.com"]
 
 
 def test_the_same_event_notifies_exactly_once(user):
     notify(user_id=user.pk, kind="queue_granted", message="Ready.", event_key="e:2")
     notify(user_id=user.pk, kind="queue_granted", message="Ready.", event_key="e:2")
     assert Notification.objects.filter(event_key="e:2").count() == 1
-    assert len(sms.outbox) == 1
+    assert len(outbox.sms) == 1
 
 
 def test_console_backend_prints_the_documented_line(capsys, settings):
@@ -67,8 +65,8 @@ def _events(user, keys, message="Dropped."):
 def test_notify_many_records_and_delivers_each_event_once_after_commit(user):
     notify_many(_events(user, [f"d:{i}" for i in range(5)]))
     assert Notification.objects.filter(event_key__startswith="d:").count() == 5
-    assert len(sms.outbox) == 5
-    assert len(mail.outbox) == 5
+    assert len(outbox.sms) == 5
+    assert len(outbox.mail) == 5
 
 
 def test_notify_many_leaves_already_recorded_events_alone(user):
@@ -76,7 +74,7 @@ def test_notify_many_leaves_already_recorded_events_alone(user):
     notify_many(_events(user, ["d:1", "d:2"], message="Again."))
     assert Notification.objects.get(event_key="d:1").message == "First."
     assert Notification.objects.filter(event_key__in=["d:1", "d:2"]).count() == 2
-    assert [m.body for m in sms.outbox] == ["First.", "Again."]
+    assert [m.body for m in outbox.sms] == ["First.", "Again."]
 
 
 def test_notify_many_records_and_sends_nothing_when_the_transaction_rolls_back(user):
@@ -84,7 +82,7 @@ def test_notify_many_records_and_sends_nothing_when_the_transaction_rolls_back(u
         notify_many(_events(user, ["d:3", "d:4"]))
         raise RuntimeError("the use case failed")
     assert not Notification.objects.filter(event_key__in=["d:3", "d:4"]).exists()
-    assert sms.outbox == []
+    assert outbox.sms == []
 
 
 def test_notify_many_costs_the_same_few_queries_for_any_number_of_events(

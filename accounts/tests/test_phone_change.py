@@ -2,33 +2,25 @@
 that the new one is the member's; the old one is told. The profile update refuses both."""
 
 import logging
-import re
 import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.core import mail
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import sms
 from accounts.models import EmailChangeToken, PasswordResetToken, PhoneChangeChallenge, User
 from accounts.services import credentials_purge_expired, user_update
 from accounts.tests.conftest import as_user, bearer, login, tokens_for
 from accounts.tests.factories import PASSWORD, CustomerFactory
 from library_project.log_format import JsonFormatter
+from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_PHONE = "+989351112233"
-
-
-def _code_sent_to(phone: str) -> str:
-    texts = [message for message in sms.outbox if message.to == phone]
-    assert texts, f"no SMS to {phone}"
-    return texts[-1].body.rsplit(" ", 1)[-1]
 
 
 def _start_phone_change(client: APIClient, phone: str = NEW_PHONE, password: str = PASSWORD):
@@ -39,7 +31,7 @@ def _started(client: APIClient, phone: str = NEW_PHONE) -> tuple[str, str]:
     """A started phone change: its change_token and the code texted to `phone`."""
     response = _start_phone_change(client, phone)
     assert response.status_code == 202, response.json()
-    return response.json()["change_token"], _code_sent_to(phone)
+    return response.json()["change_token"], outbox.last_code(phone)
 
 
 def _confirm(client: APIClient, change_token: str, code: str):
@@ -73,7 +65,7 @@ def test_the_profile_update_refuses_a_new_phone_and_changes_nothing(member, meth
     assert "/api/users/me/phone/" in response.json()["errors"]["phone"][0]
     member.refresh_from_db()
     assert (member.phone, member.first_name) == (original, "Mina")
-    assert sms.outbox == []
+    assert outbox.sms == []
 
 
 def test_the_profile_update_refuses_a_new_email_and_changes_nothing(member):
@@ -108,8 +100,8 @@ def test_starting_a_phone_change_texts_a_code_to_the_new_number_only(member):
     assert response.status_code == 202
     body = response.json()
     assert body["expires_in"] == 300
-    assert [message.to for message in sms.outbox] == [NEW_PHONE]
-    code = _code_sent_to(NEW_PHONE)
+    assert [message.to for message in outbox.sms] == [NEW_PHONE]
+    code = outbox.last_code(NEW_PHONE)
     challenge = PhoneChangeChallenge.objects.get(user=member)
     assert challenge.new_phone == NEW_PHONE
     assert body["change_token"] not in challenge.token_hash
@@ -122,7 +114,7 @@ def test_a_wrong_password_starts_nothing_and_sends_nothing(member):
     response = _start_phone_change(as_user(member), password="Wrong!Passw0rd")
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"password"}
-    assert sms.outbox == []
+    assert outbox.sms == []
     assert not PhoneChangeChallenge.objects.exists()
 
 
@@ -130,7 +122,7 @@ def test_another_accounts_phone_cannot_be_claimed(member, other_member):
     response = _start_phone_change(as_user(member), phone=other_member.phone)
     assert response.status_code == 400
     assert response.json()["code"] == "already_registered"
-    assert sms.outbox == []
+    assert outbox.sms == []
 
 
 @pytest.mark.parametrize("phone", ["0912", "+98 935 111 2233"])
@@ -144,7 +136,7 @@ def test_my_current_phone_is_no_change(member):
     response = _start_phone_change(as_user(member), phone=member.phone)
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"phone"}
-    assert sms.outbox == []
+    assert outbox.sms == []
 
 
 def test_the_password_is_throttled_per_client_before_it_is_hashed(member, settings):
@@ -159,7 +151,7 @@ def test_the_password_is_throttled_per_client_before_it_is_hashed(member, settin
     assert throttled.status_code == 429
     assert int(throttled["Retry-After"]) > 0
     assert CountingHasher.checks == 2
-    assert sms.outbox == []
+    assert outbox.sms == []
 
 
 def test_phone_and_email_changes_are_throttled_per_account_across_clients(member, settings):
@@ -178,7 +170,7 @@ def test_phone_and_email_changes_are_throttled_per_account_across_clients(member
         REMOTE_ADDR="10.0.0.10",
     )
     assert third.status_code == 429
-    assert [message.to for message in sms.outbox] == [NEW_PHONE]
+    assert [message.to for message in outbox.sms] == [NEW_PHONE]
 
 
 # --- phone change, step 2 ------------------------------------------------------------------------
@@ -190,20 +182,20 @@ def test_the_code_sets_the_phone_tells_the_old_number_and_email_and_ends_other_s
     old_phone = member.phone
     other_session = login(APIClient(), member)
     pending_login = api.post("/api/auth/login/", {"username": member.email, "password": PASSWORD})
-    old_code = _code_sent_to(old_phone)
+    old_code = outbox.last_code(old_phone)
     client = as_user(member)
     change_token, code = _started(client)
-    mail.outbox = []
+    outbox.mail.clear()
 
     response = _confirm(client, change_token, code)
 
     assert response.status_code == 200
     member.refresh_from_db()
     assert member.phone == NEW_PHONE
-    notice = [message for message in sms.outbox if message.to == old_phone][-1]
+    notice = outbox.sms_to(old_phone)[-1]
     assert "changed" in notice.body and NEW_PHONE[-4:] in notice.body
-    assert [message.to for message in mail.outbox] == [[member.email]]
-    assert "changed" in mail.outbox[0].subject
+    assert [message.to for message in outbox.mail] == [[member.email]]
+    assert "changed" in outbox.mail[0].subject
     # every other session ends; the caller goes on with the pair from the answer
     assert client.get("/api/users/me/").status_code == 401
     assert bearer(other_session["access"]).get("/api/users/me/").status_code == 401
@@ -222,9 +214,9 @@ def test_sign_in_codes_go_to_the_new_number_after_the_change(api, member):
     old_phone = member.phone
     client = as_user(member)
     assert _confirm(client, *_started(client)).status_code == 200
-    sms.outbox.clear()
+    outbox.sms.clear()
     login(api, member)
-    assert [message.to for message in sms.outbox] == [NEW_PHONE]
+    assert [message.to for message in outbox.sms] == [NEW_PHONE]
     assert old_phone != NEW_PHONE
 
 
@@ -321,10 +313,6 @@ def test_two_members_confirming_the_same_new_number_at_once_give_one_winner():
 # --- email change --------------------------------------------------------------------------------
 
 
-def _link_token(message) -> str:
-    return re.search(r"token=([\w-]+)", message.body).group(1)
-
-
 def _start_email_change(client, email="new.address@example.com", password=PASSWORD):
     return client.post("/api/users/me/email/", {"password": password, "email": email})
 
@@ -333,11 +321,11 @@ def test_an_email_change_mails_a_link_to_the_new_address_and_tells_the_old_one(m
     original = member.email
     response = _start_email_change(as_user(member), email="New.Address@Example.com")
     assert response.status_code == 202
-    recipients = sorted(message.to[0] for message in mail.outbox)
+    recipients = sorted(message.to[0] for message in outbox.mail)
     assert recipients == sorted(["new.address@example.com", original])
-    to_old = next(message for message in mail.outbox if message.to == [original])
+    to_old = outbox.mail_to(original)[0]
     assert "token=" not in to_old.body  # the link goes to the new address only
-    raw = _link_token(next(m for m in mail.outbox if m.to == ["new.address@example.com"]))
+    raw = outbox.link_token(to="new.address@example.com")
     assert not EmailChangeToken.objects.filter(token_hash__contains=raw).exists()
     member.refresh_from_db()
     assert member.email == original
@@ -349,14 +337,14 @@ def test_the_link_sets_the_new_email_and_the_old_address_is_told(api, member):
         user=member, token_hash="x" * 64, expires_at=timezone.now() + timedelta(hours=1)
     )
     _start_email_change(as_user(member))
-    raw = _link_token(mail.outbox[0])
-    mail.outbox = []
+    raw = outbox.link_token(outbox.mail[0])
+    outbox.mail.clear()
     response = api.post("/api/users/me/email/confirm/", {"token": raw})
     assert response.status_code == 204
     member.refresh_from_db()
     assert member.email == "new.address@example.com"
-    assert [message.to for message in mail.outbox] == [[original]]
-    assert "new.address@example.com" in mail.outbox[0].body
+    assert [message.to for message in outbox.mail] == [[original]]
+    assert "new.address@example.com" in outbox.mail[0].body
     assert not PasswordResetToken.objects.filter(user=member).exists()
     signed_in = api.post(
         "/api/auth/login/", {"username": "new.address@example.com", "password": PASSWORD}
@@ -370,7 +358,7 @@ def test_an_email_change_needs_the_password(member):
     response = _start_email_change(as_user(member), password="Wrong!Passw0rd")
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"password"}
-    assert mail.outbox == []
+    assert outbox.mail == []
 
 
 @pytest.mark.parametrize("taken", ["same", "other"])
@@ -379,12 +367,12 @@ def test_a_taken_or_unchanged_email_is_refused(member, other_member, taken):
     response = _start_email_change(as_user(member), email=email)
     assert response.status_code == 400
     assert "email" in response.json()["errors"]
-    assert mail.outbox == []
+    assert outbox.mail == []
 
 
 def test_an_expired_email_link_is_refused(api, member):
     _start_email_change(as_user(member))
-    raw = _link_token(mail.outbox[0])
+    raw = outbox.link_token(outbox.mail[0])
     EmailChangeToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = api.post("/api/users/me/email/confirm/", {"token": raw})
     assert response.json()["code"] == "token_expired"
@@ -395,7 +383,7 @@ def test_an_expired_email_link_is_refused(api, member):
 
 def test_an_address_taken_before_the_link_is_followed_is_refused(api, member, other_member):
     _start_email_change(as_user(member))
-    raw = _link_token(mail.outbox[0])
+    raw = outbox.link_token(outbox.mail[0])
     User.objects.filter(pk=other_member.pk).update(email="new.address@example.com")
     response = api.post("/api/users/me/email/confirm/", {"token": raw})
     assert response.status_code == 400
@@ -421,7 +409,7 @@ def test_changes_are_logged_by_who_and_what_never_with_a_code_token_or_password(
     pair = _confirm(client, change_token, code).json()
     client = bearer(pair["access"])
     _start_email_change(client)
-    link_token = _link_token(mail.outbox[-2])
+    link_token = outbox.link_token(outbox.mail[-2])
     api.post("/api/users/me/email/confirm/", {"token": link_token})
 
     events = [(r.event, getattr(r, "reason", None)) for r in caplog.records if hasattr(r, "event")]

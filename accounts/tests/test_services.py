@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -20,6 +19,7 @@ from accounts.tests.factories import PASSWORD, AdminFactory, UserFactory
 from accounts.throttling import parse_rate
 from accounts.tokens import RefreshToken
 from library_project.errors import NotFound
+from library_project.tests.outbox import outbox
 from purchasing.models import Wallet
 
 pytestmark = pytest.mark.django_db
@@ -44,13 +44,13 @@ def test_sign_up_makes_an_inactive_user_a_customer_and_an_empty_wallet(
     assert not user.is_active
     assert Wallet.objects.get(customer__user=user).balance == 0
     assert ActivationToken.objects.filter(user=user).count() == 1
-    assert mail.outbox[0].to == ["a.b@example.com"]
+    assert outbox.mail[0].to == ["a.b@example.com"]
 
 
 def test_the_activation_email_leaves_only_after_commit(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _signup()
-    assert mail.outbox == []
+    assert outbox.mail == []
     assert len(callbacks) == 1
 
 
@@ -119,9 +119,10 @@ def test_the_purge_deletes_expired_credentials_and_keeps_live_ones(member):
 
 def test_deleting_myself_leaves_every_queue_i_wait_in():
     from accounts.services import user_deactivate
+    from accounts.tests.factories import member
+    from catalog.tests.factories import BookFactory
     from reservations.models import QueueEntry
     from reservations.services import reservation_create
-    from reservations.tests.factories import BookFactory, member
 
     holder, waiter = member(), member()
     books = [BookFactory(total_units=1) for _ in range(2)]

@@ -5,22 +5,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from catalog.models import Book, Genre
-from catalog.tests.factories import (
-    AuthorFactory,
-    BookFactory,
-    GenreFactory,
-    ReservationFactory,
-    UserFactory,
-    isbn13,
-)
+from catalog.tests.factories import AuthorFactory, BookFactory, GenreFactory, isbn13
+from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def book_form(book: Book, **changes) -> dict:

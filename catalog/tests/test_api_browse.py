@@ -9,13 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from catalog.tests.factories import (
-    AuthorFactory,
-    BookFactory,
-    GenreFactory,
-    ReservationFactory,
-)
+from catalog.tests.factories import AuthorFactory, BookFactory, GenreFactory
 from reservations.models import ReservationStatus
+from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
 

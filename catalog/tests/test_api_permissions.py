@@ -3,14 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from catalog.tests.factories import (
-    AuthorFactory,
-    BookFactory,
-    CityFactory,
-    GenreFactory,
-    UserFactory,
-    isbn13,
-)
+from accounts.tests.factories import AdminFactory, UserFactory
+from catalog.tests.factories import AuthorFactory, BookFactory, CityFactory, GenreFactory, isbn13
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +23,7 @@ def world():
             "book_author": book_author.user,
             "other_author": other_author.user,
             "member": UserFactory(),
-            "admin": UserFactory(is_staff=True, is_superuser=True),
+            "admin": AdminFactory(),
         },
         "book": book,
         "author": book_author,

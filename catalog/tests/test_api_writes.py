@@ -6,18 +6,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import AdminFactory, UserFactory
 from catalog.models import Author, Book
-from catalog.tests.factories import (
-    AuthorFactory,
-    BookFactory,
-    CityFactory,
-    GenreFactory,
-    QueueEntryFactory,
-    ReservationFactory,
-    UserFactory,
-    isbn13,
-)
+from catalog.tests.factories import AuthorFactory, BookFactory, CityFactory, GenreFactory, isbn13
 from reservations.models import ReservationStatus
+from reservations.tests.factories import QueueEntryFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +47,7 @@ def test_an_author_creates_a_book_and_becomes_its_author(author):
 
 
 def test_an_admin_creating_a_book_must_name_its_authors():
-    admin = UserFactory(is_staff=True, is_superuser=True)
+    admin = AdminFactory()
     response = client_for(admin).post("/api/books/", new_book(GenreFactory()))
     assert response.status_code == 400
     assert "authors" in response.json()["errors"]
@@ -278,7 +271,7 @@ def test_a_member_cannot_link_their_new_profile_to_someone_else():
 
 
 def test_an_admin_creates_a_profile_for_another_user_or_for_nobody():
-    admin, user = UserFactory(is_staff=True, is_superuser=True), UserFactory()
+    admin, user = AdminFactory(), UserFactory()
     client = client_for(admin)
     linked = client.post("/api/authors/", {"name": "Linked", "user": user.pk})
     unlinked = client.post("/api/authors/", {"name": "Ferdowsi"})
@@ -317,16 +310,14 @@ def test_genres_list_their_book_counts():
 
 def test_a_genre_name_taken_in_another_case_is_a_400_on_name():
     GenreFactory(name="Poetry")
-    response = client_for(UserFactory(is_staff=True, is_superuser=True)).post(
-        "/api/genres/", {"name": "POETRY"}
-    )
+    response = client_for(AdminFactory()).post("/api/genres/", {"name": "POETRY"})
     assert response.status_code == 400
     assert "name" in response.json()["errors"]
 
 
 def test_deleting_a_genre_with_books_is_a_409():
     book = BookFactory()
-    admin = client_for(UserFactory(is_staff=True, is_superuser=True))
+    admin = client_for(AdminFactory())
     response = admin.delete(f"/api/genres/{book.genre_id}/")
     assert response.status_code == 409
     assert response.json()["code"] == "genre_in_use"
@@ -340,7 +331,7 @@ def test_cities_are_listed_for_signed_in_users():
 
 def test_a_city_name_taken_is_a_400_on_name():
     CityFactory(name="Tabriz")
-    response = client_for(UserFactory(is_staff=True, is_superuser=True)).put(
+    response = client_for(AdminFactory()).put(
         f"/api/cities/{CityFactory().pk}/", {"name": "tabriz"}
     )
     assert response.status_code == 400

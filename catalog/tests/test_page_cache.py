@@ -12,12 +12,12 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import member
 from catalog import services as catalog_services
 from catalog.models import Book
 from catalog.tests.factories import AuthorFactory, BookFactory, GenreFactory
 from reservations.models import Reservation
 from reservations.services import reservation_create, reservation_return
-from reservations.tests.factories import member
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

@@ -1,16 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from accounts.tests.factories import UserFactory
 from catalog import services
 from catalog.errors import AuthorIsSoleAuthor, AuthorProfileExists, GenreInUse
 from catalog.models import Author, City, Genre
-from catalog.tests.factories import (
-    AuthorFactory,
-    BookFactory,
-    CityFactory,
-    GenreFactory,
-    UserFactory,
-)
+from catalog.tests.factories import AuthorFactory, BookFactory, CityFactory, GenreFactory
 
 pytestmark = pytest.mark.django_db
 

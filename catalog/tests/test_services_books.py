@@ -4,18 +4,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from catalog import services
 from catalog.errors import BookHasHistory, BookInUse, UnitsOnLoan
 from catalog.models import Book
-from catalog.tests.factories import (
-    AuthorFactory,
-    BookFactory,
-    GenreFactory,
-    QueueEntryFactory,
-    ReservationFactory,
-    UserFactory,
-)
+from catalog.tests.factories import AuthorFactory, BookFactory, GenreFactory
 from reservations.models import ReservationStatus
+from reservations.tests.factories import QueueEntryFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,15 +5,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.forms.models import model_to_dict
 from django.test import TestCase
 from django.utils import timezone
 
-from accounts import sms
 from accounts.models import Customer, User
 from accounts.tests.factories import UserFactory
 from catalog.models import Book
+from library_project.tests.outbox import outbox
 from library_project.tests.security_world import (
     PASSWORD,
     World,
@@ -25,11 +24,8 @@ from reservations.models import QueueEntry, Reservation
 
 
 @pytest.fixture(autouse=True)
-def _locmem_messages(settings):
-    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    sms.outbox.clear()
-    mail.outbox = []
+def _messages_in_memory(outbox):
+    """SMS and email go to the in-memory outboxes, emptied for each test."""
 
 
 @pytest.fixture
@@ -46,7 +42,7 @@ def _post(client, path: str, body) -> object:
 def _login_step_one(client, user) -> tuple[str, str]:
     response = _post(client, "/api/auth/login/", {"username": user.email, "password": PASSWORD})
     assert response.status_code == 200, response.content
-    code = sms.outbox[-1].body.rsplit(" ", 1)[-1]
+    code = outbox.last_code()
     return response.json()["otp_token"], code
 
 
@@ -145,7 +141,7 @@ def test_link_requests_answer_the_same_whether_or_not_the_email_exists(world, pa
     # Only a real candidate gets a mail: an activation link for the inactive account, a reset
     # link for the active one.
     expected = inactive.email if "activate" in path else world.member.email
-    assert [message.to for message in mail.outbox] == [[expected]]
+    assert [message.to for message in outbox.mail] == [[expected]]
 
 
 def test_sign_up_says_already_registered_as_the_spec_requires_and_nothing_more(world):

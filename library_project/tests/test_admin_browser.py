@@ -12,14 +12,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts import sms
 from accounts.models import Plan, User
-from accounts.tests.browser import last_texted_code, sign_in_to_admin
-from accounts.tests.factories import PASSWORD
+from accounts.tests.browser import sign_in_to_admin
+from accounts.tests.factories import PASSWORD, UserFactory, member
 from accounts.tokens import RefreshToken
+from catalog.tests.factories import BookFactory
+from library_project.tests.outbox import outbox
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.services import reservation_create
-from reservations.tests.factories import BookFactory, UserFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,10 +30,8 @@ def staff():
 
 
 @pytest.fixture(autouse=True)
-def _locmem_sms(settings):
+def _messages_in_memory(outbox):
     """Login codes go to the in-memory SMS outbox, where the sign-in steps read them."""
-    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
-    sms.outbox.clear()
 
 
 @pytest.fixture
@@ -105,8 +103,8 @@ def test_staff_sign_in_with_their_password_and_the_code_texted_to_them(
 
     page.wait_for_url(f"{live_server.url}/admin/login/code/**")
     assert "We texted a 6-digit code" in page.content()
-    assert sms.outbox[-1].to == staff.phone
-    code = last_texted_code()
+    assert outbox.sms[-1].to == staff.phone
+    code = outbox.last_code()
     page.fill("#id_code", f"{(int(code) + 1) % 1_000_000:06d}")
     with page.expect_navigation():
         page.click("input[type=submit]")
@@ -141,7 +139,7 @@ def test_too_many_wrong_passwords_show_the_throttles_message(
     with page.expect_navigation():
         page.click("input[type=submit]")
     assert "Too many attempts. Try again in" in page.locator("p.errornote").inner_text()
-    assert "/admin/login/code/" not in page.url and sms.outbox == []
+    assert "/admin/login/code/" not in page.url and outbox.sms == []
 
 
 def test_the_customer_list_shows_plan_balance_and_counts(

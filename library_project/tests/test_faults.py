@@ -30,13 +30,13 @@ from django.test import TestCase
 from django.utils import timezone
 from werkzeug.test import Client as WsgiClient
 
-from accounts import sms
 from accounts.models import Customer, Notification
 from accounts.tests.factories import CustomerFactory, MembershipFactory
 from catalog.models import Book
 from catalog.services import author_create, book_create
 from catalog.tests.factories import BookFactory, isbn13
 from library_project.celery import app as celery_app
+from library_project.tests.outbox import outbox
 from library_project.tests.security_world import PASSWORD, client_for, make_world
 from purchasing.models import WalletTransaction
 from purchasing.services import wallet_charge
@@ -121,7 +121,7 @@ def _celery_broker(url: str):
 
 
 @pytest.fixture
-def services_on_own_redis(own_redis, settings):
+def services_on_own_redis(own_redis, settings, outbox):
     """Cache, throttles, health check and broker all on the test's own Redis."""
     settings.REDIS_URL = own_redis.url(0)
     settings.CACHES = {
@@ -131,9 +131,6 @@ def services_on_own_redis(own_redis, settings):
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    sms.outbox.clear()
     with _celery_broker(own_redis.url(0)):
         yield own_redis
 
@@ -197,7 +194,7 @@ def test_reserving_and_returning_work_while_redis_is_down_and_notifications_wait
     deliver_notification.apply(args=[granted.pk])
     granted.refresh_from_db()
     assert granted.delivered_at is not None
-    assert [m.to for m in sms.outbox if m.body == granted.message] == [world.member.phone]
+    assert [m.to for m in outbox.sms if m.body == granted.message] == [world.member.phone]
     # Delivered once: the next sweep leaves it alone.
     redis.Redis.from_url(services_on_own_redis.url(0)).delete("celery")
     redeliver_undelivered(now=timezone.now() + timedelta(minutes=3))
@@ -222,7 +219,7 @@ def test_sign_in_fails_open_when_the_throttle_cache_is_down_and_says_so(
         )
     assert step1.status_code == 200
     otp_token = step1.json()["otp_token"]
-    code = sms.outbox[-1].body.rsplit(" ", 1)[-1]
+    code = outbox.last_code()
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(5):
         client.post("/api/auth/login/verify/", {"otp_token": otp_token, "code": wrong})

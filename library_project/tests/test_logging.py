@@ -3,14 +3,11 @@ ever carries a password, a one-time code, a link token or a JWT."""
 
 import json
 import logging
-import re
 
 import pytest
-from django.core import mail
 from django.test import TestCase
 from rest_framework.test import APIClient
 
-from accounts import sms
 from accounts.models import Customer, User
 from accounts.services import _issue_pair
 from accounts.tests.factories import AdminFactory, CustomerFactory
@@ -18,6 +15,7 @@ from catalog.models import Genre
 from catalog.services import author_create, book_create
 from catalog.tests.factories import isbn13
 from library_project.log_format import JsonFormatter
+from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +25,8 @@ RESET_PASSWORD = "Third!Passw0rd-99"
 
 
 @pytest.fixture(autouse=True)
-def _locmem_messages(settings):
-    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    sms.outbox.clear()
-    mail.outbox = []
+def _messages_in_memory(outbox):
+    """SMS and email go to the in-memory outboxes, emptied for each test."""
 
 
 class Flow:
@@ -52,13 +47,13 @@ class Flow:
         self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
 
     def link_token(self) -> str:
-        token = re.search(r"token=([\w-]+)", mail.outbox[-1].body).group(1)
+        token = outbox.link_token()
         self.secrets.append(token)
         return token
 
     def sign_in(self, email: str, password: str) -> dict:
         otp = self.post("/api/auth/login/", {"username": email, "password": password}, 200).json()
-        code = sms.outbox[-1].body.rsplit(" ", 1)[-1]
+        code = outbox.last_code()
         self.secrets += [otp["otp_token"], code]
         pair = self.post(
             "/api/auth/login/verify/", {"otp_token": otp["otp_token"], "code": code}, 200
@@ -97,7 +92,7 @@ def test_a_whole_session_logs_every_auth_event_and_money_movement_without_secret
     flow.post("/api/auth/activate/", {"token": flow.link_token()}, 204)
     flow.post("/api/auth/login/", {"username": user.email, "password": "Wrong!Pass1"}, 401)
     otp = flow.post("/api/auth/login/", {"username": user.email, "password": PASSWORD}, 200)
-    code = sms.outbox[-1].body.rsplit(" ", 1)[-1]
+    code = outbox.last_code()
     flow.secrets += [otp.json()["otp_token"], code]
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     flow.post("/api/auth/login/verify/", {"otp_token": otp.json()["otp_token"], "code": wrong}, 400)

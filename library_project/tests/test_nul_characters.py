@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -27,13 +27,6 @@ def _changelists() -> list[tuple[str, str]]:
         field_filters = [f for f in model_admin.list_filter if isinstance(f, str)]
         pages.append((url, field_filters[0] if field_filters else model._meta.pk.name))
     return pages
-
-
-@pytest.fixture
-def staff_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def _assert_plain_refusal(response) -> None:

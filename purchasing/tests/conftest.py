@@ -1,6 +1,6 @@
 import pytest
 
-from purchasing.tests.factories import CustomerFactory
+from accounts.tests.factories import CustomerFactory
 
 
 @pytest.fixture

@@ -4,17 +4,11 @@ no page lets them add, change or delete a money record."""
 import pytest
 from django.urls import reverse
 
+from accounts.tests.factories import CustomerFactory
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet, WalletTransaction
 from purchasing.services import wallet_credit
-from purchasing.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
+from accounts.tests.factories import CustomerFactory, MembershipFactory
 from purchasing.models import Wallet
 from purchasing.services import membership_purchase
-from purchasing.tests.factories import CustomerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

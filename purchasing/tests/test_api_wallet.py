@@ -1,9 +1,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import CustomerFactory, UserFactory
 from purchasing.models import Payment, TransactionKind, Wallet
 from purchasing.services import MAX_CHARGE_AMOUNT, wallet_charge, wallet_debit
-from purchasing.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import Membership
+from accounts.tests.factories import CustomerFactory
 from purchasing.errors import InsufficientFunds
 from purchasing.models import Payment, TransactionKind, Wallet, WalletTransaction
 from purchasing.services import membership_purchase, payment_confirm, wallet_charge, wallet_debit
-from purchasing.tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from accounts.selectors import current_membership
+from accounts.tests.factories import CustomerFactory
 from purchasing.errors import InsufficientFunds
 from purchasing.models import TransactionKind, Wallet, WalletTransaction
 from purchasing.services import (
@@ -18,7 +19,6 @@ from purchasing.services import (
     wallet_credit,
     wallet_debit,
 )
-from purchasing.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

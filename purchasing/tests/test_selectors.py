@@ -3,11 +3,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.tests.factories import CustomerFactory, UserFactory
 from purchasing.errors import WalletNotFound
 from purchasing.models import TransactionKind
 from purchasing.selectors import amount_paid_since, wallet_of, wallet_transactions
 from purchasing.services import membership_purchase, wallet_charge, wallet_credit, wallet_debit
-from purchasing.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

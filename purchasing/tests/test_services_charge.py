@@ -1,5 +1,6 @@
 import pytest
 
+from accounts.tests.factories import CustomerFactory
 from purchasing.errors import (
     IdempotencyKeyReused,
     InvalidAmount,
@@ -9,7 +10,6 @@ from purchasing.errors import (
 )
 from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
 from purchasing.services import MAX_CHARGE_AMOUNT, payment_confirm, wallet_charge
-from purchasing.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ import pytest
 
 from accounts.models import Membership, Plan
 from accounts.selectors import current_plan
+from accounts.tests.factories import CustomerFactory, MembershipFactory
 from purchasing.errors import InsufficientFunds, InvalidMembershipPurchase
 from purchasing.models import TransactionKind, Wallet, WalletTransaction
 from purchasing.services import membership_purchase, membership_refund_value
-from purchasing.tests.factories import CustomerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

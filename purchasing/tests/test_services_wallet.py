@@ -3,10 +3,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.db.transaction import TransactionManagementError
 
+from accounts.tests.factories import CustomerFactory
 from purchasing.errors import InsufficientFunds, WalletNotFound
 from purchasing.models import LedgerIsAppendOnly, TransactionKind, Wallet, WalletTransaction
 from purchasing.services import wallet_credit, wallet_debit, wallet_for_update
-from purchasing.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,6 @@
 import pytest
 
-from accounts import sms
-
 
 @pytest.fixture(autouse=True)
-def _locmem_messages(settings):
+def _messages_in_memory(outbox):
     """SMS and email go to in-memory outboxes; nothing leaves the test."""
-    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    sms.outbox.clear()

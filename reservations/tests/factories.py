@@ -1,64 +1,49 @@
-"""Test data for reservations: members with a plan and money, books with units."""
+"""Factories for the models reservations owns (reservations and queue entries).
+
+Rows made here skip the reservation service (no charge, no units taken): for tests that need a
+reservation or a waiting entry to exist, not for tests of how one is made.
+"""
 
 from datetime import timedelta
 
 import factory
 from django.utils import timezone
 
-from accounts.models import Customer, Membership, Plan
-from accounts.tests.factories import CustomerFactory, UserFactory  # noqa: F401 (re-exported)
-from catalog.models import Book, Genre
-from purchasing.models import TransactionKind
-from purchasing.services import wallet_credit
+from accounts.tests.factories import CustomerFactory
+from catalog.tests.factories import BookFactory
+from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 
-def _isbn13(n: int) -> str:
-    body = f"978{n:09d}"
-    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10) % 10
-    return body + str(check)
+class ReservationFactory(factory.django.DjangoModelFactory):
+    """An active reservation started now; pass `starts_at` for one in the past."""
 
-
-class GenreFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Genre
-        django_get_or_create = ("name",)
+        model = Reservation
 
-    name = "Fiction"
+    customer = factory.SubFactory(CustomerFactory)
+    book = factory.SubFactory(BookFactory)
+    days = 7
+    starts_at = factory.LazyFunction(timezone.now)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(days=o.days))
+    price = 7000
+    status = ReservationStatus.ACTIVE
+    ended_at = None
 
 
-class BookFactory(factory.django.DjangoModelFactory):
+class QueueEntryFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Book
-        skip_postgeneration_save = True
+        model = QueueEntry
 
-    title = factory.Sequence(lambda n: f"Book {n}")
-    isbn = factory.Sequence(_isbn13)
-    genre = factory.SubFactory(GenreFactory)
-    published_year = 2001
-    total_units = 1
-    available_units = factory.SelfAttribute("total_units")
+    customer = factory.SubFactory(CustomerFactory)
+    book = factory.SubFactory(BookFactory)
+    days = 7
+    queued_at = factory.LazyFunction(timezone.now)
+    status = QueueStatus.WAITING
 
 
-def give_plan(customer: Customer, plan: str, *, days: int = 30, starts_at=None) -> Membership:
-    """A membership covering now (or from `starts_at`), without charging (test setup)."""
-    starts_at = starts_at or timezone.now() - timedelta(days=1)
-    return Membership.objects.create(
-        customer=customer,
-        plan=plan,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(days=days),
-        price_paid=0,
+def make_due(reservation: Reservation) -> None:
+    """Move a reservation's period into the past so that it is due now (ended a minute ago)."""
+    Reservation.objects.filter(pk=reservation.pk).update(
+        starts_at=timezone.now() - timedelta(days=3),
+        ends_at=timezone.now() - timedelta(minutes=1),
     )
-
-
-def fund(customer: Customer, amount: int) -> None:
-    wallet_credit(customer_id=customer.pk, amount=amount, kind=TransactionKind.CHARGE)
-
-
-def member(plan: str = Plan.PLUS, *, balance: int = 100_000) -> Customer:
-    customer = CustomerFactory()
-    if plan != Plan.FREE:
-        give_plan(customer, plan)
-    if balance:
-        fund(customer, balance)
-    return customer

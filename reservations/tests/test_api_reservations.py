@@ -6,10 +6,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import Plan
 from accounts.tests.conftest import bearer, tokens_for
+from accounts.tests.factories import AdminFactory, UserFactory, member
 from catalog.models import Book
+from catalog.tests.factories import BookFactory
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.services import reservation_create
-from reservations.tests.factories import BookFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def occupied_book():
 
 
 def test_reserving_a_free_unit_answers_201_with_the_active_reservation():
-    book = BookFactory()
+    book = BookFactory(total_units=1)
     response = client_for(member()).post("/api/reservations/", {"book": book.pk, "days": 3})
     assert response.status_code == 201
     body = response.json()
@@ -81,28 +82,28 @@ def test_an_unknown_book_is_a_400_naming_it_before_the_plan_is_checked(endpoint)
 @pytest.mark.parametrize("days", [0, 8])
 def test_days_outside_the_plan_answer_400_invalid_duration(days):
     response = client_for(member()).post(
-        "/api/reservations/", {"book": BookFactory().pk, "days": days}
+        "/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": days}
     )
     assert (response.status_code, response.json()["code"]) == (400, "invalid_duration")
 
 
 def test_a_free_member_gets_403_membership_required():
     response = client_for(member(Plan.FREE)).post(
-        "/api/reservations/", {"book": BookFactory().pk, "days": 1}
+        "/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": 1}
     )
     assert (response.status_code, response.json()["code"]) == (403, "membership_required")
 
 
 def test_a_user_without_a_member_profile_gets_403():
     response = client_for(user=UserFactory(is_staff=True)).post(
-        "/api/reservations/", {"book": BookFactory().pk, "days": 1}
+        "/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": 1}
     )
     assert (response.status_code, response.json()["code"]) == (403, "customer_required")
 
 
 def test_a_short_wallet_gets_402_with_the_charge_location():
     response = client_for(member(balance=1_000)).post(
-        "/api/reservations/", {"book": BookFactory().pk, "days": 3}
+        "/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": 3}
     )
     assert response.status_code == 402
     body = response.json()
@@ -130,10 +131,12 @@ def test_over_the_limit_answers_409_reservation_limit_reached():
     client = client_for(customer)
     for _ in range(5):
         assert (
-            client.post("/api/reservations/", {"book": BookFactory().pk, "days": 1}).status_code
+            client.post(
+                "/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": 1}
+            ).status_code
             == 201
         )
-    response = client.post("/api/reservations/", {"book": BookFactory().pk, "days": 1})
+    response = client.post("/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": 1})
     assert (response.status_code, response.json()["code"]) == (409, "reservation_limit_reached")
 
 
@@ -229,7 +232,7 @@ def test_deleting_someone_elses_reservation_is_404_and_changes_nothing():
 
 
 def test_quote_shows_price_and_instant_outcome_without_reserving():
-    book = BookFactory()
+    book = BookFactory(total_units=1)
     response = client_for(member()).post("/api/reservations/quote/", {"book": book.pk, "days": 4})
     assert response.status_code == 200
     assert response.json() == {
@@ -263,7 +266,7 @@ def test_quote_for_a_book_on_loan_says_queued_and_why_it_would_fail():
 
 
 def test_quote_answers_the_reserve_errors_for_free_members_and_bad_days():
-    book = BookFactory()
+    book = BookFactory(total_units=1)
     free = client_for(member(Plan.FREE)).post(
         "/api/reservations/quote/", {"book": book.pk, "days": 1}
     )
@@ -309,7 +312,7 @@ def test_leaving_my_queue_entry_is_204_and_someone_elses_is_404():
 
 @pytest.fixture
 def admin_client():
-    return client_for(user=UserFactory(is_staff=True, is_superuser=True))
+    return client_for(user=AdminFactory())
 
 
 @pytest.mark.parametrize(
@@ -378,7 +381,7 @@ def warm_bearer_client(customer) -> APIClient:
     """A client sending a real access token, so that authentication is counted too, after one
     reserve and return: on PostgreSQL their statements are then prepared on the connection."""
     client = bearer(tokens_for(customer.user)["access"])
-    response = client.post("/api/reservations/", {"book": BookFactory().pk, "days": 1})
+    response = client.post("/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": 1})
     assert client.delete(f"/api/reservations/{response.json()['id']}/").status_code == 204
     return client
 
@@ -386,7 +389,7 @@ def warm_bearer_client(customer) -> APIClient:
 def test_reserving_costs_a_fixed_number_of_queries(django_assert_num_queries):
     customer = member()
     client = warm_bearer_client(customer)
-    book = BookFactory()
+    book = BookFactory(total_units=1)
     # user with its customer; the service's savepoint: book locked with the plan read, conflicts,
     # wallet locked, limit-and-price figures, reservation, the debit (wallet, balance, ledger
     # row), units; release.

@@ -12,11 +12,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Notification, NotificationKind
+from accounts.tests.factories import member
 from catalog.models import Book
+from catalog.tests.factories import BookFactory
 from purchasing.models import Wallet, WalletTransaction
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.services import reservation_create, reservation_return, settle_due_reservations
-from reservations.tests.factories import BookFactory, member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from accounts.models import Plan
 from accounts.tests.browser import sign_in_to_admin
+from accounts.tests.factories import CustomerFactory, UserFactory, member
+from catalog.tests.factories import BookFactory
 from purchasing.models import TransactionKind
 from purchasing.services import wallet_debit
 from reservations.dashboard import dashboard_figures, holds_ratio_report
 from reservations.models import QueueEntry
 from reservations.services import queue_suspend, reservation_create
-from reservations.tests.factories import BookFactory, CustomerFactory, UserFactory, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,13 +9,15 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, Plan
+from accounts.tests.factories import CustomerFactory, member
+from catalog.tests.factories import BookFactory
 from purchasing.models import TransactionKind, Wallet, WalletTransaction
 from purchasing.services import membership_purchase, wallet_debit
+from purchasing.tests.factories import fund
 from reservations.errors import InvalidDuration
 from reservations.models import QueueEntry, QueueStatus, Reservation
 from reservations.pricing import PRICE_PER_DAY, REASON_BIG_SPENDER
 from reservations.services import reservation_create, reservation_renew, reservation_return
-from reservations.tests.factories import BookFactory, CustomerFactory, fund, member
 from reservations.tests.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +101,7 @@ def test_quote_and_reserve_agree_on_the_discount_after_a_refund():
     fund(customer, 500_000)
     client = client_for(customer)
     membership_purchase(customer_id=customer.pk, plan=Plan.PREMIUM, months=2)
-    book, other = BookFactory(), BookFactory()
+    book, other = BookFactory(total_units=1), BookFactory(total_units=1)
     free = client.post("/api/reservations/quote/", {"book": book.pk, "days": 5}, format="json")
     assert free.json()["discount_percent"] == 100
 
@@ -122,7 +124,7 @@ def test_a_member_over_the_threshold_without_the_refunded_money_keeps_the_discou
     fund(customer, 800_000)
     wallet_debit(customer_id=customer.pk, amount=350_000, kind=TransactionKind.RESERVATION_FEE)
     membership_purchase(customer_id=customer.pk, plan=Plan.PREMIUM, months=2)
-    book = BookFactory()
+    book = BookFactory(total_units=1)
     loan = reservation_create(customer=customer, book_id=book.pk, days=14).reservation
     assert loan.discount_reason == REASON_BIG_SPENDER
     reservation_return(customer=customer, reservation_id=loan.pk)
@@ -161,7 +163,7 @@ def test_one_loan_longer_than_the_new_plan_allows_refuses_the_switch():
     customer = CustomerFactory()
     fund(customer, 300_000)
     membership_purchase(customer_id=customer.pk, plan=Plan.PREMIUM, months=1)
-    reservation_create(customer=customer, book_id=BookFactory().pk, days=8)
+    reservation_create(customer=customer, book_id=BookFactory(total_units=1).pk, days=8)
     before = balance_of(customer)
 
     response = client_for(customer).post(MEMBERSHIPS, {"plan": "plus", "months": 1}, format="json")
@@ -185,7 +187,10 @@ def test_a_reserve_dated_before_a_switch_that_took_the_wallet_first_uses_the_new
 
     with pytest.raises(InvalidDuration):
         reservation_create(
-            customer=customer, book_id=BookFactory().pk, days=14, now=now + timedelta(seconds=30)
+            customer=customer,
+            book_id=BookFactory(total_units=1).pk,
+            days=14,
+            now=now + timedelta(seconds=30),
         )
     assert not Reservation.objects.exists()
 
@@ -196,7 +201,10 @@ def test_a_renewal_dated_before_a_switch_that_took_the_wallet_first_uses_the_new
     now = timezone.now()
     membership_purchase(customer_id=customer.pk, plan=Plan.PREMIUM, months=1, at=now)
     loan = reservation_create(
-        customer=customer, book_id=BookFactory().pk, days=7, now=now + timedelta(seconds=10)
+        customer=customer,
+        book_id=BookFactory(total_units=1).pk,
+        days=7,
+        now=now + timedelta(seconds=10),
     ).reservation
     membership_purchase(
         customer_id=customer.pk, plan=Plan.PLUS, months=1, at=now + timedelta(minutes=1)
@@ -244,7 +252,7 @@ def test_a_switch_and_a_reserve_at_once_never_leave_more_loans_than_the_plan_all
         membership_purchase(customer_id=customer.pk, plan=Plan.PREMIUM, months=1)
         for book in BookFactory.create_batch(5):
             reservation_create(customer=customer, book_id=book.pk, days=7)
-        sixth = BookFactory()
+        sixth = BookFactory(total_units=1)
 
         reserved, switched = run_at_once(
             [

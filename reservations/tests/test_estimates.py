@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from accounts.models import Plan
+from accounts.tests.factories import AdminFactory, member
+from catalog.tests.factories import BookFactory
 from reservations.estimates import Waiter, simulate_starts
 from reservations.models import QueueEntry
 from reservations.selectors import (
@@ -18,7 +20,6 @@ from reservations.selectors import (
     reservation_quote,
 )
 from reservations.services import queue_suspend, reservation_create
-from reservations.tests.factories import BookFactory, UserFactory, member
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -159,7 +160,7 @@ def queued_book(*, hold_days: list[int], queue_days: list[int], now=None):
 def test_holders_view_estimates_positions_one_units_and_units_plus_one():
     book, holders, _ = queued_book(hold_days=[1, 4], queue_days=[2, 2, 2, 1])
     client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True, is_superuser=True))
+    client.force_authenticate(AdminFactory())
     body = client.get(f"/api/admin/books/{book.pk}/holders/").json()
     first, second = sorted(h.ends_at for h in holders)
     estimates = [datetime.fromisoformat(e["estimated_available_at"]) for e in body["queue"]]
@@ -191,7 +192,7 @@ def test_the_quote_estimates_where_a_premium_newcomer_would_join():
 
 @pytest.mark.django_db
 def test_the_quote_of_an_instant_reserve_has_no_estimate():
-    quote = reservation_quote(customer=member(), book_id=BookFactory().pk, days=2)
+    quote = reservation_quote(customer=member(), book_id=BookFactory(total_units=1).pk, days=2)
     assert (quote.outcome, quote.estimated_available_at) == ("instant", None)
 
 

@@ -4,19 +4,21 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Plan
+from accounts.tests.factories import member
+from catalog.tests.factories import BookFactory
 from purchasing.models import TransactionKind, WalletTransaction
 from purchasing.services import wallet_credit, wallet_debit
+from purchasing.tests.factories import fund
 from reservations import pricing
 from reservations.models import Reservation
 from reservations.queue import waiting_in_priority_order
 from reservations.services import reservation_create
-from reservations.tests.factories import BookFactory, member
 
 pytestmark = pytest.mark.django_db
 
 
 def spend(customer, amount: int, *, ago: timedelta = timedelta(0)):
-    wallet_credit(customer_id=customer.pk, amount=amount, kind=TransactionKind.CHARGE)
+    fund(customer, amount)
     row = wallet_debit(customer_id=customer.pk, amount=amount, kind=TransactionKind.MEMBERSHIP_FEE)
     if ago:
         WalletTransaction.objects.filter(pk=row.pk).update(created_at=timezone.now() - ago)
@@ -27,7 +29,7 @@ def past_reservations(customer, books: int, *, started_ago: timedelta = timedelt
         start = timezone.now() - started_ago
         Reservation.objects.create(
             customer=customer,
-            book=BookFactory(),
+            book=BookFactory(total_units=1),
             days=1,
             starts_at=start,
             ends_at=start + timedelta(days=1),
@@ -135,7 +137,9 @@ def test_a_free_reservation_writes_no_ledger_row_and_records_the_discount():
     spend(customer, 300_001)
     before = WalletTransaction.objects.count()
 
-    r = reservation_create(customer=customer, book_id=BookFactory().pk, days=3).reservation
+    r = reservation_create(
+        customer=customer, book_id=BookFactory(total_units=1).pk, days=3
+    ).reservation
 
     assert (r.price, r.discount_percent, r.discount_reason) == (0, 100, pricing.REASON_BIG_SPENDER)
     assert WalletTransaction.objects.count() == before
@@ -144,7 +148,9 @@ def test_a_free_reservation_writes_no_ledger_row_and_records_the_discount():
 def test_a_discounted_reservation_stores_price_and_reason():
     customer = member(Plan.PLUS)
     past_reservations(customer, 4)
-    r = reservation_create(customer=customer, book_id=BookFactory().pk, days=5).reservation
+    r = reservation_create(
+        customer=customer, book_id=BookFactory(total_units=1).pk, days=5
+    ).reservation
     assert (r.price, r.discount_percent) == (3_500, 30)
 
 

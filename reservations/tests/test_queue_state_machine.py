@@ -14,10 +14,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from accounts.models import Membership, Plan
 from accounts.plans import rules_for
+from accounts.tests.factories import CustomerFactory, give_plan
 from catalog.models import Book
+from catalog.tests.factories import BookFactory
 from library_project.errors import DomainError
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_credit, wallet_debit
+from purchasing.tests.factories import fund
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.services import (
     queue_leave,
@@ -25,7 +28,6 @@ from reservations.services import (
     reservation_return,
     settle_due_reservations,
 )
-from reservations.tests.factories import BookFactory, CustomerFactory, fund, give_plan
 
 CUSTOMERS = 5
 BOOKS = 2

@@ -7,11 +7,12 @@ from django.utils import timezone
 
 from accounts.models import Customer, Membership, Notification, NotificationKind, Plan, User
 from catalog.models import Book
+from catalog.tests.factories import BookFactory
 from purchasing.models import Wallet
+from purchasing.tests.factories import fund
 from reservations.models import QueueEntry, QueueStatus
 from reservations.queue import release_units
 from reservations.services import atomic_with_retry
-from reservations.tests.factories import BookFactory, fund
 
 
 class FakeDeadlock(Exception):

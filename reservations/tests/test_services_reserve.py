@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Notification, Plan
-from accounts.tests.factories import AdminFactory
+from accounts.tests.factories import AdminFactory, give_plan, member
+from catalog.tests.factories import BookFactory
 from library_project.errors import NotFound
 from purchasing.errors import InsufficientFunds
 from purchasing.models import Wallet, WalletTransaction
@@ -30,7 +31,6 @@ from reservations.services import (
     reservation_return,
     settle_due_reservations,
 )
-from reservations.tests.factories import BookFactory, give_plan, member
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_instant_reserve_takes_a_unit_and_charges_1000_a_day():
 
 def test_a_free_member_cannot_reserve():
     with pytest.raises(MembershipRequired):
-        reserve(member(Plan.FREE), BookFactory())
+        reserve(member(Plan.FREE), BookFactory(total_units=1))
 
 
 @pytest.mark.parametrize(
@@ -80,18 +80,23 @@ def test_a_free_member_cannot_reserve():
 )
 def test_days_outside_the_plan_are_an_invalid_duration(plan, days):
     with pytest.raises(InvalidDuration):
-        reserve(member(plan), BookFactory(), days=days)
+        reserve(member(plan), BookFactory(total_units=1), days=days)
 
 
 @pytest.mark.parametrize(("plan", "days"), [(Plan.PLUS, 7), (Plan.PREMIUM, 14), (Plan.PLUS, 1)])
 def test_the_plan_maximum_days_are_allowed(plan, days):
-    assert reserve(member(plan, balance=20_000), BookFactory(), days=days).reservation.days == days
+    assert (
+        reserve(
+            member(plan, balance=20_000), BookFactory(total_units=1), days=days
+        ).reservation.days
+        == days
+    )
 
 
 def test_the_plan_is_read_as_of_the_reserve_premium_winning_over_a_longer_plus():
     customer = member(Plan.PLUS, balance=50_000)  # plus, ending in 29 days
     give_plan(customer, Plan.PREMIUM, days=10)
-    outcome = reserve(customer, BookFactory(), days=14)  # over plus's 7 days
+    outcome = reserve(customer, BookFactory(total_units=1), days=14)  # over plus's 7 days
     assert (outcome.plan, outcome.reservation.days) == (Plan.PREMIUM, 14)
 
 
@@ -100,7 +105,7 @@ def test_memberships_not_covering_the_moment_leave_a_free_member():
     give_plan(customer, Plan.PREMIUM, starts_at=timezone.now() + timedelta(days=1))
     give_plan(customer, Plan.PLUS, days=1, starts_at=timezone.now() - timedelta(days=2))
     with pytest.raises(MembershipRequired):
-        reserve(customer, BookFactory())
+        reserve(customer, BookFactory(total_units=1))
 
 
 def test_an_unknown_book_is_an_invalid_book_and_nothing_is_locked_or_written():
@@ -132,25 +137,25 @@ def test_waiting_twice_for_the_same_book_is_refused():
 def test_the_plan_limit_of_active_reservations_is_enforced(plan, limit):
     customer = member(plan, balance=200_000)
     for _ in range(limit):
-        reserve(customer, BookFactory())
+        reserve(customer, BookFactory(total_units=1))
     with pytest.raises(ReservationLimitReached) as error:
-        reserve(customer, BookFactory())
+        reserve(customer, BookFactory(total_units=1))
     assert error.value.extra["limit"] == limit
 
 
 def test_a_due_reservation_does_not_count_against_the_limit():
     customer = member(balance=200_000)
-    first = reserve(customer, BookFactory()).reservation
+    first = reserve(customer, BookFactory(total_units=1)).reservation
     for _ in range(4):
-        reserve(customer, BookFactory())
+        reserve(customer, BookFactory(total_units=1))
     Reservation.objects.filter(pk=first.pk).update(
         starts_at=timezone.now() - timedelta(days=3), ends_at=timezone.now() - timedelta(seconds=1)
     )
-    assert reserve(customer, BookFactory()).reservation.is_active
+    assert reserve(customer, BookFactory(total_units=1)).reservation.is_active
 
 
 def test_short_wallet_gets_402_with_the_missing_amount_and_nothing_changes():
-    book = BookFactory()
+    book = BookFactory(total_units=1)
     customer = member(balance=2_500)
     with pytest.raises(InsufficientFunds) as error:
         reserve(customer, book, days=3)
@@ -202,7 +207,7 @@ def test_joining_the_queue_needs_a_wallet_covering_the_price_now():
 def test_joining_the_queue_does_not_check_the_limit():
     customer = member(balance=200_000)
     for _ in range(5):
-        reserve(customer, BookFactory())
+        reserve(customer, BookFactory(total_units=1))
     book, _ = occupied_book()
     assert reserve(customer, book).queue_entry is not None
 
@@ -330,7 +335,7 @@ def test_a_waiter_at_the_limit_is_dropped_and_the_next_served():
     busy = member(balance=200_000)
     busy_entry = reserve(busy, book).queue_entry
     for _ in range(5):
-        reserve(busy, BookFactory())
+        reserve(busy, BookFactory(total_units=1))
     nxt = reserve(member(), book).queue_entry
 
     reservation_return(customer=held.customer, reservation_id=held.pk)
@@ -344,7 +349,7 @@ def test_a_waiter_short_of_money_is_dropped_and_the_next_served():
     book, (held,) = occupied_book()
     poor = member(balance=3_000)
     poor_entry = reserve(poor, book, days=3).queue_entry
-    reserve(poor, BookFactory(), days=1)  # spends 1,000: 2,000 left < 3,000
+    reserve(poor, BookFactory(total_units=1), days=1)  # spends 1,000: 2,000 left < 3,000
     nxt = reserve(member(), book).queue_entry
 
     reservation_return(customer=held.customer, reservation_id=held.pk)
@@ -410,7 +415,7 @@ def test_leaving_twice_is_a_conflict():
 
 
 def test_renewal_extends_and_charges_the_extra_days():
-    book = BookFactory()
+    book = BookFactory(total_units=1)
     customer = member(balance=10_000)
     r = reserve(customer, book, days=3).reservation
     old_end = r.ends_at
@@ -444,7 +449,7 @@ def test_shortening_or_keeping_the_length_is_refused(days):
 
 
 def test_renewal_short_of_money_changes_nothing():
-    book = BookFactory()
+    book = BookFactory(total_units=1)
     customer = member(balance=3_500)
     r = reserve(customer, book, days=3).reservation
     with pytest.raises(InsufficientFunds):

@@ -4,20 +4,15 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification, Plan
+from accounts.tests.factories import member
 from catalog.models import Book
+from catalog.tests.factories import BookFactory
 from reservations import settlement
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.services import book_units_added, reservation_create, settle_due_reservations
-from reservations.tests.factories import BookFactory, member
+from reservations.tests.factories import make_due
 
 pytestmark = pytest.mark.django_db
-
-
-def make_due(reservation: Reservation) -> None:
-    Reservation.objects.filter(pk=reservation.pk).update(
-        starts_at=timezone.now() - timedelta(days=3),
-        ends_at=timezone.now() - timedelta(minutes=1),
-    )
 
 
 def test_settlement_expires_a_due_reservation_and_gives_the_unit_back():
@@ -63,7 +58,7 @@ def test_settlement_is_idempotent():
 
 
 def test_settlement_leaves_other_books_alone_when_limited_to_some():
-    book, other = BookFactory(), BookFactory()
+    book, other = BookFactory(total_units=1), BookFactory(total_units=1)
     make_due(reservation_create(customer=member(), book_id=book.pk, days=2).reservation)
     make_due(reservation_create(customer=member(), book_id=other.pk, days=2).reservation)
 

@@ -8,6 +8,8 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.tests.factories import member
+from catalog.tests.factories import BookFactory
 from reservations import settlement
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 from reservations.services import (
@@ -15,7 +17,6 @@ from reservations.services import (
     reservation_create,
     settle_due_reservations,
 )
-from reservations.tests.factories import BookFactory, member
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +53,9 @@ def test_the_horizon_is_the_earliest_end_and_at_most_the_cap_ahead():
     cache.clear()
     soon = timezone.now() + timedelta(hours=2)
     Reservation.objects.filter(
-        pk=reservation_create(customer=member(), book_id=BookFactory().pk, days=1).reservation.pk
+        pk=reservation_create(
+            customer=member(), book_id=BookFactory(total_units=1).pk, days=1
+        ).reservation.pk
     ).update(ends_at=soon)
     settle_due_reservations()
     assert stored_horizon()[1] == soon
@@ -73,7 +76,7 @@ def test_a_reservation_made_through_the_service_keeps_the_horizon():
     """Reserving lasts at least a day, longer than any horizon reaches: no reserve defeats it."""
     settle_due_reservations()
     before = generation()
-    reservation_create(customer=member(), book_id=BookFactory().pk, days=1)
+    reservation_create(customer=member(), book_id=BookFactory(total_units=1).pk, days=1)
     assert generation() == before
     assert settlement.read(timezone.now())[0] is True
 

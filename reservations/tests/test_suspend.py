@@ -7,7 +7,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Plan
+from accounts.tests import factories
+from accounts.tests.factories import UserFactory
 from catalog.models import Book
+from catalog.tests.factories import BookFactory
 from reservations.models import QueueEntry, QueueStatus
 from reservations.services import (
     queue_leave,
@@ -17,7 +20,6 @@ from reservations.services import (
     reservation_return,
     settle_due_reservations,
 )
-from reservations.tests.factories import BookFactory, CustomerFactory, UserFactory, fund, give_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +28,7 @@ DAY = timedelta(days=1)
 
 def member(plan: str = Plan.PLUS):
     """A member whose plan covers the last ten days and the next fifty."""
-    customer = CustomerFactory()
-    give_plan(customer, plan, days=60, starts_at=timezone.now() - 10 * DAY)
-    fund(customer, 100_000)
-    return customer
+    return factories.member(plan, days=60, starts_at=timezone.now() - 10 * DAY)
 
 
 def held_book(now):

@@ -6,17 +6,12 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Notification, NotificationKind
+from accounts.tests.factories import member
+from catalog.tests.factories import BookFactory
 from reservations.models import QueueStatus, Reservation, ReservationStatus
 from reservations.services import reservation_create, reservation_renew
 from reservations.tasks import expire_due_reservations, remind_reservations_ending_soon
-from reservations.tests.factories import BookFactory, member
-
-
-def make_due(reservation: Reservation) -> None:
-    Reservation.objects.filter(pk=reservation.pk).update(
-        starts_at=timezone.now() - timedelta(days=3),
-        ends_at=timezone.now() - timedelta(seconds=1),
-    )
+from reservations.tests.factories import make_due
 
 
 def due_holder_and_waiter():
@@ -44,8 +39,12 @@ def test_the_expiry_task_ends_due_reservations_once_even_when_run_twice():
 
 @pytest.mark.django_db
 def test_reminders_go_once_to_reservations_ending_within_a_day():
-    soon = reservation_create(customer=member(), book_id=BookFactory().pk, days=1).reservation
-    later = reservation_create(customer=member(), book_id=BookFactory().pk, days=3).reservation
+    soon = reservation_create(
+        customer=member(), book_id=BookFactory(total_units=1).pk, days=1
+    ).reservation
+    later = reservation_create(
+        customer=member(), book_id=BookFactory(total_units=1).pk, days=3
+    ).reservation
     Reservation.objects.filter(pk=soon.pk).update(ends_at=timezone.now() + timedelta(hours=23))
 
     assert remind_reservations_ending_soon() == 1
@@ -58,7 +57,9 @@ def test_reminders_go_once_to_reservations_ending_within_a_day():
 
 @pytest.mark.django_db
 def test_a_renewed_reservation_is_reminded_again_before_its_new_end():
-    r = reservation_create(customer=member(), book_id=BookFactory().pk, days=1).reservation
+    r = reservation_create(
+        customer=member(), book_id=BookFactory(total_units=1).pk, days=1
+    ).reservation
     assert remind_reservations_ending_soon() == 1
     reservation_renew(customer=r.customer, reservation_id=r.pk, days=3)
     Reservation.objects.filter(pk=r.pk).update(ends_at=timezone.now() + timedelta(hours=2))
