@@ -18,9 +18,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts import services
 from accounts.errors import InvalidCode, TooManyAttempts
 from accounts.models import User
+from accounts.services.signin import user_login_code_check, user_login_start
 from accounts.throttling import client_ip
 from library_project.admin_tools import safe_next_url
 from library_project.errors import DomainError
@@ -102,7 +102,7 @@ def admin_login_password(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, "admin/login.html", form, next_url)
     try:
-        issued = services.user_login_start(
+        issued = user_login_start(
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password"],
             client_ip=client_ip(request),
@@ -126,7 +126,7 @@ def admin_login_code(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, "admin/login_code.html", form, next_url)
     try:
-        user = services.user_login_code_check(
+        user = user_login_code_check(
             otp_token=otp_token, code=form.cleaned_data["code"], client_ip=client_ip(request)
         )
     except DomainError as error:

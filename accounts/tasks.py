@@ -55,7 +55,7 @@ def redeliver_undelivered_notifications() -> int:
 @shared_task(acks_late=True)
 def purge_expired_credentials() -> dict[str, int]:
     """Daily: delete expired activation/reset links, OTP challenges and JWT bookkeeping rows."""
-    from accounts.services import credentials_purge_expired
+    from accounts.services.notifications import credentials_purge_expired
 
     deleted = credentials_purge_expired()
     logger.info("purged expired credentials: %s", deleted)

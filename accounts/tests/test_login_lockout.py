@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts import services
 from accounts.errors import InvalidCode, LoginCodeLocked
 from accounts.models import LoginCodeLockout, Notification, NotificationKind, OtpChallenge
-from accounts.services import _digest
+from accounts.services._common import _digest
 from accounts.tests.factories import PASSWORD, CustomerFactory
 from accounts.tests.test_concurrency import _race
 from library_project.tests.outbox import outbox

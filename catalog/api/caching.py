@@ -14,6 +14,7 @@ Only a cache shared by all web processes (Redis) can carry the versions between 
 per-process cache (`LocMemCache`, `make run` without Redis) nothing is cached.
 """
 
+import functools
 import hashlib
 import logging
 import time
@@ -93,48 +94,77 @@ def anonymous_json_get(request) -> bool:
     )
 
 
-def serve_cached(request, *, build, settle) -> HttpResponse:
-    """The response to an anonymous GET of a book list: from the cache while current, else
-    `build()`'s (DRF's own), stored when it is a JSON 200. Signed-in readers always get
-    `build()`'s, so a bad token is still refused. `settle()` runs first unless the settlement
-    horizon says nothing can be due (so no reader sees a reservation whose time has passed).
+def cached_page(*, settle):
+    """Decorate a view method that builds an anonymous book list: its response is served from the
+    cache while current, else built by it and stored when it is a JSON 200. Signed-in readers
+    always get the method's own, so a bad token is still refused. `settle()` runs first unless the
+    settlement horizon says nothing can be due (so no reader sees a reservation whose time has
+    passed).
 
     A page is stored with the versions read before its rows, and served only while both are
     still current; versions, page and horizon come in one round trip.
     """
+
+    def decorate(build_view):
+        @functools.wraps(build_view)
+        def serve(view, request, *args, **kwargs):
+            return _serve(
+                request, build=lambda: build_view(view, request, *args, **kwargs), settle=settle
+            )
+
+        return serve
+
+    return decorate
+
+
+def _serve(request, *, build, settle) -> HttpResponse:
     if not (_shared_cache() and anonymous_json_get(request)):
         settle()
         return build()
     key = page_key(request)
+    versions, entry = _settled_versions(request, key, settle)
+    if versions is None:
+        return build()
+    cached = _response_from(entry, versions)
+    if cached is not None:
+        return cached
+    return _build_once(key, versions, build)
+
+
+def _settled_versions(request, key: str, settle):
+    """The catalog versions and the stored page, after settling when the horizon says a
+    reservation may be due; the versions are kept on the request for the paginator."""
     versions, found = catalog_versions(also=(key, *settlement.KEYS))
     if not settlement.nothing_due(timezone.now(), found):
         settle()  # may end reservations, and so move the versions: read them again
         versions, found = catalog_versions(also=(key,))
     request.catalog_versions = versions
-    if versions is None:
-        return build()
-    cached = _response_from(found.get(key), versions)
-    if cached is not None:
-        return cached
-    # A missing page is built by one request at a time (a cold search of a large catalog costs
-    # far more than a read): the others wait for it, or build it themselves if it never comes.
-    lock = f"{key}:building:{versions[0]}:{versions[1]}"
-    holds_lock = _lock(lock)
-    if not holds_lock:
-        cached = _wait_for(key, versions, lock)
+    return versions, found.get(key)
+
+
+def _build_once(key: str, versions, build) -> HttpResponse:
+    """A missing page is built by one request at a time (a cold search of a large catalog costs
+    far more than a read): the others wait for it, or build it themselves if it never comes."""
+    flight = SingleFlight(key, versions)
+    if not flight.acquire():
+        cached = flight.wait()
         if cached is not None:
             return cached
     try:
         response = build()
-        if response.status_code == 200 and hasattr(response, "render"):
-            response.render()  # DRF sets the Content-Type as it renders
-        if response.status_code == 200 and response.get("Content-Type") == JSON:
-            headers = [(h, response[h]) for h in STORED_HEADERS if h in response]
-            _set(key, (versions, response.content, headers))
+        _store(key, versions, response)
     finally:
-        if holds_lock:
-            _unlock(lock)
+        flight.release()
     return response
+
+
+def _store(key: str, versions, response) -> None:
+    """Keep a JSON 200 with the versions it was built from."""
+    if response.status_code == 200 and hasattr(response, "render"):
+        response.render()  # DRF sets the Content-Type as it renders
+    if response.status_code == 200 and response.get("Content-Type") == JSON:
+        headers = [(h, response[h]) for h in STORED_HEADERS if h in response]
+        _set(key, (versions, response.content, headers))
 
 
 def _response_from(entry, versions) -> HttpResponse | None:
@@ -147,36 +177,49 @@ def _response_from(entry, versions) -> HttpResponse | None:
     return response
 
 
-def _lock(lock: str) -> bool:
-    try:
-        return bool(cache.add(lock, 1, timeout=BUILD_LOCK_SECONDS))
-    except Exception:
-        logger.warning("catalog cache unavailable", exc_info=True)
-        return False
+class SingleFlight:
+    """The build lock of one page at one pair of versions: whoever acquires it builds the page;
+    the others wait for the page to be stored, or give up and build it too. A cache outage is
+    logged and counts as not holding the lock."""
 
+    def __init__(self, key: str, versions: tuple[int, int]):
+        self.key = key
+        self.versions = versions
+        self.lock = f"{key}:building:{versions[0]}:{versions[1]}"
+        self.held = False
 
-def _unlock(lock: str) -> None:
-    try:
-        cache.delete(lock)
-    except Exception:
-        logger.warning("catalog cache unavailable", exc_info=True)
-
-
-def _wait_for(key: str, versions, lock: str) -> HttpResponse | None:
-    """The page another request is building, once stored; None when it gave up (not a 200, an
-    error, or slower than `BUILD_WAIT_SECONDS`)."""
-    deadline = time.monotonic() + BUILD_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        time.sleep(BUILD_POLL_SECONDS)
+    def acquire(self) -> bool:
         try:
-            found = cache.get_many([key, lock])
+            self.held = bool(cache.add(self.lock, 1, timeout=BUILD_LOCK_SECONDS))
         except Exception:
             logger.warning("catalog cache unavailable", exc_info=True)
-            return None
-        cached = _response_from(found.get(key), versions)
-        if cached is not None or lock not in found:
-            return cached
-    return None
+            self.held = False
+        return self.held
+
+    def wait(self) -> HttpResponse | None:
+        """The page the lock's holder built, once stored; None when it gave up (not a 200, an
+        error, or slower than `BUILD_WAIT_SECONDS`)."""
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(BUILD_POLL_SECONDS)
+            try:
+                found = cache.get_many([self.key, self.lock])
+            except Exception:
+                logger.warning("catalog cache unavailable", exc_info=True)
+                return None
+            cached = _response_from(found.get(self.key), self.versions)
+            if cached is not None or self.lock not in found:
+                return cached
+        return None
+
+    def release(self) -> None:
+        """Let the next request build, when this one held the lock."""
+        if not self.held:
+            return
+        try:
+            cache.delete(self.lock)
+        except Exception:
+            logger.warning("catalog cache unavailable", exc_info=True)
 
 
 class CountCachingPaginator(Paginator):

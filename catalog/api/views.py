@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from catalog import selectors, services
-from catalog.api.caching import BookPagination, anonymous_json_get, serve_cached
+from catalog.api.caching import BookPagination, anonymous_json_get, cached_page
 from catalog.api.filters import BookFilter, StrictOrderingFilter
 from catalog.api.permissions import HasAuthorProfile, IsAuthorSelf, IsBookAuthor
 from catalog.api.serializers import (
@@ -20,6 +20,7 @@ from catalog.api.serializers import (
     CitySerializer,
     GenreSerializer,
     NamedInputSerializer,
+    book_body,
 )
 from library_project.permissions import has_admin_permissions, staff_with
 
@@ -66,18 +67,7 @@ def _book_id(pk: str) -> int | None:
 def book_data(rows: list[dict]) -> list[dict]:
     """`BookSerializer`'s output for rows of `selectors.book_rows`, built as plain dicts."""
     return [
-        {
-            "id": row["id"],
-            "title": row["title"],
-            "isbn": row["isbn"],
-            "description": row["description"],
-            "genre": {"id": row["genre_id"], "name": row["genre_name"]},
-            "authors": row["authors"],
-            "published_year": row["published_year"],
-            "total_units": row["total_units"],
-            "available_units": row["available_units"],
-            "popularity": row["popularity"],
-        }
+        book_body({**row, "genre": {"id": row["genre_id"], "name": row["genre_name"]}})
         for row in selectors.with_authors(rows)
     ]
 
@@ -139,11 +129,7 @@ class BookViewSet(
         there."""
         action = self.action_map.get(request.method.lower())
         if action == "list":
-            return serve_cached(
-                request,
-                build=lambda: super(BookViewSet, self).dispatch(request, *args, **kwargs),
-                settle=lambda: _settle(None),
-            )
+            return self.dispatch_list(request, *args, **kwargs)
         if action == "retrieve" and anonymous_json_get(request) and not request.GET:
             book_id = _book_id(kwargs.get("pk"))
             row = selectors.book_detail(book_id) if book_id is not None else None
@@ -151,6 +137,11 @@ class BookViewSet(
                 response = JsonResponse(book_data([row])[0], json_dumps_params=COMPACT_JSON)
                 response["Allow"] = ", ".join(self.allowed_methods)
                 return response
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_page(settle=lambda: _settle(None))
+    def dispatch_list(self, request, *args, **kwargs):
+        """DRF's dispatch of the list, behind the page cache."""
         return super().dispatch(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):

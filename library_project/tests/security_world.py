@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Customer, Notification, User
 from accounts.notifications import notify
-from accounts.services import _issue_pair
+from accounts.services._common import _issue_pair
 from accounts.tests.factories import (
     PASSWORD,
     AdminFactory,

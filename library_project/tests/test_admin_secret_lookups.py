@@ -6,7 +6,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.test import RequestFactory
 
-from accounts.services import _issue_pair
+from accounts.services._common import _issue_pair
 from accounts.tests.factories import AdminFactory, CustomerFactory
 from library_project.admin_tools import lookup_reaches_secret
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from accounts.services import _issue_pair
+from accounts.services._common import _issue_pair
 from library_project.tests.security_world import (
     PASSWORD,
     World,

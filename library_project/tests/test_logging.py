@@ -9,7 +9,7 @@ from django.test import TestCase
 from rest_framework.test import APIClient
 
 from accounts.models import Customer, User
-from accounts.services import _issue_pair
+from accounts.services._common import _issue_pair
 from accounts.tests.factories import AdminFactory, CustomerFactory
 from catalog.models import Genre
 from catalog.services import author_create, book_create

@@ -1,0 +1,107 @@
+"""A member's names and customer profile, the admin's user form, and closing an account."""
+
+import contextlib
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.errors import (
+    ActiveReservations,
+    AlreadyRegistered,
+    UseEmailChange,
+    UsePhoneChange,
+)
+from accounts.models import (
+    Customer,
+    User,
+)
+from accounts.services._common import (
+    PHONE_TAKEN,
+    _clean_fields,
+    _ensure_unique,
+    _normalize_email,
+    _revoke_all_tokens,
+)
+
+USER_EDITABLE_FIELDS = ("first_name", "last_name", "phone")
+PROFILE_FIELDS = ("first_name", "last_name")
+CUSTOMER_EDITABLE_FIELDS = ("city", "address", "date_of_birth")
+
+
+def user_update(*, user: User, data: dict[str, Any]) -> User:
+    """Change a user's names and phone: the admin's user form, behind staff permissions. Members
+    change their own through `user_profile_update`, which leaves the phone to a proven change."""
+    changed = [name for name in USER_EDITABLE_FIELDS if name in data]
+    for name in changed:
+        setattr(user, name, data[name])
+    _clean_fields(user, exclude=["password"])
+    if "phone" in changed:
+        _ensure_unique(phone=user.phone, exclude_pk=user.pk)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=changed or None)
+    except IntegrityError as exc:
+        raise AlreadyRegistered({"phone": [PHONE_TAKEN]}) from exc
+    return user
+
+
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
+    """A member changes his own names. A new phone or email is refused and points to the change
+    flows that prove it (the value he already has, sent back, is no change and passes)."""
+    if "phone" in data and data["phone"] != user.phone:
+        raise UsePhoneChange()
+    if "email" in data and _normalize_email(data["email"]) != _normalize_email(user.email):
+        raise UseEmailChange()
+    return user_update(
+        user=user, data={name: data[name] for name in PROFILE_FIELDS if name in data}
+    )
+
+
+def user_deactivate(*, user: User) -> None:
+    """Delete yourself: the account is deactivated and its tokens revoked; refused (409) while
+    you hold an active reservation."""
+    from purchasing.models import Wallet
+    from reservations.selectors import customer_active_reservation_count
+
+    with transaction.atomic():
+        customer = Customer.objects.filter(user=user).first()
+        if customer is not None:
+            # Reserving locks the wallet last: holding it here, no reservation starts meanwhile.
+            list(Wallet.objects.select_for_update().filter(customer_id=customer.pk))
+            count = customer_active_reservation_count(customer_id=customer.pk)
+            if count:
+                raise ActiveReservations(active_reservations=count)
+        now = timezone.now()
+        user.is_active = False
+        user.deactivated_at = now
+        _revoke_all_tokens(user, at=now)
+        user.save(update_fields=["is_active", "deactivated_at", "tokens_valid_after"])
+    if customer is not None:
+        _leave_every_queue(customer=customer)
+
+
+def _leave_every_queue(*, customer: Customer) -> None:
+    """A closed account waits for nothing. Each queue is left in its own transaction, after the
+    deactivation committed, because a queue change must lock its book first (book → wallet order);
+    meanwhile the release walk drops inactive accounts it reaches."""
+    from reservations import services as reservation_services
+    from reservations.errors import QueueEntryNotWaiting
+    from reservations.models import QueueEntry, QueueStatus
+
+    waiting = QueueEntry.objects.filter(customer=customer, status=QueueStatus.WAITING)
+    for entry_id in waiting.values_list("id", flat=True):
+        # served or dropped by a release walk in the meantime: nothing left to leave
+        with contextlib.suppress(QueueEntryNotWaiting):
+            reservation_services.queue_leave(customer=customer, entry_id=entry_id)
+
+
+def customer_update(*, customer: Customer, data: dict[str, Any]) -> Customer:
+    """Change the customer's own profile: city, address, date of birth."""
+    changed = [name for name in CUSTOMER_EDITABLE_FIELDS if name in data]
+    for name in changed:
+        setattr(customer, name, data[name])
+    _clean_fields(customer, exclude=["user"])
+    with transaction.atomic():
+        customer.save(update_fields=changed or None)
+    return customer

@@ -1,0 +1,114 @@
+"""Sign-up and activation: a new member's account, its customer and wallet, and the email link
+that activates it.
+"""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+
+from accounts.errors import (
+    AlreadyRegistered,
+)
+from accounts.models import (
+    ActivationToken,
+    Customer,
+    User,
+)
+from accounts.services._common import (
+    _audit,
+    _check_password_policy,
+    _clean_fields,
+    _ensure_unique,
+    _issue_link_token,
+    _mail_link,
+    _normalize_email,
+    _redeem_link_token,
+)
+from accounts.throttling import throttle_hit
+
+ACTIVATION_LIFETIME = timedelta(hours=24)
+
+
+def user_signup(
+    *,
+    email: str,
+    phone: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    city=None,
+    client_ip: str | None,
+) -> User:
+    """An inactive user with a free customer profile and an empty wallet; the activation email
+    leaves after commit. Duplicate email or phone → `AlreadyRegistered` (400), even in a race.
+
+    Throttled per client IP before anything else (it mails a stranger and hashes a password);
+    `client_ip=None` only for staff signing members up in the admin, behind the admin login.
+    """
+    from purchasing.services import wallet_open
+
+    throttle_hit(scope="email_ip", ident=client_ip)
+    throttle_hit(scope="password_ip", ident=client_ip)
+    email = _normalize_email(email)
+    user = User(email=email, phone=phone, first_name=first_name, last_name=last_name)
+    _clean_fields(user, exclude=["password"])
+    _check_password_policy(password, user=user, field="password")
+    _ensure_unique(email=email, phone=phone)
+    try:
+        with transaction.atomic():
+            user.set_password(password)
+            user.is_active = False
+            user.save()
+            customer = Customer.objects.create(user=user, city=city)
+            wallet_open(customer_id=customer.pk)
+            raw = _issue_link_token(ActivationToken, user=user, lifetime=ACTIVATION_LIFETIME)
+            _mail_link(
+                user=user,
+                raw=raw,
+                path="activate",
+                subject="Library: confirm your email",
+                what="Confirm your email to activate your library account",
+                hours=24,
+            )
+    except IntegrityError as exc:
+        # A concurrent sign-up with the same email or phone committed first.
+        _ensure_unique(email=email, phone=phone)
+        raise AlreadyRegistered(
+            {"email": ["An account with these details already exists."]}
+        ) from exc
+    _audit("auth.signup", user_id=user.pk)
+    return user
+
+
+def user_activate(*, token: str) -> User:
+    """Confirm the email with the link's token (24 hours, single use): the account becomes active."""
+    with transaction.atomic():
+        user = _redeem_link_token(ActivationToken, token=token)
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    _audit("auth.activated", user_id=user.pk)
+    return user
+
+
+def user_activation_resend(*, email: str, client_ip: str) -> None:
+    """Mail a new activation link to an account still waiting for one; silent otherwise (no
+    account enumeration), and throttled per client."""
+    throttle_hit(scope="email_ip", ident=client_ip)
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(email__iexact=_normalize_email(email), is_active=False, deactivated_at=None)
+            .first()
+        )
+        _audit("auth.activation_requested", user_id=user.pk if user else None)
+        if user is None:
+            return
+        raw = _issue_link_token(ActivationToken, user=user, lifetime=ACTIVATION_LIFETIME)
+        _mail_link(
+            user=user,
+            raw=raw,
+            path="activate",
+            subject="Library: confirm your email",
+            what="Confirm your email to activate your library account",
+            hours=24,
+        )
