@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from accounts.models import Customer
 from catalog.models import Book
 from library_project.errors import NotFound
+from library_project.metadata import WithoutForm
 from library_project.permissions import staff_with
 from reservations import selectors, services
 from reservations.api.serializers import (
@@ -93,7 +94,7 @@ def validated(serializer_class, data) -> dict:
 
 
 class ReservationViewSet(viewsets.GenericViewSet):
-    """My reservations: list, reserve, quote, read, renew (PUT) and return (DELETE)."""
+    """My reservations; reserve a book (instantly, or by joining its queue)."""
 
     serializer_class = ReservationSerializer
     queryset = Reservation.objects.none()
@@ -157,8 +158,9 @@ class ReservationViewSet(viewsets.GenericViewSet):
             "assumptions as the queue list)."
         ),
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], metadata_class=WithoutForm)
     def quote(self, request):
+        """What a reservation would cost now and whether it would be instant or queued."""
         data = validated(ReserveInputSerializer, request.data)
         quote = selectors.reservation_quote(
             customer=customer_of(request), book_id=data["book"], days=data["days"]
@@ -212,7 +214,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
 
 
 class QueueEntryViewSet(viewsets.GenericViewSet):
-    """My waiting queue entries: list them, leave, suspend and resume one."""
+    """My waiting queue entries with their live positions."""
 
     serializer_class = QueueEntrySerializer
     queryset = QueueEntry.objects.none()
@@ -262,8 +264,9 @@ class QueueEntryViewSet(viewsets.GenericViewSet):
             "for another member's entry, 409 `queue_entry_not_waiting` once it is not waiting."
         ),
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], metadata_class=WithoutForm)
     def suspend(self, request, pk: int):
+        """Suspend a waiting entry: it keeps its place but is skipped until `until`."""
         data = validated(SuspendInputSerializer, request.data)
         services.queue_suspend(customer=_queue_owner(request), entry_id=pk, until=data["until"])
         return _my_entry_response(request, pk)
@@ -278,8 +281,9 @@ class QueueEntryViewSet(viewsets.GenericViewSet):
             "in order: the answer may then show the entry `fulfilled`."
         ),
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], metadata_class=WithoutForm)
     def resume(self, request, pk: int):
+        """End a suspension now."""
         services.queue_resume(customer=_queue_owner(request), entry_id=pk)
         return _my_entry_response(request, pk)
 
@@ -328,12 +332,13 @@ class AdminReservationViewSet(viewsets.ViewSet):
         permission_classes=[staff_with(services.END_RESERVATION_PERMISSION)],
     )
     def end(self, request, pk: int):
+        """End a reservation now: the unit is released and the queue promoted."""
         reservation = services.admin_end_reservation(reservation_id=pk, by=request.user)
         return Response(ReservationSerializer(reservation).data)
 
 
 class AdminQueueEntryViewSet(viewsets.ViewSet):
-    """Staff operations on anyone's queue entry."""
+    """Remove someone from a queue."""
 
     lookup_value_converter = "int"
     permission_classes = [staff_with(services.REMOVE_QUEUE_ENTRY_PERMISSION)]
