@@ -1,22 +1,14 @@
-from django.urls import path
-
+from library_project.routers import ApiRouter, SingletonRouter
 from purchasing.api import views
 
-urlpatterns = [
-    path("wallet/", views.WalletView.as_view(), name="wallet"),
-    path(
-        "wallet/transactions/",
-        views.WalletTransactionListView.as_view(),
-        name="wallet-transactions",
-    ),
-    path("wallet/charge/", views.WalletChargeView.as_view(), name="wallet-charge"),
-    path("payments/", views.PaymentListView.as_view(), name="payments"),
-    path("payments/webhook/", views.PaymentWebhookView.as_view(), name="payment-webhook"),
-    path("memberships/plans/", views.PlanListView.as_view(), name="membership-plans"),
-    path("memberships/", views.MembershipPurchaseView.as_view(), name="memberships"),
-    path(
-        "memberships/current/",
-        views.CurrentMembershipView.as_view(),
-        name="membership-current",
-    ),
-]
+singletons = SingletonRouter()
+singletons.register("wallet", views.WalletViewSet, basename="wallet")
+singletons.register("memberships", views.MembershipViewSet, basename="membership")
+
+collections = ApiRouter()
+collections.register(
+    "wallet/transactions", views.WalletTransactionViewSet, basename="wallet-transaction"
+)
+collections.register("payments", views.PaymentViewSet, basename="payment")
+
+urlpatterns = singletons.urls + collections.urls

@@ -4,14 +4,15 @@ import re
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.plans import PLANS, plan_of
 from accounts.selectors import current_membership
+from library_project.metadata import WithoutForm
 from library_project.parsers import JSONParser
 from purchasing.api import serializers as s
 from purchasing.gateways import SIGNATURE_HEADER, get_gateway
@@ -42,44 +43,17 @@ LOCATION_ON_402 = OpenApiParameter(
 )
 
 
-class WalletView(APIView):
+# My wallet: its balance, and charging it. The classes here carry comments rather than docstrings:
+# drf-spectacular would publish a class docstring as the description of every operation that has
+# none of its own.
+class WalletViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["wallet"],
         summary="My wallet balance",
         responses={200: s.WalletSerializer, 401: UNAUTHORIZED, 404: NO_WALLET},
     )
-    def get(self, request):
+    def retrieve(self, request):
         return Response(s.WalletSerializer(wallet_of(user=request.user)).data)
-
-
-@extend_schema(
-    tags=["wallet"],
-    summary="My wallet ledger, newest first",
-    responses={200: s.WalletTransactionSerializer(many=True), 401: UNAUTHORIZED, 404: NO_WALLET},
-)
-class WalletTransactionListView(generics.ListAPIView):
-    serializer_class = s.WalletTransactionSerializer
-    filter_backends: list = []
-
-    def get_queryset(self):
-        return wallet_transactions(wallet=wallet_of(user=self.request.user))
-
-
-@extend_schema(
-    tags=["payments"],
-    summary="My wallet charges (payments) with their status, newest first",
-    responses={200: s.PaymentSerializer(many=True), 401: UNAUTHORIZED, 404: NO_WALLET},
-)
-class PaymentListView(generics.ListAPIView):
-    serializer_class = s.PaymentSerializer
-    filter_backends: list = []
-
-    def get_queryset(self):
-        return wallet_payments(wallet=wallet_of(user=self.request.user))
-
-
-class WalletChargeView(APIView):
-    parser_classes = [JSONParser]
 
     @extend_schema(
         tags=["wallet"],
@@ -91,7 +65,14 @@ class WalletChargeView(APIView):
         ],
         responses={200: s.ChargeFormSerializer, 400: INVALID, 401: UNAUTHORIZED},
     )
-    def get(self, request):
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="charge",
+        url_name="charge",
+        parser_classes=[JSONParser],
+    )
+    def charge_form(self, request):
         query = s.ChargeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         form = {
@@ -137,7 +118,8 @@ class WalletChargeView(APIView):
             415: OpenApiResponse(s.ErrorSerializer, description="Only application/json."),
         },
     )
-    def post(self, request):
+    @charge_form.mapping.post
+    def charge(self, request):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
             raise ValidationError({IDEMPOTENCY_HEADER: ["1 to 128 visible ASCII characters."]})
@@ -157,11 +139,38 @@ class WalletChargeView(APIView):
         )
 
 
-class PaymentWebhookView(APIView):
-    """Called by the payment provider, not by members: no token, the HMAC signature authenticates."""
+# My wallet's ledger.
+class WalletTransactionViewSet(viewsets.GenericViewSet):
+    serializer_class = s.WalletTransactionSerializer
+    filter_backends: list = []
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    @extend_schema(
+        tags=["wallet"],
+        summary="My wallet ledger, newest first",
+        responses={
+            200: s.WalletTransactionSerializer(many=True),
+            401: UNAUTHORIZED,
+            404: NO_WALLET,
+        },
+    )
+    def list(self, request):
+        page = self.paginate_queryset(wallet_transactions(wallet=wallet_of(user=request.user)))
+        return self.get_paginated_response(s.WalletTransactionSerializer(page, many=True).data)
+
+
+# My wallet's payments, and the payment provider's webhook that settles them.
+class PaymentViewSet(viewsets.GenericViewSet):
+    serializer_class = s.PaymentSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        tags=["payments"],
+        summary="My wallet charges (payments) with their status, newest first",
+        responses={200: s.PaymentSerializer(many=True), 401: UNAUTHORIZED, 404: NO_WALLET},
+    )
+    def list(self, request):
+        page = self.paginate_queryset(wallet_payments(wallet=wallet_of(user=request.user)))
+        return self.get_paginated_response(s.PaymentSerializer(page, many=True).data)
 
     @extend_schema(
         tags=["payments"],
@@ -191,7 +200,15 @@ class PaymentWebhookView(APIView):
             ),
         },
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        authentication_classes=[],
+        permission_classes=[AllowAny],
+        metadata_class=WithoutForm,
+    )
+    def webhook(self, request):
+        """Called by the payment provider, not by members: no token, the HMAC signature authenticates."""
         gateway = get_gateway()
         event = gateway.parse_event(body=request.body, headers=request.headers)
         result = payment_confirm(
@@ -208,19 +225,8 @@ class PaymentWebhookView(APIView):
         return Response(s.WebhookAnswerSerializer(answer).data)
 
 
-class PlanListView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        tags=["memberships"],
-        summary="Membership plans, prices and limits (public)",
-        responses={200: s.PlanSerializer(many=True)},
-    )
-    def get(self, request):
-        return Response(s.PlanSerializer(PLANS.values(), many=True).data)
-
-
-class MembershipPurchaseView(APIView):
+# The membership plans (public), my current plan, and buying one from the wallet.
+class MembershipViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["memberships"],
         summary="Buy plus or premium from the wallet",
@@ -250,7 +256,7 @@ class MembershipPurchaseView(APIView):
             ),
         },
     )
-    def post(self, request):
+    def create(self, request):
         data = s.MembershipPurchaseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wallet = wallet_of(user=request.user)
@@ -259,14 +265,22 @@ class MembershipPurchaseView(APIView):
             s.MembershipPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED
         )
 
+    @extend_schema(
+        tags=["memberships"],
+        summary="Membership plans, prices and limits (public)",
+        responses={200: s.PlanSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"], permission_classes=[AllowAny])
+    def plans(self, request):
+        return Response(s.PlanSerializer(PLANS.values(), many=True).data)
 
-class CurrentMembershipView(APIView):
     @extend_schema(
         tags=["memberships"],
         summary="My plan as of now",
         responses={200: s.CurrentMembershipSerializer, 401: UNAUTHORIZED, 404: NO_WALLET},
     )
-    def get(self, request):
+    @action(detail=False, methods=["get"])
+    def current(self, request):
         wallet = wallet_of(user=request.user)
         membership = current_membership(customer=wallet.customer)
         plan = plan_of(membership)

@@ -1,14 +1,14 @@
 """Thin views: validate input, call one service or selector, render the result."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Customer
 from catalog.models import Book
 from library_project.errors import NotFound
+from library_project.metadata import WithoutForm
 from library_project.permissions import staff_with
 from reservations import selectors, services
 from reservations.api.serializers import (
@@ -56,11 +56,35 @@ WaitingSerializer = inline_serializer(
 )
 
 
+DETAIL_DESCRIPTION = "One of my reservations: read it, renew it (PUT), return the book (DELETE)."
+
+
 def customer_of(request) -> Customer:
     customer = getattr(request.user, "customer", None)
     if customer is None:
         raise CustomerRequired()
     return customer
+
+
+def _reservation_owner_id(request) -> int:
+    """A user without a customer record holds no reservation: 404, as for another's."""
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        raise NotFound("No such reservation.")
+    return customer.pk
+
+
+def _queue_owner(request) -> Customer:
+    """A user without a customer record holds no queue entry: 404, as for another's."""
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        raise NotFound("No such queue entry.")
+    return customer
+
+
+def _my_entry_response(request, pk: int) -> Response:
+    entry = selectors.customer_queue_entry(customer_id=request.user.customer.pk, entry_id=pk)
+    return Response(QueueEntrySerializer(entry).data)
 
 
 def validated(serializer_class, data) -> dict:
@@ -69,18 +93,20 @@ def validated(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-class ReservationListCreateView(GenericAPIView):
+class ReservationViewSet(viewsets.GenericViewSet):
     """My reservations; reserve a book (instantly, or by joining its queue)."""
 
     serializer_class = ReservationSerializer
     queryset = Reservation.objects.none()
+    lookup_value_converter = "int"
 
     @extend_schema(
         parameters=[ReservationListQuerySerializer],
         responses={200: ReservationSerializer(many=True), 400: E400},
         summary="List my reservations (newest first, due ones already ended)",
+        description="My reservations; reserve a book (instantly, or by joining its queue).",
     )
-    def get(self, request):
+    def list(self, request):
         query = validated(ReservationListQuerySerializer, request.query_params)
         customer = getattr(request.user, "customer", None)
         if customer is None:
@@ -108,7 +134,7 @@ class ReservationListCreateView(GenericAPIView):
             "from the holders' `ends_at` and the entries ahead; see the queue list)."
         ),
     )
-    def post(self, request):
+    def create(self, request):
         data = validated(ReserveInputSerializer, request.data)
         outcome = services.reservation_create(
             customer=customer_of(request), book_id=data["book"], days=data["days"]
@@ -122,20 +148,32 @@ class ReservationListCreateView(GenericAPIView):
         body = {**QueueEntrySerializer(entry).data, "status": entry.status}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(
+        request=ReserveInputSerializer,
+        responses={200: QuoteSerializer, 400: E400, 403: E403},
+        summary="Price, discount and outcome of a reserve, without reserving",
+        description=(
+            "When the reserve would queue, `position` is where you would join and "
+            "`estimated_available_at` when a unit would reach you (same simulation and "
+            "assumptions as the queue list)."
+        ),
+    )
+    @action(detail=False, methods=["post"], metadata_class=WithoutForm)
+    def quote(self, request):
+        """What a reservation would cost now and whether it would be instant or queued."""
+        data = validated(ReserveInputSerializer, request.data)
+        quote = selectors.reservation_quote(
+            customer=customer_of(request), book_id=data["book"], days=data["days"]
+        )
+        return Response(QuoteSerializer(quote).data)
 
-class ReservationDetailView(APIView):
-    """One of my reservations: read it, renew it (PUT), return the book (DELETE)."""
-
-    def _customer_id(self, request) -> int:
-        customer = getattr(request.user, "customer", None)
-        if customer is None:
-            raise NotFound("No such reservation.")
-        return customer.pk
-
-    @extend_schema(responses={200: ReservationSerializer, 404: E404})
-    def get(self, request, pk: int):
+    @extend_schema(
+        responses={200: ReservationSerializer, 404: E404},
+        description=DETAIL_DESCRIPTION,
+    )
+    def retrieve(self, request, pk: int):
         reservation = selectors.customer_reservation(
-            customer_id=self._customer_id(request), reservation_id=pk
+            customer_id=_reservation_owner_id(request), reservation_id=pk
         )
         if reservation is None:
             raise NotFound("No such reservation.")
@@ -152,10 +190,12 @@ class ReservationDetailView(APIView):
             409: E409,
         },
         summary="Renew: extend to a new total of days (409 renewal_blocked if anyone waits)",
+        description=DETAIL_DESCRIPTION,
     )
-    def put(self, request, pk: int):
+    def update(self, request, pk: int):
+        """Renew."""
         data = validated(RenewInputSerializer, request.data)
-        self._customer_id(request)
+        _reservation_owner_id(request)
         reservation = services.reservation_renew(
             customer=request.user.customer, reservation_id=pk, days=data["days"]
         )
@@ -164,39 +204,21 @@ class ReservationDetailView(APIView):
     @extend_schema(
         responses={204: None, 404: E404, 409: E409},
         summary="Return the book (nothing is refunded); the unit goes to the queue",
+        description=DETAIL_DESCRIPTION,
     )
-    def delete(self, request, pk: int):
-        self._customer_id(request)
+    def destroy(self, request, pk: int):
+        """Return the book."""
+        _reservation_owner_id(request)
         services.reservation_return(customer=request.user.customer, reservation_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class QuoteView(APIView):
-    """What a reservation would cost now and whether it would be instant or queued."""
-
-    @extend_schema(
-        request=ReserveInputSerializer,
-        responses={200: QuoteSerializer, 400: E400, 403: E403},
-        summary="Price, discount and outcome of a reserve, without reserving",
-        description=(
-            "When the reserve would queue, `position` is where you would join and "
-            "`estimated_available_at` when a unit would reach you (same simulation and "
-            "assumptions as the queue list)."
-        ),
-    )
-    def post(self, request):
-        data = validated(ReserveInputSerializer, request.data)
-        quote = selectors.reservation_quote(
-            customer=customer_of(request), book_id=data["book"], days=data["days"]
-        )
-        return Response(QuoteSerializer(quote).data)
-
-
-class MyQueueView(GenericAPIView):
+class QueueEntryViewSet(viewsets.GenericViewSet):
     """My waiting queue entries with their live positions."""
 
     serializer_class = QueueEntrySerializer
     queryset = QueueEntry.objects.none()
+    lookup_value_converter = "int"
 
     @extend_schema(
         responses={200: QueueEntrySerializer(many=True)},
@@ -210,7 +232,7 @@ class MyQueueView(GenericAPIView):
             "ahead (premium newcomers would), every entry ahead served and no suspension changed."
         ),
     )
-    def get(self, request):
+    def list(self, request):
         customer = getattr(request.user, "customer", None)
         if customer is None:
             entries = QueueEntry.objects.none()
@@ -219,30 +241,14 @@ class MyQueueView(GenericAPIView):
         page = selectors.queue_entries_with_estimates(list(self.paginate_queryset(entries)))
         return self.get_paginated_response(QueueEntrySerializer(page, many=True).data)
 
-
-def _my_entry_response(request, pk: int) -> Response:
-    entry = selectors.customer_queue_entry(customer_id=request.user.customer.pk, entry_id=pk)
-    return Response(QueueEntrySerializer(entry).data)
-
-
-def _customer_or_404(request) -> Customer:
-    customer = getattr(request.user, "customer", None)
-    if customer is None:
-        raise NotFound("No such queue entry.")
-    return customer
-
-
-class MyQueueEntryView(APIView):
-    """Leave a queue."""
-
-    @extend_schema(responses={204: None, 404: E404, 409: E409}, summary="Leave the queue")
-    def delete(self, request, pk: int):
-        services.queue_leave(customer=_customer_or_404(request), entry_id=pk)
+    @extend_schema(
+        responses={204: None, 404: E404, 409: E409},
+        summary="Leave the queue",
+        description="Leave a queue.",
+    )
+    def destroy(self, request, pk: int):
+        services.queue_leave(customer=_queue_owner(request), entry_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class MyQueueEntrySuspendView(APIView):
-    """Suspend a waiting entry: it keeps its place but is skipped until `until`."""
 
     @extend_schema(
         request=SuspendInputSerializer,
@@ -258,14 +264,12 @@ class MyQueueEntrySuspendView(APIView):
             "for another member's entry, 409 `queue_entry_not_waiting` once it is not waiting."
         ),
     )
-    def post(self, request, pk: int):
+    @action(detail=True, methods=["post"], metadata_class=WithoutForm)
+    def suspend(self, request, pk: int):
+        """Suspend a waiting entry: it keeps its place but is skipped until `until`."""
         data = validated(SuspendInputSerializer, request.data)
-        services.queue_suspend(customer=_customer_or_404(request), entry_id=pk, until=data["until"])
+        services.queue_suspend(customer=_queue_owner(request), entry_id=pk, until=data["until"])
         return _my_entry_response(request, pk)
-
-
-class MyQueueEntryResumeView(APIView):
-    """End a suspension now."""
 
     @extend_schema(
         request=None,
@@ -277,15 +281,17 @@ class MyQueueEntryResumeView(APIView):
             "in order: the answer may then show the entry `fulfilled`."
         ),
     )
-    def post(self, request, pk: int):
-        services.queue_resume(customer=_customer_or_404(request), entry_id=pk)
+    @action(detail=True, methods=["post"], metadata_class=WithoutForm)
+    def resume(self, request, pk: int):
+        """End a suspension now."""
+        services.queue_resume(customer=_queue_owner(request), entry_id=pk)
         return _my_entry_response(request, pk)
 
 
-class AdminBookHoldersView(APIView):
-    """Who holds a book and who waits for it, in the order the queue would be served now."""
+class AdminBookViewSet(viewsets.ViewSet):
+    """Staff operations on a book."""
 
-    permission_classes = [staff_with(*selectors.HOLDERS_PERMISSIONS)]
+    lookup_value_converter = "int"
 
     @extend_schema(
         responses={200: HoldersAndQueueSerializer, 403: E403, 404: E404},
@@ -296,7 +302,13 @@ class AdminBookHoldersView(APIView):
             "while suspended)."
         ),
     )
-    def get(self, request, pk: int):
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[staff_with(*selectors.HOLDERS_PERMISSIONS)],
+    )
+    def holders(self, request, pk: int):
+        """Who holds a book and who waits for it, in the order the queue would be served now."""
         if not Book.objects.filter(pk=pk).exists():
             raise NotFound("No such book.")
         result = selectors.book_holders_and_queue(book_id=pk)
@@ -304,25 +316,37 @@ class AdminBookHoldersView(APIView):
         return Response(HoldersAndQueueSerializer(body).data)
 
 
-class AdminEndReservationView(APIView):
-    """End a reservation now: the unit is released and the queue promoted."""
+class AdminReservationViewSet(viewsets.ViewSet):
+    """Staff operations on anyone's reservation."""
 
-    permission_classes = [staff_with(services.END_RESERVATION_PERMISSION)]
+    lookup_value_converter = "int"
 
     @extend_schema(
-        request=None, responses={200: ReservationSerializer, 403: E403, 404: E404, 409: E409}
+        request=None,
+        responses={200: ReservationSerializer, 403: E403, 404: E404, 409: E409},
+        description="End a reservation now: the unit is released and the queue promoted.",
     )
-    def post(self, request, pk: int):
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[staff_with(services.END_RESERVATION_PERMISSION)],
+    )
+    def end(self, request, pk: int):
+        """End a reservation now: the unit is released and the queue promoted."""
         reservation = services.admin_end_reservation(reservation_id=pk, by=request.user)
         return Response(ReservationSerializer(reservation).data)
 
 
-class AdminQueueEntryView(APIView):
+class AdminQueueEntryViewSet(viewsets.ViewSet):
     """Remove someone from a queue."""
 
+    lookup_value_converter = "int"
     permission_classes = [staff_with(services.REMOVE_QUEUE_ENTRY_PERMISSION)]
 
-    @extend_schema(responses={204: None, 403: E403, 404: E404, 409: E409})
-    def delete(self, request, pk: int):
+    @extend_schema(
+        responses={204: None, 403: E403, 404: E404, 409: E409},
+        description="Remove someone from a queue.",
+    )
+    def destroy(self, request, pk: int):
         services.admin_remove_queue_entry(entry_id=pk, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,43 @@
+"""The reservations and purchasing APIs are DRF viewsets registered on routers: every route's
+view is a viewset bound to its actions, and each route still answers OPTIONS with the methods it
+serves, describing no form from a serializer that is not the verb's input."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from library_project.tests.security_world import client_for, make_world
+
+VIEWSET_APPS = ("reservations.api", "purchasing.api")
+
+
+def _routes(patterns=None, prefix: str = "") -> list[tuple[str, object]]:
+    found = []
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found += _routes(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "cls", None)
+            if view is not None and view.__module__.startswith(VIEWSET_APPS):
+                found.append((route, pattern.callback))
+    return found
+
+
+def test_every_reservations_and_purchasing_route_is_a_routed_viewset():
+    routes = _routes()
+    assert len(routes) == 18
+    not_viewsets = [route for route, callback in routes if not getattr(callback, "actions", None)]
+    assert not_viewsets == []
+
+
+@pytest.mark.django_db
+def test_options_answers_every_route_with_the_methods_it_serves():
+    """OPTIONS looks no object up, so any id will do."""
+    client = client_for(make_world().admin)
+    for route, callback in _routes():
+        response = client.options("/" + route.replace("<int:pk>", "1"))
+        served = {method.upper() for method in callback.actions} | {"OPTIONS"}
+        assert response.status_code == 200, route
+        assert set(response["Allow"].split(", ")) == served, route
+        # Only the reservations collection describes a form (its serializer is the verb's own).
+        assert ("actions" in response.json()) == (route == "api/reservations/"), route
