@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import Customer, Membership, Notification, User
@@ -32,7 +32,7 @@ def user_list() -> QuerySet[User]:
 def customer_list_with_status(*, at: datetime | None = None) -> QuerySet[Customer]:
     """Customers with what their profile shows — user, city, wallet, the memberships covering
     `at` and the number of active reservations — in a fixed number of queries for any page."""
-    from reservations.models import ReservationStatus
+    from reservations.rules import counting_toward_limit_q
 
     at = at or timezone.now()
     covering = covering_memberships(at=at)
@@ -40,7 +40,7 @@ def customer_list_with_status(*, at: datetime | None = None) -> QuerySet[Custome
         Customer.objects.select_related("user", "city", "wallet")
         .annotate(
             active_reservations_count=Count(
-                "reservations", filter=Q(reservations__status=ReservationStatus.ACTIVE)
+                "reservations", filter=counting_toward_limit_q(at, prefix="reservations__")
             )
         )
         .prefetch_related(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from catalog.models import Author, Book, City, Genre, normalize_isbn
 from library_project import prepared
 from reservations.models import QueueEntry, Reservation
+from reservations.rules import due_sql, had_suspension_over_sql
 
 logger = logging.getLogger(__name__)
 
@@ -143,17 +144,18 @@ def _book_detail_sql() -> str:
     b, genre = Book._meta.db_table, Genre._meta.db_table
     reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
     authors = _authors_json_sql()
+    placeholder = ("%s", [])
+    due, _ = due_sql(alias="r", moment=placeholder)
+    lapsed, _ = had_suspension_over_sql(alias="q", moment=placeholder)
     return (
         f'SELECT "{b}"."id", "{b}"."title", "{b}"."isbn", "{b}"."description", '
         f'"{b}"."genre_id", g."name", "{b}"."published_year", "{b}"."total_units", '
         f'"{b}"."available_units", '
         f'(SELECT COUNT(*) FROM {reservation} r WHERE r.book_id = "{b}"."id" '
         "AND r.starts_at >= %s), "
-        f'EXISTS(SELECT 1 FROM {reservation} r WHERE r.book_id = "{b}"."id" '
-        "AND r.status = 'active' AND r.ends_at <= %s) "
+        f'EXISTS(SELECT 1 FROM {reservation} r WHERE r.book_id = "{b}"."id" AND {due}) '
         f'OR ("{b}"."available_units" > 0 AND EXISTS(SELECT 1 FROM {entry} q '
-        f'WHERE q.book_id = "{b}"."id" AND q.status = \'waiting\' AND q.suspended_until IS NOT NULL '
-        "AND q.suspended_until <= %s))"
+        f'WHERE q.book_id = "{b}"."id" AND {lapsed}))'
         + (f", ({authors})" if authors else "")
         + f' FROM "{b}" JOIN {genre} g ON g.id = "{b}"."genre_id" WHERE "{b}"."id" = %s'
     )

@@ -38,7 +38,8 @@ from accounts.models import Customer, Plan
 from accounts.plans import plan_at_expression
 from catalog.models import Book
 from purchasing.models import TransactionKind, WalletTransaction
-from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.models import QueueEntry, QueueStatus, Reservation
+from reservations.rules import counting_toward_limit_q, suspended_q
 
 WINDOW_DAYS = 30
 DEFAULT_THRESHOLD = Decimal(3)
@@ -125,11 +126,9 @@ def _reservations_per_day(at: datetime) -> list[DayCount]:
 def dashboard_figures(*, at: datetime | None = None) -> DashboardFigures:
     """Everything the dashboard shows, as of `at`: five queries whatever the data."""
     at = at or timezone.now()
-    active_loans = Reservation.objects.filter(
-        status=ReservationStatus.ACTIVE, ends_at__gt=at
-    ).count()
+    active_loans = Reservation.objects.filter(counting_toward_limit_q(at)).count()
     queue = QueueEntry.objects.filter(status=QueueStatus.WAITING).aggregate(
-        waiting=Count("pk"), suspended=Count("pk", filter=Q(suspended_until__gt=at))
+        waiting=Count("pk"), suspended=Count("pk", filter=suspended_q(at))
     )
     return DashboardFigures(
         at=at,

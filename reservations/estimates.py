@@ -25,6 +25,7 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.rules import is_suspended, plan_annotations, queue_order_by
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Waiter:
     suspended_until: datetime | None = None
 
     def suspended_at(self, moment: datetime) -> bool:
-        return self.suspended_until is not None and self.suspended_until > moment
+        return is_suspended(self, moment)
 
 
 def simulate_starts(
@@ -108,8 +109,6 @@ def _holder_ends(*, book_ids: Iterable[int]) -> dict[int, list[datetime]]:
 def _queue_heads(*, limits: dict[int, int | None], at: datetime) -> dict[int, list[QueueEntry]]:
     """One query: for each book, its first `limit` waiting entries in priority order at `at`
     (the whole queue for a limit of None)."""
-    from reservations.queue import plan_annotations
-
     if not limits:
         return {}
     wanted = Q()
@@ -122,7 +121,7 @@ def _queue_heads(*, limits: dict[int, int | None], at: datetime) -> dict[int, li
             place=Window(
                 RowNumber(),
                 partition_by=[F("book_id")],
-                order_by=[F("queue_priority").asc(), F("queued_at").asc(), F("id").asc()],
+                order_by=queue_order_by(),
             )
         )
         .filter(wanted)
@@ -149,7 +148,7 @@ def attach_estimates(entries: Sequence[QueueEntry], *, at: datetime) -> None:
         return
     limits: dict[int, int | None] = {}
     for entry in waiting:
-        limit = None if entry.is_suspended_at(at) else entry.position
+        limit = None if is_suspended(entry, at) else entry.position
         current = limits.get(entry.book_id, 0)
         limits[entry.book_id] = None if limit is None or current is None else max(current, limit)
     holder_ends = _holder_ends(book_ids=limits)

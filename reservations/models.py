@@ -173,9 +173,6 @@ class QueueEntry(models.Model):
     def is_waiting(self) -> bool:
         return self.status == QueueStatus.WAITING
 
-    def is_suspended_at(self, at) -> bool:
-        return self.suspended_until is not None and self.suspended_until > at
-
     def suspend(self, *, until) -> None:
         """Keep this waiting entry's place but let the release walk skip it until `until`."""
         if not self.is_waiting:

@@ -15,22 +15,22 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import Membership, NotificationKind, Plan, User
+from accounts.models import Membership, NotificationKind, User
 from accounts.notifications import NotificationEvent, notify, notify_many
-from accounts.plans import PLANS, plan_at_expression, plan_at_sql, rules_for, sql_param
+from accounts.plans import plan_at_sql, rules_for, sql_param
 from catalog.models import Book
 from catalog.services import catalog_changed
 from library_project import prepared
 from purchasing.models import TransactionKind, Wallet, WalletTransaction
 from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing
+from reservations import rules as reservation_rules
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.selectors import active_reservation_count
 
@@ -54,48 +54,27 @@ DROP_MESSAGES = {
 }
 
 
-def plan_annotations(*, at: datetime, customer_ref: str = "customer_id") -> dict:
-    """`queue_plan` and `queue_priority` of the customer as of `at`, as SQL expressions."""
-    customer = OuterRef(customer_ref)
-    # Premium at that moment first; everyone else (plus, or lapsed to free and about to be
-    # dropped when reached) by arrival.
-    priority = {plan: PLANS[plan].queue_priority for plan in (Plan.PLUS, Plan.PREMIUM)}
-    priority[Plan.FREE] = priority[Plan.PLUS]
-    return {
-        "queue_plan": plan_at_expression(at=at, customer=customer),
-        "queue_priority": plan_at_expression(
-            at=at, customer=customer, values=priority, output_field=IntegerField()
-        ),
-    }
-
-
 def waiting_in_priority_order(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
-    """A book's waiting entries in the order they would be served at `at`: premium first, then by
-    `queued_at`, then by id."""
+    """A book's waiting entries in the order they would be served at `at`."""
     return (
         QueueEntry.objects.filter(book_id=book_id, status=QueueStatus.WAITING)
-        .annotate(**plan_annotations(at=at))
-        .order_by("queue_priority", "queued_at", "id")
+        .annotate(**reservation_rules.plan_annotations(at=at))
+        .order_by(*reservation_rules.queue_order_by())
     )
 
 
 def with_live_position(queryset: QuerySet[QueueEntry], *, at: datetime) -> QuerySet[QueueEntry]:
     """Annotate waiting entries with `position` (1 = served next) in their book's order at `at`."""
-    same_priority = Q(queue_priority=OuterRef("queue_priority"))
     ahead = (
         QueueEntry.objects.filter(book_id=OuterRef("book_id"), status=QueueStatus.WAITING)
-        .annotate(**plan_annotations(at=at))
-        .filter(
-            Q(queue_priority__lt=OuterRef("queue_priority"))
-            | (same_priority & Q(queued_at__lt=OuterRef("queued_at")))
-            | (same_priority & Q(queued_at=OuterRef("queued_at"), id__lt=OuterRef("id")))
-        )
+        .annotate(**reservation_rules.plan_annotations(at=at))
+        .filter(reservation_rules.ahead_of_outer_q())
         .order_by()
         .values("book_id")
         .annotate(n=Count("id"))
         .values("n")
     )
-    return queryset.annotate(**plan_annotations(at=at)).annotate(
+    return queryset.annotate(**reservation_rules.plan_annotations(at=at)).annotate(
         position=Coalesce(Subquery(ahead), Value(0), output_field=IntegerField()) + 1
     )
 
@@ -158,16 +137,18 @@ def reserve_figures(*, customer_id: int, at: datetime) -> ReserveFigures:
     adapt = connection.ops.adapt_datetimefield_value
     kinds = ", ".join(f"'{kind.value}'" for kind in pricing.PAID_KINDS)
     plan_sql, plan_params = _locked_plan_sql(customer_id=customer_id, at=at)
+    holding_sql, holding_params = reservation_rules.counting_toward_limit_sql(
+        alias="r", moment=sql_param(at)
+    )
     sql = (
         f"SELECT {plan_sql},"
-        f" (SELECT COUNT(*) FROM {reservation} WHERE customer_id = %s"
-        f"  AND status = '{ReservationStatus.ACTIVE.value}' AND ends_at > %s),"
+        f" (SELECT COUNT(*) FROM {reservation} r WHERE r.customer_id = %s AND {holding_sql}),"
         f" (SELECT COALESCE(SUM(t.amount), 0) FROM {ledger} t JOIN {wallet} w ON w.id = t.wallet_id"
         f"  WHERE w.customer_id = %s AND t.created_at >= %s AND t.kind IN ({kinds})),"
         f" (SELECT COUNT(DISTINCT book_id) FROM {reservation} WHERE customer_id = %s"
         "  AND starts_at >= %s AND starts_at <= %s)"
     )
-    params = [*plan_params, customer_id, adapt(at)]
+    params = [*plan_params, customer_id, *holding_params]
     params += [customer_id, adapt(at - pricing.PAID_WINDOW)]
     params += [customer_id, adapt(at - pricing.LOYALTY_WINDOW), adapt(at)]
     with connection.cursor() as cursor:
@@ -205,11 +186,6 @@ def locked_plan(*, customer_id: int, at: datetime) -> str:
     return plan
 
 
-def not_suspended_at(at: datetime) -> Q:
-    """Waiting entries the walk may serve at `at`: never suspended, resumed, or suspension over."""
-    return Q(suspended_until__isnull=True) | Q(suspended_until__lte=at)
-
-
 def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
     """The next candidates with everything the checks need, computed in the same query.
 
@@ -220,7 +196,7 @@ def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
     balance = Wallet.objects.filter(customer_id=OuterRef("customer_id")).values("balance")
     return (
         waiting_in_priority_order(book_id=book_id, at=at)
-        .filter(not_suspended_at(at))
+        .filter(reservation_rules.servable_q(at))
         .annotate(
             user_id=F("customer__user_id"),
             user_is_active=F("customer__user__is_active"),
@@ -375,17 +351,10 @@ def serve_shelf_units(*, book: Book, at: datetime) -> int:
     """
     if not book.available_units:
         return 0
-    servable = QueueEntry.objects.filter(book_id=book.pk, status=QueueStatus.WAITING).filter(
-        not_suspended_at(at)
-    )
+    servable = QueueEntry.objects.filter(reservation_rules.servable_q(at), book_id=book.pk)
     if not servable.exists():
         return 0
     return release_units(book=book, units=_take_shelf_units(book), at=at)
-
-
-def due_on_book(*, book_id: int, at: datetime) -> Q:
-    """The book's active reservations whose time has passed at `at`."""
-    return Q(book_id=book_id, status=ReservationStatus.ACTIVE, ends_at__lte=at)
 
 
 def expire_due_on_locked_book(*, book: Book, at: datetime) -> int:
@@ -393,7 +362,9 @@ def expire_due_on_locked_book(*, book: Book, at: datetime) -> int:
     and walk the queue with their units and any shelf units a lapsed suspension now claims.
     Returns how many reservations expired."""
     due = list(
-        Reservation.objects.filter(due_on_book(book_id=book.pk, at=at)).select_related("customer")
+        Reservation.objects.filter(reservation_rules.due_q(at), book_id=book.pk).select_related(
+            "customer"
+        )
     )
     if not due:
         serve_shelf_units(book=book, at=at)

@@ -19,6 +19,7 @@ from catalog.models import Book
 from reservations.errors import InvalidDuration, MembershipRequired
 from reservations.estimates import attach_estimates, estimate_for_newcomer, estimate_queue
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.rules import ARRIVAL_ORDER, counting_toward_limit_q, plan_annotations
 
 # The largest primary key: a bigger id names no row (and is refused by SQLite's driver).
 MAX_ID = 2**63 - 1
@@ -34,9 +35,7 @@ def unknown_book(book_id: int) -> ValidationError:
 def active_reservation_count(*, at: datetime, customer_ref: str = "customer_id") -> Coalesce:
     """`customer_active_reservation_count` as a correlated subquery, to read it with other figures."""
     active = (
-        Reservation.objects.filter(
-            customer_id=OuterRef(customer_ref), status=ReservationStatus.ACTIVE, ends_at__gt=at
-        )
+        Reservation.objects.filter(counting_toward_limit_q(at), customer_id=OuterRef(customer_ref))
         .order_by()
         .values("customer_id")
         .annotate(n=Count("id"))
@@ -48,7 +47,7 @@ def active_reservation_count(*, at: datetime, customer_ref: str = "customer_id")
 def customer_active_reservation_count(*, customer_id: int, at: datetime | None = None) -> int:
     """Active reservations whose time has not passed (a due one never counts against the limit)."""
     return Reservation.objects.filter(
-        customer_id=customer_id, status=ReservationStatus.ACTIVE, ends_at__gt=at or timezone.now()
+        counting_toward_limit_q(at or timezone.now()), customer_id=customer_id
     ).count()
 
 
@@ -62,7 +61,7 @@ def active_loans(*, customer_id: int, at: datetime) -> ActiveLoans:
     """How many reservations the customer holds at `at` and the longest one's total days: what a
     plan's limits are measured against (a due reservation no longer counts)."""
     figures = Reservation.objects.filter(
-        customer_id=customer_id, status=ReservationStatus.ACTIVE, ends_at__gt=at
+        counting_toward_limit_q(at), customer_id=customer_id
     ).aggregate(count=Count("id"), longest=Max("days"))
     return ActiveLoans(count=figures["count"], longest_days=figures["longest"] or 0)
 
@@ -133,7 +132,7 @@ def customer_queue_with_positions(
     queryset = QueueEntry.objects.filter(
         customer_id=customer_id, status=QueueStatus.WAITING
     ).select_related("book")
-    return with_live_position(queryset, at=at or timezone.now()).order_by("queued_at", "id")
+    return with_live_position(queryset, at=at or timezone.now()).order_by(*ARRIVAL_ORDER)
 
 
 def queue_entries_with_estimates(
@@ -230,7 +229,6 @@ def reservation_quote(
     """The reserve computation without reserving (membership and duration errors are raised)."""
     from purchasing.models import Wallet
     from reservations import pricing
-    from reservations.queue import plan_annotations
     from reservations.services import settle_due_reservations
 
     at = at or timezone.now()

@@ -28,6 +28,7 @@ from purchasing.errors import InsufficientFunds
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing, settlement
+from reservations import rules as reservation_rules
 from reservations.errors import (
     AlreadyQueued,
     AlreadyReserved,
@@ -176,8 +177,7 @@ def _books_to_settle(
     """
     reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
     book = Book._meta.db_table
-    moment = connection.ops.adapt_datetimefield_value(at)
-    active, waiting = ReservationStatus.ACTIVE.value, QueueStatus.WAITING.value
+    moment = sql_param(at)
     narrow, narrow_params = "", []
     if book_ids is not None:
         narrow += f" AND book_id IN ({', '.join(['%s'] * len(book_ids))})"
@@ -185,26 +185,30 @@ def _books_to_settle(
     if customer_id is not None:
         narrow += " AND customer_id = %s"
         narrow_params.append(customer_id)
+    lapsed_sql, lapsed_params = reservation_rules.had_suspension_over_sql(alias="q", moment=moment)
     lapsed = (
-        f"SELECT book_id FROM {entry} q WHERE status = %s AND suspended_until <= %s{narrow} "
+        f"SELECT book_id FROM {entry} q WHERE {lapsed_sql}{narrow} "
         f"AND EXISTS (SELECT 1 FROM {book} b WHERE b.id = q.book_id AND b.available_units > 0)"
     )
-    lapsed_params = [waiting, moment, *narrow_params]
-    # The earliest end among active reservations is one probe of an index on `ends_at` at any
-    # catalog size; listing the due ones only when there are some keeps the planner from
-    # scanning every active reservation (its estimate counts the ended ones too).
+    lapsed_params = [*lapsed_params, *narrow_params]
+    due_sql, due_params = reservation_rules.due_sql(alias="r", moment=moment)
+    # Whether one is due, asked as "is the earliest end among active reservations <= `at`": one
+    # probe of an index on `ends_at` at any catalog size; listing the due ones only when there
+    # are some keeps the planner from scanning every active reservation (its estimate counts the
+    # ended ones too).
     check = (
         f"SELECT (SELECT MIN(ends_at) FROM {reservation} WHERE status = %s{narrow}) <= %s, "
         f"EXISTS ({lapsed})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(check, [active, *narrow_params, moment, *lapsed_params])
+        cursor.execute(
+            check, [reservation_rules.ACTIVE, *narrow_params, *moment[1], *lapsed_params]
+        )
         if not any(cursor.fetchone()):
             return []
         cursor.execute(
-            f"SELECT book_id FROM {reservation} WHERE status = %s AND ends_at <= %s{narrow} "
-            f"UNION {lapsed}",
-            [active, moment, *narrow_params, *lapsed_params],
+            f"SELECT book_id FROM {reservation} r WHERE {due_sql}{narrow} UNION {lapsed}",
+            [*due_params, *narrow_params, *lapsed_params],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -273,14 +277,14 @@ def _settling_flags_sql(*, book_id: int, at: datetime) -> tuple[str, list]:
     entry is owed one). Either way the book is settled before anything is decided on it.
     """
     reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
-    moment = connection.ops.adapt_datetimefield_value(at)
+    due_sql, due_params = reservation_rules.due_sql(alias="r", moment=sql_param(at))
+    servable_sql, servable_params = reservation_rules.servable_sql(alias="q", moment=sql_param(at))
     sql = (
-        f"EXISTS(SELECT 1 FROM {reservation} WHERE book_id = %s AND status = '{ACTIVE}'"
-        "  AND ends_at <= %s) AS has_due,"
-        f" EXISTS(SELECT 1 FROM {entry} WHERE book_id = %s AND status = '{WAITING}'"
-        "  AND (suspended_until IS NULL OR suspended_until <= %s)) AS has_servable"
+        f"EXISTS(SELECT 1 FROM {reservation} r WHERE r.book_id = %s AND {due_sql}) AS has_due,"
+        f" EXISTS(SELECT 1 FROM {entry} q WHERE q.book_id = %s AND {servable_sql})"
+        " AS has_servable"
     )
-    return sql, [book_id, moment, book_id, moment]
+    return sql, [book_id, *due_params, book_id, *servable_params]
 
 
 def _reserve_conflicts(*, book: Book, customer_id: int, at: datetime) -> dict[str, bool]:

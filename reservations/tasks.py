@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from accounts.models import Notification, NotificationKind
 from accounts.notifications import notify
-from reservations.models import Reservation, ReservationStatus
+from reservations.models import Reservation
+from reservations.rules import counting_toward_limit_q, due_q
 from reservations.services import settle_due_reservations
 
 REMIND_AHEAD = timedelta(hours=24)
@@ -29,7 +30,7 @@ def remind_reservations_ending_soon() -> int:
     """Tell members whose reservation ends within a day, once per reservation end."""
     now = timezone.now()
     ending = Reservation.objects.filter(
-        status=ReservationStatus.ACTIVE, ends_at__gt=now, ends_at__lte=now + REMIND_AHEAD
+        counting_toward_limit_q(now), due_q(now + REMIND_AHEAD)
     ).select_related("customer", "book")
     sent = 0
     for reservation in ending:

@@ -17,6 +17,7 @@ from accounts.tests.factories import (
 from catalog.tests.factories import CityFactory
 from library_project.tests.outbox import outbox
 from purchasing.tests.factories import fund
+from reservations.selectors import customer_active_reservation_count
 from reservations.tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,20 @@ def test_customers_me_shows_plan_its_end_balance_and_active_reservations(member)
     assert body["wallet_balance"] == 12_000
     assert body["active_reservations_count"] == 1
     assert body["user"] == member.pk
+
+
+def test_a_reservation_past_its_end_leaves_the_profile_count_as_it_leaves_the_limit(member):
+    """The count shown is the one the reservation limit checks: a reservation whose end has
+    passed no longer counts, even before settlement has ended it."""
+    customer = member.customer
+    now = timezone.now()
+    ReservationFactory(customer=customer)
+    ReservationFactory(
+        customer=customer, starts_at=now - timedelta(days=3), ends_at=now - timedelta(minutes=1)
+    )
+    body = as_user(member).get("/api/customers/me/").json()
+    assert body["active_reservations_count"] == 1
+    assert customer_active_reservation_count(customer_id=customer.pk) == 1
 
 
 def test_a_customer_without_membership_is_on_the_free_plan(member):

@@ -1,0 +1,192 @@
+"""The rules about reservations and queue entries that several places ask at a moment `t`.
+
+- **Due**: an active reservation whose `ends_at <= t`; settlement ends it as `expired`.
+- **Counts toward the limit**: an active reservation whose `ends_at > t` (a due one never counts),
+  measured against the plan's `max_active_reservations`.
+- **Suspended / servable**: a waiting entry is suspended at `t` while `suspended_until > t`; every
+  other waiting entry (never suspended, resumed, or its suspension over) may be served by the walk.
+- **Queue order**: premium at `t` first, everyone else (plus, or lapsed to free) after; then first
+  come first served by `queued_at`, then by id.
+
+Each rule comes in the forms the code needs, generated from the constants here: Python over model
+objects, an ORM expression for querysets, and a SQL fragment for hand-written statements that
+takes the table alias of the enclosing statement.
+"""
+
+from datetime import datetime
+
+from django.db.models import Expression, F, IntegerField, OuterRef, Q
+
+from accounts.models import Plan
+from accounts.plans import PLANS, SqlFragment, plan_at_expression, plan_at_sql
+from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+
+ACTIVE = ReservationStatus.ACTIVE.value
+WAITING = QueueStatus.WAITING.value
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _column(model, alias: str, field: str) -> str:
+    return f"{alias}.{model._meta.get_field(field).column}"
+
+
+# --- due, and counting toward the limit -------------------------------------------------------
+
+
+def is_due(reservation: Reservation, at: datetime) -> bool:
+    """An active reservation whose time has passed at `at`."""
+    return reservation.status == ACTIVE and reservation.ends_at <= at
+
+
+def counts_toward_limit(reservation: Reservation, at: datetime) -> bool:
+    """An active reservation still running at `at`: one of the member's simultaneous holds."""
+    return reservation.status == ACTIVE and reservation.ends_at > at
+
+
+def due_q(at: datetime, *, prefix: str = "") -> Q:
+    """`is_due` for a queryset of reservations (`prefix` reaches them through a relation)."""
+    return Q(**{f"{prefix}status": ACTIVE, f"{prefix}ends_at__lte": at})
+
+
+def counting_toward_limit_q(at: datetime, *, prefix: str = "") -> Q:
+    """`counts_toward_limit` for a queryset of reservations (`prefix` reaches them through a
+    relation)."""
+    return Q(**{f"{prefix}status": ACTIVE, f"{prefix}ends_at__gt": at})
+
+
+def _reservation_sql(alias: str, moment: SqlFragment, comparison: str) -> SqlFragment:
+    moment_sql, moment_params = moment
+    status, ends_at = (_column(Reservation, alias, f) for f in ("status", "ends_at"))
+    return (
+        f"{status} = {_sql_string(ACTIVE)} AND {ends_at} {comparison} {moment_sql}",
+        list(moment_params),
+    )
+
+
+def due_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
+    """`is_due` as a condition on the reservation row `alias`."""
+    return _reservation_sql(alias, moment, "<=")
+
+
+def counting_toward_limit_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
+    """`counts_toward_limit` as a condition on the reservation row `alias`."""
+    return _reservation_sql(alias, moment, ">")
+
+
+# --- suspended and servable queue entries -----------------------------------------------------
+
+
+def is_suspended(entry, at: datetime) -> bool:
+    """Whether a waiting entry (or anything with its `suspended_until`) is skipped by the walk at
+    `at`, keeping its place."""
+    return entry.suspended_until is not None and entry.suspended_until > at
+
+
+def is_servable(entry: QueueEntry, at: datetime) -> bool:
+    """A waiting entry the walk may serve at `at`."""
+    return entry.status == WAITING and not is_suspended(entry, at)
+
+
+def had_suspension_over(entry: QueueEntry, at: datetime) -> bool:
+    """A servable entry that was suspended once: the only servable entry that can wait while units
+    sit on its book's shelf, since every change under the book lock walks the queue with them
+    (a resume included)."""
+    return is_servable(entry, at) and entry.suspended_until is not None
+
+
+def suspended_q(at: datetime) -> Q:
+    """`is_suspended` for a queryset of waiting entries."""
+    return Q(suspended_until__gt=at)
+
+
+def servable_q(at: datetime) -> Q:
+    """`is_servable` for a queryset of queue entries."""
+    return Q(status=WAITING) & (Q(suspended_until__isnull=True) | Q(suspended_until__lte=at))
+
+
+def servable_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
+    """`is_servable` as a condition on the queue entry row `alias`."""
+    moment_sql, moment_params = moment
+    status, until = (_column(QueueEntry, alias, f) for f in ("status", "suspended_until"))
+    return (
+        f"{status} = {_sql_string(WAITING)} AND ({until} IS NULL OR {until} <= {moment_sql})",
+        list(moment_params),
+    )
+
+
+def had_suspension_over_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
+    """`had_suspension_over` as a condition on the queue entry row `alias`: a range of the partial
+    index on suspended waiting entries, so a probe over every book reads only those."""
+    moment_sql, moment_params = moment
+    status, until = (_column(QueueEntry, alias, f) for f in ("status", "suspended_until"))
+    return (
+        f"{status} = {_sql_string(WAITING)} AND {until} <= {moment_sql}",
+        list(moment_params),
+    )
+
+
+# --- queue order ------------------------------------------------------------------------------
+
+# Served first when lower: premium at the moment first; plus, and anyone lapsed to free (dropped
+# when reached), together by arrival.
+QUEUE_PRIORITY: dict[str, int] = {
+    Plan.PREMIUM.value: PLANS[Plan.PREMIUM].queue_priority,
+    Plan.PLUS.value: PLANS[Plan.PLUS].queue_priority,
+    Plan.FREE.value: PLANS[Plan.PLUS].queue_priority,
+}
+# After the priority, first come first served.
+ARRIVAL_ORDER: tuple[str, ...] = ("queued_at", "id")
+QUEUE_ORDER: tuple[str, ...] = ("queue_priority", *ARRIVAL_ORDER)
+
+
+def queue_order_key(entry: QueueEntry, plan: str) -> tuple:
+    """Sorts entries of one book in the order they are served, given each one's plan at the
+    moment."""
+    return (QUEUE_PRIORITY[plan], *(getattr(entry, field) for field in ARRIVAL_ORDER))
+
+
+def plan_annotations(*, at: datetime, customer_ref: str = "customer_id") -> dict[str, Expression]:
+    """`queue_plan` and `queue_priority` of the entry's customer as of `at`, as ORM expressions."""
+    customer = OuterRef(customer_ref)
+    return {
+        "queue_plan": plan_at_expression(at=at, customer=customer),
+        "queue_priority": plan_at_expression(
+            at=at, customer=customer, values=QUEUE_PRIORITY, output_field=IntegerField()
+        ),
+    }
+
+
+def queue_order_by() -> list:
+    """The `order_by` of entries annotated with `plan_annotations`, in the order they are served."""
+    return [F(field).asc() for field in QUEUE_ORDER]
+
+
+def ahead_of_outer_q() -> Q:
+    """Entries (annotated with `plan_annotations`) served before the `OuterRef` entry of the same
+    annotations."""
+    ahead = Q()
+    for index, field in enumerate(QUEUE_ORDER):
+        ties = {earlier: OuterRef(earlier) for earlier in QUEUE_ORDER[:index]}
+        ahead |= Q(**ties, **{f"{field}__lt": OuterRef(field)})
+    return ahead
+
+
+def queue_priority_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
+    """The priority at `moment` of the entry row `alias`, as a scalar SQL expression."""
+    plan_sql, params = plan_at_sql(
+        customer=(_column(QueueEntry, alias, "customer"), []), moment=moment
+    )
+    whens = " ".join(
+        f"WHEN {_sql_string(plan)} THEN {priority}" for plan, priority in QUEUE_PRIORITY.items()
+    )
+    return f"CASE {plan_sql} {whens} END", params
+
+
+def queue_order_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
+    """An `ORDER BY` list putting entry rows `alias` in the order they are served at `moment`."""
+    priority_sql, params = queue_priority_sql(alias=alias, moment=moment)
+    arrival = ", ".join(_column(QueueEntry, alias, field) for field in ARRIVAL_ORDER)
+    return f"{priority_sql}, {arrival}", params
