@@ -40,7 +40,7 @@ BELOW = {
 KNOWN_BACK_EDGES = {
     ("accounts.admin", "reservations.models"),
     ("accounts.api.serializers", "catalog.models"),
-    ("accounts.selectors", "reservations.models"),
+    ("accounts.selectors", "reservations.rules"),
     ("accounts.services.profile", "purchasing.models"),
     ("accounts.services.profile", "reservations.errors"),
     ("accounts.services.profile", "reservations.models"),
@@ -52,6 +52,7 @@ KNOWN_BACK_EDGES = {
     ("catalog.api.caching", "reservations.settlement"),
     ("catalog.api.views", "reservations.services"),
     ("catalog.selectors", "reservations.models"),
+    ("catalog.selectors", "reservations.rules"),
     ("catalog.selectors", "reservations.services"),
     ("catalog.services", "reservations.selectors"),
     ("catalog.services", "reservations.services"),
@@ -66,7 +67,6 @@ KNOWN_CIRCLES = [
         {
             "catalog.services",
             "purchasing.services",
-            "reservations.estimates",
             "reservations.queue",
             "reservations.selectors",
             "reservations.services",
