@@ -17,7 +17,7 @@ from accounts.tests.factories import PASSWORD, CustomerFactory
 from accounts.tests.test_concurrency import _race
 from library_project.tests.outbox import outbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("tasks_in_process")]
 
 IP = "10.1.2.3"
 
@@ -29,17 +29,6 @@ def _no_cache_throttles(settings):
     settings.LOGIN_CODE_LOCKOUT_EVERY = 5
     settings.LOGIN_CODE_LOCKOUT_MINUTES = [5, 15, 60]
     settings.LOGIN_CODE_WRONG_PER_DAY = 20
-
-
-@pytest.fixture(autouse=True)
-def _tasks_in_process():
-    """Deliver notifications in this process even when REDIS_URL points Celery at a broker."""
-    from library_project.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
 
 
 @pytest.fixture

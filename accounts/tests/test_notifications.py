@@ -8,23 +8,12 @@ from accounts.models import Customer, Notification, User
 from accounts.notifications import NotificationEvent, notify, notify_many
 from library_project.tests.outbox import outbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("tasks_in_process")]
 
 
 @pytest.fixture(autouse=True)
 def _messages_in_memory(outbox):
     """SMS and email go to the in-memory outboxes, emptied for each test."""
-
-
-@pytest.fixture(autouse=True)
-def _tasks_in_process():
-    """Deliver in this process even when REDIS_URL points Celery at a real broker."""
-    from library_project.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
 
 
 @pytest.fixture
