@@ -61,15 +61,7 @@ def user_signup(
             user.save()
             customer = Customer.objects.create(user=user, city=city)
             wallet_open(customer_id=customer.pk)
-            raw = _issue_link_token(ActivationToken, user=user, lifetime=ACTIVATION_LIFETIME)
-            _mail_link(
-                user=user,
-                raw=raw,
-                path="activate",
-                subject="Library: confirm your email",
-                what="Confirm your email to activate your library account",
-                hours=24,
-            )
+            _mail_activation_link(user)
     except IntegrityError as exc:
         # A concurrent sign-up with the same email or phone committed first.
         _ensure_unique(email=email, phone=phone)
@@ -78,6 +70,19 @@ def user_signup(
         ) from exc
     _audit("auth.signup", user_id=user.pk)
     return user
+
+
+def _mail_activation_link(user: User) -> None:
+    """A new single-use activation link, mailed after the caller's transaction commits."""
+    raw = _issue_link_token(ActivationToken, user=user, lifetime=ACTIVATION_LIFETIME)
+    _mail_link(
+        user=user,
+        raw=raw,
+        path="activate",
+        subject="Library: confirm your email",
+        what="Confirm your email to activate your library account",
+        hours=int(ACTIVATION_LIFETIME.total_seconds() // 3600),
+    )
 
 
 def user_activate(*, token: str) -> User:
@@ -103,12 +108,4 @@ def user_activation_resend(*, email: str, client_ip: str) -> None:
         _audit("auth.activation_requested", user_id=user.pk if user else None)
         if user is None:
             return
-        raw = _issue_link_token(ActivationToken, user=user, lifetime=ACTIVATION_LIFETIME)
-        _mail_link(
-            user=user,
-            raw=raw,
-            path="activate",
-            subject="Library: confirm your email",
-            what="Confirm your email to activate your library account",
-            hours=24,
-        )
+        _mail_activation_link(user)
