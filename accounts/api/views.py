@@ -90,6 +90,14 @@ class NoStoreMixin:
         return response
 
 
+# OPTIONS names an item route "User Detail" or "Customer Detail" (the router's suffix for it is
+# "Instance"). A comment, not a docstring, for the same reason as above.
+class DetailSuffixMixin:
+    def get_view_name(self) -> str:
+        name = super().get_view_name()
+        return name.removesuffix(" Instance") + " Detail" if self.suffix == "Instance" else name
+
+
 # --- auth ----------------------------------------------------------------------------------------
 
 
@@ -341,7 +349,11 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     ),
 )
 class UserViewSet(
-    NoStoreMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    NoStoreMixin,
+    DetailSuffixMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = s.UserOutput
     lookup_value_converter = "int"
@@ -554,7 +566,9 @@ class UserViewSet(
         responses={200: s.CustomerOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     ),
 )
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(
+    DetailSuffixMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = s.CustomerOutput
     lookup_value_converter = "int"
     metadata_class = WithoutForm

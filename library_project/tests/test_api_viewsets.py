@@ -71,3 +71,19 @@ def test_only_the_auth_and_contact_change_routes_forbid_storing_their_answers():
         for response in (client.options(url), getattr(client, unserved)(url)):
             no_store = response.get("Cache-Control") == "no-store"
             assert no_store == (route in NO_STORE_ROUTES), (route, response.status_code)
+
+
+@pytest.mark.django_db
+def test_options_names_the_accounts_routes_as_their_views_were_named():
+    client = client_for(make_world().admin)
+    names = {
+        "/api/users/": "User List",
+        "/api/users/1/": "User Detail",
+        "/api/users/me/": "User Me",
+        "/api/customers/1/": "Customer Detail",
+        "/api/auth/activate/resend/": "Activation Resend",
+        "/api/notifications/1/read/": "Notification Read",
+        "/api/admin/users/1/revoke-tokens/": "Revoke Tokens",
+    }
+    for url, name in names.items():
+        assert client.options(url).json()["name"] == name, url
