@@ -635,6 +635,13 @@ class CustomerViewSet(
 
 
 # My notifications, and marking one read.
+@extend_schema_view(
+    list=extend_schema(
+        tags=NOTIFICATIONS,
+        summary="My notifications, newest first",
+        responses={200: s.NotificationOutput(many=True), 401: UNAUTHENTICATED},
+    )
+)
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.NotificationOutput
     lookup_value_converter = "int"
@@ -644,14 +651,6 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Notification.objects.none()
         return selectors.notification_list(user=self.request.user)
-
-    @extend_schema(
-        tags=NOTIFICATIONS,
-        summary="My notifications, newest first",
-        responses={200: s.NotificationOutput(many=True), 401: UNAUTHENTICATED},
-    )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         tags=NOTIFICATIONS,
