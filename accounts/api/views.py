@@ -1,10 +1,10 @@
 """Thin views of the accounts API: validate input, call one service or selector, render output."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import selectors, services
@@ -13,6 +13,7 @@ from accounts.api.permissions import IsSelf
 from accounts.models import Notification
 from accounts.throttling import client_ip
 from library_project.errors import NotFound
+from library_project.metadata import WithoutForm
 from library_project.permissions import has_admin_permissions, staff_with
 
 AUTH = ["auth"]
@@ -60,31 +61,54 @@ def _valid(serializer_class, request, *, partial: bool = False) -> dict:
     return serializer.validated_data
 
 
-class NoStoreView(APIView):
-    """The auth endpoints: their answers carry tokens or codes, or answer requests that carried
-    passwords and link tokens, so no cache, shared or in the browser, may keep any of them."""
+# The descriptions the auth operations are published with.
+NO_STORE_DESCRIPTION = (
+    "The auth endpoints: their answers carry tokens or codes, or answer requests that carried\n"
+    "passwords and link tokens, so no cache, shared or in the browser, may keep any of them."
+)
+PUBLIC_DESCRIPTION = (
+    "Sign-up and sign-in steps: anyone, and a stale token in the header does not get in the way."
+)
+
+# Sign-up and sign-in steps: anyone may call them, and a stale token in the header does not get
+# in the way (no authentication runs).
+PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}
+
+
+# Answers that carry tokens or codes, or answer requests that carried passwords and link tokens:
+# no cache, shared or in the browser, may keep any of them, success or error (`no_store`, set on
+# the viewset or on an action). A comment, not a docstring: drf-spectacular would publish it as
+# the description of every operation of the viewsets that mix it in.
+class NoStoreMixin:
+    no_store = False
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"  # HTTP/1.0 caches
+        if self.no_store:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"  # HTTP/1.0 caches
         return response
 
 
-class PublicView(NoStoreView):
-    """Sign-up and sign-in steps: anyone, and a stale token in the header does not get in the way."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+# OPTIONS names an item route "User Detail" or "Customer Detail" (the router's suffix for it is
+# "Instance"). A comment, not a docstring, for the same reason as above.
+class DetailSuffixMixin:
+    def get_view_name(self) -> str:
+        name = super().get_view_name()
+        return name.removesuffix(" Instance") + " Detail" if self.suffix == "Instance" else name
 
 
 # --- auth ----------------------------------------------------------------------------------------
 
 
-class SignupView(PublicView):
+# Signing up, activating, signing in and out, refreshing tokens, and the password.
+class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
+    no_store = True
+
     @extend_schema(
         tags=AUTH,
         summary="Create an account (inactive until the email is confirmed)",
+        description=PUBLIC_DESCRIPTION,
         request=s.SignupInput,
         responses={
             201: s.UserOutput,
@@ -95,31 +119,39 @@ class SignupView(PublicView):
             429: THROTTLED,
         },
     )
-    def post(self, request):
+    @action(detail=False, methods=["post"], **PUBLIC)
+    def signup(self, request):
         user = services.user_signup(client_ip=client_ip(request), **_valid(s.SignupInput, request))
         return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
 
-
-class ActivateView(PublicView):
     @extend_schema(
         tags=AUTH,
         summary="Confirm the email with the activation token",
+        description=PUBLIC_DESCRIPTION,
         request=s.TokenInput,
         responses={204: None, 400: LINK_ERRORS},
     )
-    def post(self, request):
+    @action(detail=False, methods=["post"], **PUBLIC)
+    def activate(self, request):
         services.user_activate(**_valid(s.TokenInput, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class ActivationResendView(PublicView):
     @extend_schema(
         tags=AUTH,
         summary="Mail a new activation link (202 whatever the email)",
+        description=PUBLIC_DESCRIPTION,
         request=s.EmailInput,
         responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="activate/resend",
+        url_name="activate-resend",
+        name="Activation Resend",
+        **PUBLIC,
+    )
+    def activation_resend(self, request):
         services.user_activation_resend(
             client_ip=client_ip(request), **_valid(s.EmailInput, request)
         )
@@ -128,11 +160,10 @@ class ActivationResendView(PublicView):
             status=status.HTTP_202_ACCEPTED,
         )
 
-
-class LoginView(PublicView):
     @extend_schema(
         tags=AUTH,
         summary="Sign-in step 1: password → a 6-digit code by SMS",
+        description=PUBLIC_DESCRIPTION,
         request=s.LoginInput,
         responses={
             200: s.OtpIssuedOutput,
@@ -142,17 +173,17 @@ class LoginView(PublicView):
             429: SIGN_IN_REFUSED,
         },
     )
-    def post(self, request):
+    @action(detail=False, methods=["post"], **PUBLIC)
+    def login(self, request):
         issued = services.user_login_start(
             client_ip=client_ip(request), **_valid(s.LoginInput, request)
         )
         return Response(s.OtpIssuedOutput(issued).data)
 
-
-class LoginVerifyView(PublicView):
     @extend_schema(
         tags=AUTH,
         summary="Sign-in step 2: {otp_token, code} → {access, refresh}",
+        description=PUBLIC_DESCRIPTION,
         request=s.LoginVerifyInput,
         responses={
             200: s.TokenPairOutput,
@@ -165,17 +196,24 @@ class LoginVerifyView(PublicView):
             429: SIGN_IN_REFUSED,
         },
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="login/verify",
+        url_name="login-verify",
+        name="Login Verify",
+        **PUBLIC,
+    )
+    def login_verify(self, request):
         pair = services.user_login_verify(
             client_ip=client_ip(request), **_valid(s.LoginVerifyInput, request)
         )
         return Response(s.TokenPairOutput(pair).data)
 
-
-class TokenRefreshView(PublicView):
     @extend_schema(
         tags=AUTH,
         summary="Rotate the refresh token: a new pair; the old refresh token stops working",
+        description=PUBLIC_DESCRIPTION,
         request=s.RefreshInput,
         responses={
             200: s.TokenPairOutput,
@@ -186,20 +224,28 @@ class TokenRefreshView(PublicView):
             ),
         },
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="token/refresh",
+        url_name="token-refresh",
+        name="Token Refresh",
+        **PUBLIC,
+    )
+    def token_refresh(self, request):
         return Response(
             s.TokenPairOutput(services.token_refresh(**_valid(s.RefreshInput, request))).data
         )
 
-
-class LogoutView(NoStoreView):
     @extend_schema(
         tags=AUTH,
         summary="Log out: the refresh token and the access token of this call stop working",
+        description=NO_STORE_DESCRIPTION,
         request=s.RefreshInput,
         responses={204: None, 400: INVALID, 401: UNAUTHENTICATED},
     )
-    def post(self, request):
+    @action(detail=False, methods=["post"])
+    def logout(self, request):
         data = _valid(s.RefreshInput, request)
         services.user_logout(
             user=request.user,
@@ -209,11 +255,10 @@ class LogoutView(NoStoreView):
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class PasswordChangeView(NoStoreView):
     @extend_schema(
         tags=AUTH,
         summary="Change the password (old + new); every token of the user is revoked",
+        description=NO_STORE_DESCRIPTION,
         request=s.PasswordChangeInput,
         responses={
             204: None,
@@ -225,7 +270,14 @@ class PasswordChangeView(NoStoreView):
             429: THROTTLED,
         },
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="password/change",
+        url_name="password-change",
+        name="Password Change",
+    )
+    def password_change(self, request):
         services.password_change(
             user=request.user,
             client_ip=client_ip(request),
@@ -233,15 +285,22 @@ class PasswordChangeView(NoStoreView):
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class PasswordResetView(PublicView):
     @extend_schema(
         tags=AUTH,
         summary="Mail a password-reset link (202 whatever the email)",
+        description=PUBLIC_DESCRIPTION,
         request=s.EmailInput,
         responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="password/reset",
+        url_name="password-reset",
+        name="Password Reset",
+        **PUBLIC,
+    )
+    def password_reset(self, request):
         services.password_reset_request(
             client_ip=client_ip(request), **_valid(s.EmailInput, request)
         )
@@ -250,15 +309,22 @@ class PasswordResetView(PublicView):
             status=status.HTTP_202_ACCEPTED,
         )
 
-
-class PasswordResetConfirmView(PublicView):
     @extend_schema(
         tags=AUTH,
         summary="Set a new password with the reset token; every token of the user is revoked",
+        description=PUBLIC_DESCRIPTION,
         request=s.PasswordResetConfirmInput,
         responses={204: None, 400: LINK_ERRORS, 429: THROTTLED},
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="password/reset/confirm",
+        url_name="password-reset-confirm",
+        name="Password Reset Confirm",
+        **PUBLIC,
+    )
+    def password_reset_confirm(self, request):
         services.password_reset_confirm(
             client_ip=client_ip(request), **_valid(s.PasswordResetConfirmInput, request)
         )
@@ -268,11 +334,52 @@ class PasswordResetConfirmView(PublicView):
 # --- users ---------------------------------------------------------------------------------------
 
 
-class UserMeView(APIView):
+# All users (admins), one user (yourself, or anyone for admins), and my account with its phone and
+# email changes.
+@extend_schema_view(
+    list=extend_schema(
+        tags=USERS,
+        summary="All users (admins)",
+        responses={200: s.UserOutput(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+    ),
+    retrieve=extend_schema(
+        tags=USERS,
+        summary="One user (yourself, or anyone for admins)",
+        responses={200: s.UserOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    ),
+)
+class UserViewSet(
+    NoStoreMixin,
+    DetailSuffixMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.UserOutput
+    lookup_value_converter = "int"
+    metadata_class = WithoutForm
+    permission_classes = [staff_with(VIEW_USERS)]
+
+    def get_permissions(self):
+        if self.detail:  # the item route, OPTIONS included (which has no action)
+            return [(staff_with(VIEW_USERS) | IsSelf)()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        users = selectors.user_list()
+        if not self.detail:
+            return users
+        if getattr(self, "swagger_fake_view", False):
+            return users.none()
+        if has_admin_permissions(self.request.user, VIEW_USERS):
+            return users
+        return users.filter(pk=self.request.user.pk)
+
     @extend_schema(
         tags=USERS, summary="My account", responses={200: s.UserOutput, 401: UNAUTHENTICATED}
     )
-    def get(self, request):
+    @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated], name="User Me")
+    def me(self, request):
         return Response(s.UserOutput(request.user).data)
 
     @extend_schema(
@@ -281,8 +388,9 @@ class UserMeView(APIView):
         request=s.UserUpdateInput,
         responses={200: s.UserOutput, 400: PROFILE_INVALID, 401: UNAUTHENTICATED},
     )
-    def put(self, request):
-        return self._update(request, partial=False)
+    @me.mapping.put
+    def me_replace(self, request):
+        return self._update_me(request, partial=False)
 
     @extend_schema(
         tags=USERS,
@@ -290,10 +398,11 @@ class UserMeView(APIView):
         request=s.UserUpdateInput,
         responses={200: s.UserOutput, 400: PROFILE_INVALID, 401: UNAUTHENTICATED},
     )
-    def patch(self, request):
-        return self._update(request, partial=True)
+    @me.mapping.patch
+    def me_change(self, request):
+        return self._update_me(request, partial=True)
 
-    def _update(self, request, *, partial: bool):
+    def _update_me(self, request, *, partial: bool):
         data = _valid(s.UserUpdateInput, request, partial=partial)
         user = services.user_profile_update(user=request.user, data=data)
         return Response(s.UserOutput(user).data)
@@ -310,15 +419,15 @@ class UserMeView(APIView):
             ),
         },
     )
-    def delete(self, request):
+    @me.mapping.delete
+    def me_delete(self, request):
         services.user_deactivate(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class PhoneChangeView(NoStoreView):
     @extend_schema(
         tags=USERS,
         summary="Change my phone, step 1: password + new number → a 6-digit code texted to it",
+        description=NO_STORE_DESCRIPTION,
         request=s.PhoneChangeInput,
         responses={
             202: s.PhoneChangeStartedOutput,
@@ -331,18 +440,26 @@ class PhoneChangeView(NoStoreView):
             429: THROTTLED,
         },
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="me/phone",
+        url_name="phone-change",
+        name="Phone Change",
+        permission_classes=[IsAuthenticated],
+        no_store=True,
+    )
+    def phone_change(self, request):
         started = services.user_phone_change_start(
             user=request.user, client_ip=client_ip(request), **_valid(s.PhoneChangeInput, request)
         )
         return Response(s.PhoneChangeStartedOutput(started).data, status=status.HTTP_202_ACCEPTED)
 
-
-class PhoneChangeConfirmView(NoStoreView):
     @extend_schema(
         tags=USERS,
         summary="Change my phone, step 2: {change_token, code} → the phone is set, every other "
         "session ends, and this new pair replaces your tokens",
+        description=NO_STORE_DESCRIPTION,
         request=s.PhoneChangeConfirmInput,
         responses={
             200: s.TokenPairOutput,
@@ -356,17 +473,25 @@ class PhoneChangeConfirmView(NoStoreView):
             429: THROTTLED,
         },
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="me/phone/confirm",
+        url_name="phone-change-confirm",
+        name="Phone Change Confirm",
+        permission_classes=[IsAuthenticated],
+        no_store=True,
+    )
+    def phone_change_confirm(self, request):
         pair = services.user_phone_change_confirm(
             user=request.user, **_valid(s.PhoneChangeConfirmInput, request)
         )
         return Response(s.TokenPairOutput(pair).data)
 
-
-class EmailChangeView(NoStoreView):
     @extend_schema(
         tags=USERS,
         summary="Change my email, step 1: password + new address → a link mailed to it",
+        description=NO_STORE_DESCRIPTION,
         request=s.EmailChangeInput,
         responses={
             202: OpenApiResponse(s.ErrorOutput, description="The link was mailed."),
@@ -379,7 +504,16 @@ class EmailChangeView(NoStoreView):
             429: THROTTLED,
         },
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="me/email",
+        url_name="email-change",
+        name="Email Change",
+        permission_classes=[IsAuthenticated],
+        no_store=True,
+    )
+    def email_change(self, request):
         services.user_email_change_start(
             user=request.user, client_ip=client_ip(request), **_valid(s.EmailChangeInput, request)
         )
@@ -388,11 +522,10 @@ class EmailChangeView(NoStoreView):
             status=status.HTTP_202_ACCEPTED,
         )
 
-
-class EmailChangeConfirmView(PublicView):
     @extend_schema(
         tags=USERS,
         summary="Change my email, step 2: the token from the link sets the new address",
+        description=PUBLIC_DESCRIPTION,
         request=s.TokenInput,
         responses={
             204: None,
@@ -403,46 +536,59 @@ class EmailChangeConfirmView(PublicView):
             ),
         },
     )
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="me/email/confirm",
+        url_name="email-change-confirm",
+        name="Email Change Confirm",
+        no_store=True,
+        **PUBLIC,
+    )
+    def email_change_confirm(self, request):
         services.user_email_change_confirm(**_valid(s.TokenInput, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema(
-    tags=USERS,
-    summary="All users (admins)",
-    responses={200: s.UserOutput(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
-)
-class UserListView(generics.ListAPIView):
-    serializer_class = s.UserOutput
-    permission_classes = [staff_with(VIEW_USERS)]
-
-    def get_queryset(self):
-        return selectors.user_list()
-
-
-@extend_schema(
-    tags=USERS,
-    summary="One user (yourself, or anyone for admins)",
-    responses={200: s.UserOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
-)
-class UserDetailView(generics.RetrieveAPIView):
-    serializer_class = s.UserOutput
-    permission_classes = [staff_with(VIEW_USERS) | IsSelf]
-
-    def get_queryset(self):
-        users = selectors.user_list()
-        if getattr(self, "swagger_fake_view", False):
-            return users.none()
-        if has_admin_permissions(self.request.user, VIEW_USERS):
-            return users
-        return users.filter(pk=self.request.user.pk)
 
 
 # --- customers -----------------------------------------------------------------------------------
 
 
-class CustomerMeView(APIView):
+# All customers (admins), one customer (your own, or any for admins), and my customer profile.
+@extend_schema_view(
+    list=extend_schema(
+        tags=CUSTOMERS,
+        summary="All customers with plan, wallet balance and active reservations (admins)",
+        responses={200: s.CustomerOutput(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+    ),
+    retrieve=extend_schema(
+        tags=CUSTOMERS,
+        summary="One customer (your own, or any for admins)",
+        responses={200: s.CustomerOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    ),
+)
+class CustomerViewSet(
+    DetailSuffixMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = s.CustomerOutput
+    lookup_value_converter = "int"
+    metadata_class = WithoutForm
+    permission_classes = [staff_with(VIEW_CUSTOMERS)]
+
+    def get_permissions(self):
+        if self.detail:  # the item route, OPTIONS included (which has no action)
+            return [(staff_with(VIEW_CUSTOMERS) | IsSelf)()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        customers = selectors.customer_list_with_status()
+        if not self.detail:
+            return customers
+        if getattr(self, "swagger_fake_view", False):
+            return customers.none()
+        if has_admin_permissions(self.request.user, VIEW_CUSTOMERS):
+            return customers
+        return customers.filter(user=self.request.user)
+
     def _mine(self, request):
         customer = selectors.customer_list_with_status().filter(user=request.user).first()
         if customer is None:
@@ -454,7 +600,8 @@ class CustomerMeView(APIView):
         summary="My customer profile: plan and its end, wallet balance, active reservations",
         responses={200: s.CustomerOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
-    def get(self, request):
+    @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated], name="Customer Me")
+    def me(self, request):
         return Response(s.CustomerOutput(self._mine(request)).data)
 
     @extend_schema(
@@ -463,8 +610,9 @@ class CustomerMeView(APIView):
         request=s.CustomerUpdateInput,
         responses={200: s.CustomerOutput, 400: INVALID, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
-    def put(self, request):
-        return self._update(request, partial=False)
+    @me.mapping.put
+    def me_replace(self, request):
+        return self._update_mine(request, partial=False)
 
     @extend_schema(
         tags=CUSTOMERS,
@@ -472,73 +620,46 @@ class CustomerMeView(APIView):
         request=s.CustomerUpdateInput,
         responses={200: s.CustomerOutput, 400: INVALID, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
-    def patch(self, request):
-        return self._update(request, partial=True)
+    @me.mapping.patch
+    def me_change(self, request):
+        return self._update_mine(request, partial=True)
 
-    def _update(self, request, *, partial: bool):
+    def _update_mine(self, request, *, partial: bool):
         customer = self._mine(request)
         data = _valid(s.CustomerUpdateInput, request, partial=partial)
         services.customer_update(customer=customer, data=data)
         return Response(s.CustomerOutput(self._mine(request)).data)
 
 
-@extend_schema(
-    tags=CUSTOMERS,
-    summary="All customers with plan, wallet balance and active reservations (admins)",
-    responses={200: s.CustomerOutput(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
-)
-class CustomerListView(generics.ListAPIView):
-    serializer_class = s.CustomerOutput
-    permission_classes = [staff_with(VIEW_CUSTOMERS)]
-
-    def get_queryset(self):
-        return selectors.customer_list_with_status()
-
-
-@extend_schema(
-    tags=CUSTOMERS,
-    summary="One customer (your own, or any for admins)",
-    responses={200: s.CustomerOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
-)
-class CustomerDetailView(generics.RetrieveAPIView):
-    serializer_class = s.CustomerOutput
-    permission_classes = [staff_with(VIEW_CUSTOMERS) | IsSelf]
-
-    def get_queryset(self):
-        customers = selectors.customer_list_with_status()
-        if getattr(self, "swagger_fake_view", False):
-            return customers.none()
-        if has_admin_permissions(self.request.user, VIEW_CUSTOMERS):
-            return customers
-        return customers.filter(user=self.request.user)
-
-
 # --- notifications -------------------------------------------------------------------------------
 
 
-@extend_schema(
-    tags=NOTIFICATIONS,
-    summary="My notifications, newest first",
-    responses={200: s.NotificationOutput(many=True), 401: UNAUTHENTICATED},
+# My notifications, and marking one read.
+@extend_schema_view(
+    list=extend_schema(
+        tags=NOTIFICATIONS,
+        summary="My notifications, newest first",
+        responses={200: s.NotificationOutput(many=True), 401: UNAUTHENTICATED},
+    )
 )
-class NotificationListView(generics.ListAPIView):
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.NotificationOutput
-    permission_classes = [IsAuthenticated]
+    lookup_value_converter = "int"
+    metadata_class = WithoutForm
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Notification.objects.none()
         return selectors.notification_list(user=self.request.user)
 
-
-class NotificationReadView(APIView):
     @extend_schema(
         tags=NOTIFICATIONS,
         summary="Mark one of my notifications read",
         request=None,
         responses={200: s.NotificationOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
     )
-    def post(self, request, pk: int):
+    @action(detail=True, methods=["post"], name="Notification Read")
+    def read(self, request, pk: int):
         notification = services.notification_mark_read(user=request.user, notification_id=pk)
         return Response(s.NotificationOutput(notification).data)
 
@@ -546,7 +667,9 @@ class NotificationReadView(APIView):
 # --- admin ---------------------------------------------------------------------------------------
 
 
-class RevokeTokensView(APIView):
+# The admin's operations on a member's account.
+class AdminUserViewSet(viewsets.ViewSet):
+    lookup_value_converter = "int"
     permission_classes = [staff_with(services.REVOKE_TOKENS_PERMISSION)]
 
     @extend_schema(
@@ -564,6 +687,13 @@ class RevokeTokensView(APIView):
             404: NOT_FOUND,
         },
     )
-    def post(self, request, pk: int):
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="revoke-tokens",
+        url_name="revoke-tokens",
+        name="Revoke Tokens",
+    )
+    def revoke_tokens(self, request, pk: int):
         services.user_revoke_tokens(user_id=pk, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
