@@ -6,7 +6,6 @@ its units and its reservations, across any number of processes.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -21,13 +20,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import Membership, NotificationKind, User
+from accounts.models import NotificationKind, User
 from accounts.notifications import NotificationEvent, notify, notify_many
-from accounts.plans import plan_at_sql, rules_for, sql_param
+from accounts.plans import rules_for
 from catalog.models import Book
 from catalog.services import catalog_changed
 from library_project import prepared
-from purchasing.models import TransactionKind, Wallet, WalletTransaction
+from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing
 from reservations import rules as reservation_rules
@@ -108,78 +107,9 @@ def start_reservation(
     return reservation
 
 
-@dataclass(frozen=True)
-class ReserveFigures:
-    """What the plan, the limit and the price of a reserve depend on (see
-    `pricing.pricing_annotations`)."""
-
-    plan: str
-    active_count: int
-    ledger_sum_60d: int
-    distinct_books_30d: int
-
-
-def reserve_figures(*, customer_id: int, at: datetime) -> ReserveFigures:
-    """The customer's active reservations and both pricing figures as of `at`, in one query:
-    `selectors.customer_active_reservation_count` and `pricing.pricing_annotations` in SQL,
-    as every reserve and every grant reads them (through the ORM the statement costs several
-    times its database time in Python; measured by `make bench`). Not prepared: its generic plan
-    runs slower than the plan made for each customer's figures.
-
-    Read it after taking the customer's wallet lock: the lock serialises the customer's reserves,
-    so the count cannot change before the reservation is written. It serialises plan switches
-    too, and `plan` is read then: the plan as of `at`, or as of the start of a membership bought
-    after `at` (a switch that took the lock first), so a reserve never uses limits that a switch
-    has just replaced.
-    """
-    reservation = Reservation._meta.db_table
-    ledger, wallet = WalletTransaction._meta.db_table, Wallet._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
-    kinds = ", ".join(f"'{kind.value}'" for kind in pricing.PAID_KINDS)
-    plan_sql, plan_params = _locked_plan_sql(customer_id=customer_id, at=at)
-    holding_sql, holding_params = reservation_rules.counting_toward_limit_sql(
-        alias="r", moment=sql_param(at)
-    )
-    sql = (
-        f"SELECT {plan_sql},"
-        f" (SELECT COUNT(*) FROM {reservation} r WHERE r.customer_id = %s AND {holding_sql}),"
-        f" (SELECT COALESCE(SUM(t.amount), 0) FROM {ledger} t JOIN {wallet} w ON w.id = t.wallet_id"
-        f"  WHERE w.customer_id = %s AND t.created_at >= %s AND t.kind IN ({kinds})),"
-        f" (SELECT COUNT(DISTINCT book_id) FROM {reservation} WHERE customer_id = %s"
-        "  AND starts_at >= %s AND starts_at <= %s)"
-    )
-    params = [*plan_params, customer_id, *holding_params]
-    params += [customer_id, adapt(at - pricing.PAID_WINDOW)]
-    params += [customer_id, adapt(at - pricing.LOYALTY_WINDOW), adapt(at)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        plan, active, ledger_sum, books = cursor.fetchone()
-    return ReserveFigures(
-        plan=plan,
-        active_count=active,
-        ledger_sum_60d=int(ledger_sum),
-        distinct_books_30d=books,
-    )
-
-
-def _locked_plan_sql(*, customer_id: int, at: datetime) -> tuple[str, list]:
-    """The customer's plan as of `at`, or as of the start of a membership bought after `at`, as
-    a scalar subquery."""
-    membership = Membership._meta
-    starts_at = membership.get_field("starts_at").column
-    customer_column = membership.get_field("customer").column
-    moment = connection.ops.adapt_datetimefield_value(at)
-    plan_moment = (
-        f"(SELECT CASE WHEN MAX({starts_at}) > %s THEN MAX({starts_at}) ELSE %s END"
-        f" FROM {membership.db_table} WHERE {customer_column} = %s)",
-        [moment, moment, customer_id],
-    )
-    return plan_at_sql(customer=sql_param(customer_id), moment=plan_moment)
-
-
 def locked_plan(*, customer_id: int, at: datetime) -> str:
-    """The plan to apply under the customer's wallet lock (see `reserve_figures`)."""
-    sql, params = _locked_plan_sql(customer_id=customer_id, at=at)
+    """The plan to apply under the customer's wallet lock (see `pricing.reserve_figures`)."""
+    sql, params = pricing.locked_plan_sql(customer_id=customer_id, at=at)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {sql}", params)
         (plan,) = cursor.fetchone()
@@ -232,7 +162,7 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
     # Closing an account takes this wallet lock too: re-read it now that no closing can be midway.
     if not User.objects.filter(customer__pk=entry.customer_id, is_active=True).exists():
         return DROP_ACCOUNT_CLOSED
-    figures = reserve_figures(customer_id=entry.customer_id, at=at)
+    figures = pricing.reserve_figures(customer_id=entry.customer_id, at=at)
     rules = rules_for(figures.plan)
     if not rules.may_reserve:
         return DROP_MEMBERSHIP_REQUIRED

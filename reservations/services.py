@@ -45,7 +45,6 @@ from reservations.queue import (
     expire_due_on_locked_book,
     locked_plan,
     release_units,
-    reserve_figures,
     save_book_units,
     start_reservation,
 )
@@ -365,7 +364,7 @@ def _reserve_under_lock(
 
     if book.available_units > 0:
         wallet = wallet_for_update(customer_id=customer.pk)
-        figures = reserve_figures(customer_id=customer.pk, at=at)
+        figures = pricing.reserve_figures(customer_id=customer.pk, at=at)
         rules = plan_rules_allowing(plan=figures.plan, days=days)
         if figures.active_count >= rules.max_active_reservations:
             raise ReservationLimitReached(limit=rules.max_active_reservations)
@@ -381,7 +380,7 @@ def _reserve_under_lock(
     # Joining charges nothing: the balance is checked without the wallet's lock.
     wallet = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
     price = pricing.quote_from_annotations(
-        reserve_figures(customer_id=customer.pk, at=at), days=days
+        pricing.reserve_figures(customer_id=customer.pk, at=at), days=days
     ).price
     _ensure_covers(balance=wallet.first() or 0, price=price)
     entry = QueueEntry.objects.create(customer=customer, book=book, days=days, queued_at=at)

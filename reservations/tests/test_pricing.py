@@ -39,53 +39,85 @@ def past_reservations(customer, books: int, *, started_ago: timedelta = timedelt
         )
 
 
-def quote(customer, days=3):
-    return pricing.quote_for(customer_id=customer.pk, days=days, at=timezone.now())
+@pytest.fixture(params=["quote", "reserve"])
+def quote(request):
+    """The price asked of the quote, and of the reserve that charges the wallet: its
+    `reservation_fee` ledger row must carry the price it recorded."""
+
+    def priced(customer, days=3) -> pricing.Quote:
+        if request.param == "quote":
+            return pricing.quote_for(customer_id=customer.pk, days=days, at=timezone.now())
+        reservation = reservation_create(
+            customer=customer, book_id=BookFactory(total_units=1).pk, days=days
+        ).reservation
+        fees = WalletTransaction.objects.filter(
+            wallet__customer=customer,
+            kind=TransactionKind.RESERVATION_FEE,
+            reference=f"reservation:{reservation.pk}",
+        )
+        assert list(fees.values_list("amount", flat=True)) == (
+            [-reservation.price] if reservation.price else []
+        )
+        return pricing.Quote(
+            days=reservation.days,
+            base_price=reservation.days * pricing.PRICE_PER_DAY,
+            discount_percent=reservation.discount_percent,
+            discount_reason=reservation.discount_reason,
+            price=reservation.price,
+        )
+
+    return priced
 
 
-def test_the_base_price_is_1000_toman_a_day():
+def test_the_base_price_is_1000_toman_a_day(quote):
     q = quote(member(), days=6)
     assert (q.base_price, q.price, q.discount_percent, q.discount_reason) == (6_000, 6_000, 0, "")
 
 
-def test_paying_exactly_300000_in_60_days_gives_no_discount():
+def test_paying_exactly_300000_in_60_days_gives_no_discount(quote):
     customer = member()
     spend(customer, 300_000)
     assert quote(customer).discount_percent == 0
 
 
-def test_paying_300001_in_60_days_makes_reserving_free():
+def test_paying_300001_in_60_days_makes_reserving_free(quote):
     customer = member()
     spend(customer, 300_001)
     q = quote(customer)
     assert (q.discount_percent, q.price, q.discount_reason) == (100, 0, pricing.REASON_BIG_SPENDER)
 
 
-def test_money_spent_more_than_60_days_ago_does_not_count():
+def test_money_spent_more_than_60_days_ago_does_not_count(quote):
     customer = member()
     spend(customer, 300_001, ago=timedelta(days=60, seconds=1))
     assert quote(customer).discount_percent == 0
 
 
-def test_refunds_reduce_what_was_paid():
+def test_money_spent_on_the_60th_day_back_still_counts(quote):
+    customer = member()
+    spend(customer, 300_001, ago=timedelta(days=60) - timedelta(seconds=5))
+    assert quote(customer).discount_percent == 100
+
+
+def test_refunds_reduce_what_was_paid(quote):
     customer = member()
     spend(customer, 310_000)
     wallet_credit(customer_id=customer.pk, amount=10_000, kind=TransactionKind.REFUND)
     assert quote(customer).discount_percent == 0
 
 
-def test_wallet_top_ups_are_not_payments():
+def test_wallet_top_ups_are_not_payments(quote):
     customer = member(balance=500_000)
     assert quote(customer).discount_percent == 0
 
 
-def test_three_distinct_books_in_30_days_give_no_discount():
+def test_three_distinct_books_in_30_days_give_no_discount(quote):
     customer = member()
     past_reservations(customer, 3)
     assert quote(customer).discount_percent == 0
 
 
-def test_four_distinct_books_in_30_days_give_30_percent():
+def test_four_distinct_books_in_30_days_give_30_percent(quote):
     customer = member()
     past_reservations(customer, 4)
     q = quote(customer, days=3)
@@ -96,7 +128,7 @@ def test_four_distinct_books_in_30_days_give_30_percent():
     )
 
 
-def test_the_same_book_twice_counts_once():
+def test_the_same_book_twice_counts_once(quote):
     customer = member()
     past_reservations(customer, 3)
     book = Reservation.objects.filter(customer=customer).first().book
@@ -114,14 +146,21 @@ def test_the_same_book_twice_counts_once():
     assert quote(customer).discount_percent == 0
 
 
-def test_a_reservation_started_more_than_30_days_ago_does_not_count():
+def test_a_reservation_started_more_than_30_days_ago_does_not_count(quote):
     customer = member()
     past_reservations(customer, 3)
     past_reservations(customer, 1, started_ago=timedelta(days=30, seconds=1))
     assert quote(customer).discount_percent == 0
 
 
-def test_the_best_single_discount_applies():
+def test_a_reservation_started_on_the_30th_day_back_counts(quote):
+    customer = member()
+    past_reservations(customer, 3)
+    past_reservations(customer, 1, started_ago=timedelta(days=30) - timedelta(seconds=5))
+    assert quote(customer).discount_percent == 30
+
+
+def test_the_best_single_discount_applies(quote):
     customer = member()
     past_reservations(customer, 5)
     spend(customer, 300_001)

@@ -21,7 +21,8 @@ from reservations.models import (
     Reservation,
     ReservationStatus,
 )
-from reservations.queue import reserve_figures, waiting_in_priority_order, with_live_position
+from reservations.pricing import reserve_figures
+from reservations.queue import waiting_in_priority_order, with_live_position
 from reservations.rules import (
     counting_toward_limit_q,
     counting_toward_limit_sql,

@@ -20,10 +20,10 @@ from catalog.models import Author, Book, City, Genre
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet
 from purchasing.services import wallet_credit, wallet_debit
 from reservations.models import QueueEntry, Reservation, ReservationStatus
+from reservations.pricing import PRICE_PER_DAY
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "sample_data.json"
 SAMPLE_PASSWORD = "Library#2026"
-PRICE_PER_DAY = 1_000
 
 
 class Command(BaseCommand):
