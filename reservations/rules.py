@@ -119,11 +119,13 @@ def servable_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
 
 def had_suspension_over_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
     """`had_suspension_over` as a condition on the queue entry row `alias`: a range of the partial
-    index on suspended waiting entries, so a probe over every book reads only those."""
+    index on suspended waiting entries, so a probe over every book reads only those. The index's
+    own `IS NOT NULL` is spelled out: without it the book page (a prepared statement with a generic
+    plan) served about half as many requests under `make bench`."""
     moment_sql, moment_params = moment
     status, until = (_column(QueueEntry, alias, f) for f in ("status", "suspended_until"))
     return (
-        f"{status} = {_sql_string(WAITING)} AND {until} <= {moment_sql}",
+        f"{status} = {_sql_string(WAITING)} AND {until} IS NOT NULL AND {until} <= {moment_sql}",
         list(moment_params),
     )
 
