@@ -334,6 +334,33 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
 # --- users ---------------------------------------------------------------------------------------
 
 
+class StaffListOwnDetail:
+    """The list for staff holding `view_permission`; an item route also for its owner (another
+    member's item is 404)."""
+
+    view_permission: str
+    owner_field: str
+
+    def all_rows(self):
+        raise NotImplementedError
+
+    def get_permissions(self):
+        if self.detail:  # the item route, OPTIONS included (which has no action)
+            return [(staff_with(self.view_permission) | IsSelf)()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        rows = self.all_rows()
+        if not self.detail:
+            return rows
+        if getattr(self, "swagger_fake_view", False):
+            return rows.none()
+        if has_admin_permissions(self.request.user, self.view_permission):
+            return rows
+        owner = self.request.user.pk if self.owner_field == "pk" else self.request.user
+        return rows.filter(**{self.owner_field: owner})
+
+
 # All users (admins), one user (yourself, or anyone for admins), and my account with its phone and
 # email changes.
 @extend_schema_view(
@@ -349,6 +376,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     ),
 )
 class UserViewSet(
+    StaffListOwnDetail,
     NoStoreMixin,
     DetailSuffixMixin,
     mixins.ListModelMixin,
@@ -359,21 +387,11 @@ class UserViewSet(
     lookup_value_converter = "int"
     metadata_class = WithoutForm
     permission_classes = [staff_with(VIEW_USERS)]
+    view_permission = VIEW_USERS
+    owner_field = "pk"
 
-    def get_permissions(self):
-        if self.detail:  # the item route, OPTIONS included (which has no action)
-            return [(staff_with(VIEW_USERS) | IsSelf)()]
-        return super().get_permissions()
-
-    def get_queryset(self):
-        users = selectors.user_list()
-        if not self.detail:
-            return users
-        if getattr(self, "swagger_fake_view", False):
-            return users.none()
-        if has_admin_permissions(self.request.user, VIEW_USERS):
-            return users
-        return users.filter(pk=self.request.user.pk)
+    def all_rows(self):
+        return selectors.user_list()
 
     @extend_schema(
         tags=USERS, summary="My account", responses={200: s.UserOutput, 401: UNAUTHENTICATED}
@@ -567,27 +585,21 @@ class UserViewSet(
     ),
 )
 class CustomerViewSet(
-    DetailSuffixMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    StaffListOwnDetail,
+    DetailSuffixMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = s.CustomerOutput
     lookup_value_converter = "int"
     metadata_class = WithoutForm
     permission_classes = [staff_with(VIEW_CUSTOMERS)]
+    view_permission = VIEW_CUSTOMERS
+    owner_field = "user"
 
-    def get_permissions(self):
-        if self.detail:  # the item route, OPTIONS included (which has no action)
-            return [(staff_with(VIEW_CUSTOMERS) | IsSelf)()]
-        return super().get_permissions()
-
-    def get_queryset(self):
-        customers = selectors.customer_list_with_status()
-        if not self.detail:
-            return customers
-        if getattr(self, "swagger_fake_view", False):
-            return customers.none()
-        if has_admin_permissions(self.request.user, VIEW_CUSTOMERS):
-            return customers
-        return customers.filter(user=self.request.user)
+    def all_rows(self):
+        return selectors.customer_list_with_status()
 
     def _mine(self, request):
         customer = selectors.customer_list_with_status().filter(user=request.user).first()
