@@ -334,10 +334,10 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
 # --- users ---------------------------------------------------------------------------------------
 
 
+# The list for staff holding `view_permission`; an item route also for its owner (another
+# member's item is 404). A comment, not a docstring: drf-spectacular would publish a docstring as
+# every operation's description.
 class StaffListOwnDetail:
-    """The list for staff holding `view_permission`; an item route also for its owner (another
-    member's item is 404)."""
-
     view_permission: str
     owner_field: str
 
