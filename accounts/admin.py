@@ -28,7 +28,7 @@ from accounts.models import Customer, Membership, Plan, User
 from accounts.plans import plan_at_expression
 from accounts.selectors import customer_list_with_status, prefetched_membership
 from accounts.throttling import client_ip
-from library_project.admin_tools import (
+from core.admin_tools import (
     SecretLookupsRefused,
     action_confirmation_page,
     confirmation_page,
@@ -37,8 +37,8 @@ from library_project.admin_tools import (
     run_service,
     safe_next_url,
 )
-from library_project.errors import DomainError
-from library_project.permissions import has_admin_permissions
+from core.errors import DomainError
+from core.permissions import has_admin_permissions
 from reservations.models import QueueEntry, QueueStatus
 
 

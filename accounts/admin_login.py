@@ -22,8 +22,8 @@ from accounts.errors import InvalidCode, TooManyAttempts
 from accounts.models import User
 from accounts.services.signin import user_login_code_check, user_login_start
 from accounts.throttling import client_ip
-from library_project.admin_tools import safe_next_url
-from library_project.errors import DomainError
+from core.admin_tools import safe_next_url
+from core.errors import DomainError
 
 PENDING_CHALLENGE = "admin_login_otp_token"
 # The admin's own refusal of a non-staff account, worded as Django words it.

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import Customer, RevokedAccessToken, TokenFamily, User
 from accounts.tokens import FAMILY_CLAIM, issued_before
-from library_project.rows import model_from_row
+from core.rows import model_from_row
 
 
 @functools.cache

@@ -1,6 +1,6 @@
 """Domain errors of the accounts app; the project's exception handler renders them."""
 
-from library_project.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 
 
 class InvalidInput(DomainError):

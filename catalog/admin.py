@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from catalog import services
 from catalog.models import Author, Book, City, Genre
-from library_project.admin_tools import SecretLookupsRefused
-from library_project.errors import DomainError
-from library_project.permissions import has_admin_permissions
+from core.admin_tools import SecretLookupsRefused
+from core.errors import DomainError
+from core.permissions import has_admin_permissions
 from reservations.selectors import HOLDERS_PERMISSIONS, book_holders_and_queue
 from reservations.services import END_RESERVATION_PERMISSION, REMOVE_QUEUE_ENTRY_PERMISSION
 

@@ -1,6 +1,6 @@
 """Domain errors of the catalog; rendered by the one handler as `{"code", "detail", ...extra}`."""
 
-from library_project.errors import Conflict
+from core.errors import Conflict
 
 
 class UnitsOnLoan(Conflict):

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import Author, Book, City, Genre, normalize_isbn
-from library_project import prepared
+from core import prepared
 from reservations.models import QueueEntry, Reservation
 from reservations.rules import due_sql, had_suspension_over_sql
 

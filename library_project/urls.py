@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts.admin import staff_password_change
 from accounts.admin_login import admin_login_code, admin_login_password
-from library_project.health import health
+from core.health import health
 
 api_patterns = [
     path("", include("catalog.api.urls")),  # first: the public browse is the busiest route

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from library_project.admin_tools import SecretLookupsRefused
+from core.admin_tools import SecretLookupsRefused
 from purchasing.models import Payment, Wallet, WalletTransaction
 
 

@@ -1,4 +1,4 @@
-from library_project.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 WALLET_CHARGE_PATH = "/api/wallet/charge/"
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Membership, Plan
 from accounts.plans import MEMBERSHIP_PERIOD_DAYS, rules_for
 from accounts.selectors import current_membership
-from library_project import prepared
+from core import prepared
 from purchasing.errors import (
     IdempotencyKeyReused,
     InsufficientFunds,

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from library_project.admin_tools import (
+from core.admin_tools import (
     SecretLookupsRefused,
     action_confirmation_page,
     confirmation_page,
@@ -16,7 +16,7 @@ from library_project.admin_tools import (
     run_service,
     safe_next_url,
 )
-from library_project.permissions import has_admin_permissions
+from core.permissions import has_admin_permissions
 from reservations import services
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
-from library_project.permissions import has_admin_permissions
+from core.permissions import has_admin_permissions
 from reservations import dashboard
 
 REPORT_PAGE_SIZE = 50

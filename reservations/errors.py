@@ -1,6 +1,6 @@
 """Domain errors of reservations and the hold queue (rendered by the one DRF exception handler)."""
 
-from library_project.errors import DomainError
+from core.errors import DomainError
 
 
 class CustomerRequired(DomainError):

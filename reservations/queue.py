@@ -25,7 +25,7 @@ from accounts.notifications import NotificationEvent, notify, notify_many
 from accounts.plans import rules_for
 from catalog.models import Book
 from catalog.services import catalog_changed
-from library_project import prepared
+from core import prepared
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing

@@ -20,10 +20,10 @@ from accounts.models import Customer, NotificationKind, User
 from accounts.notifications import notify
 from accounts.plans import plan_at_sql, sql_param
 from catalog.models import Book
-from library_project import prepared
-from library_project.errors import NotFound
-from library_project.permissions import has_admin_permissions
-from library_project.rows import model_from_row
+from core import prepared
+from core.errors import NotFound
+from core.permissions import has_admin_permissions
+from core.rows import model_from_row
 from purchasing.errors import InsufficientFunds
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update

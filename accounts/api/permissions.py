@@ -1,4 +1,4 @@
-"""Object permissions of the accounts API (staff permissions live in library_project.permissions)."""
+"""Object permissions of the accounts API (staff permissions live in core.permissions)."""
 
 from rest_framework.permissions import BasePermission
 

@@ -1,5 +1,5 @@
 from accounts.api import views
-from library_project.routers import ApiRouter
+from core.routers import ApiRouter
 
 router = ApiRouter()
 router.register("auth", views.AuthViewSet, basename="auth")

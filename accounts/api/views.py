@@ -12,9 +12,9 @@ from accounts.api import serializers as s
 from accounts.api.permissions import IsSelf
 from accounts.models import Notification
 from accounts.throttling import client_ip
-from library_project.errors import NotFound
-from library_project.metadata import WithoutForm
-from library_project.permissions import has_admin_permissions, staff_with
+from core.errors import NotFound
+from core.metadata import WithoutForm
+from core.permissions import has_admin_permissions, staff_with
 
 AUTH = ["auth"]
 USERS = ["users"]

@@ -17,7 +17,7 @@ from accounts.models import (
     TokenFamily,
     User,
 )
-from library_project.errors import NotFound
+from core.errors import NotFound
 
 
 def notification_mark_read(*, user: User, notification_id: int) -> Notification:

@@ -27,8 +27,8 @@ from accounts.services._common import (
     _revoke_all_tokens,
 )
 from accounts.tokens import RefreshToken, issued_before
-from library_project.errors import NotFound
-from library_project.permissions import has_admin_permissions
+from core.errors import NotFound
+from core.permissions import has_admin_permissions
 
 
 def _parse_refresh(raw: str) -> RefreshToken:

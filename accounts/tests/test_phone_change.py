@@ -15,7 +15,7 @@ from accounts.models import EmailChangeToken, PasswordResetToken, PhoneChangeCha
 from accounts.services import credentials_purge_expired, user_update
 from accounts.tests.conftest import as_user, bearer, login, tokens_for
 from accounts.tests.factories import PASSWORD, CustomerFactory
-from library_project.log_format import JsonFormatter
+from core.log_format import JsonFormatter
 from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,7 +18,7 @@ from accounts.tasks import purge_expired_credentials
 from accounts.tests.factories import PASSWORD, AdminFactory, UserFactory
 from accounts.throttling import parse_rate
 from accounts.tokens import RefreshToken
-from library_project.errors import NotFound
+from core.errors import NotFound
 from library_project.tests.outbox import outbox
 from purchasing.models import Wallet
 

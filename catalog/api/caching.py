@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from catalog.selectors import catalog_versions
-from library_project.pagination import PageNumberPagination
+from core.pagination import PageNumberPagination
 from reservations import settlement
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from catalog.api.serializers import (
     NamedInputSerializer,
     book_body,
 )
-from library_project.permissions import has_admin_permissions, staff_with
+from core.permissions import has_admin_permissions, staff_with
 
 CONFLICT = OpenApiResponse(description="Conflict with the current state: `{code, detail}`.")
 INVALID = OpenApiResponse(description="Invalid input: `{code: invalid, detail, errors}`.")

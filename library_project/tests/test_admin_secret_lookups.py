@@ -8,7 +8,7 @@ from django.test import RequestFactory
 
 from accounts.services._common import _issue_pair
 from accounts.tests.factories import AdminFactory, CustomerFactory
-from library_project.admin_tools import lookup_reaches_secret
+from core.admin_tools import lookup_reaches_secret
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from library_project.errors import DomainError
-from library_project.exceptions import exception_handler
+from core.errors import DomainError
+from core.exceptions import exception_handler
 from purchasing.errors import InsufficientFunds
 
 pytestmark = pytest.mark.django_db

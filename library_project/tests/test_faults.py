@@ -126,7 +126,7 @@ def services_on_own_redis(own_redis, settings, outbox):
     settings.REDIS_URL = own_redis.url(0)
     settings.CACHES = {
         "default": {
-            "BACKEND": "library_project.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": own_redis.url(1),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -246,7 +246,7 @@ def _superuser_connection():
 @pytest.mark.django_db(transaction=True)
 def test_a_request_after_the_database_dropped_the_connection_succeeds():
     """A book page reads the database on every request, through a statement prepared on the
-    connection (library_project.prepared): the new connection prepares it again."""
+    connection (core.prepared): the new connection prepares it again."""
     assert connection.settings_dict["CONN_MAX_AGE"] > 0
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
     page = f"/api/books/{BookFactory().pk}/"

@@ -14,7 +14,7 @@ from accounts.tests.factories import AdminFactory, CustomerFactory
 from catalog.models import Genre
 from catalog.services import author_create, book_create
 from catalog.tests.factories import isbn13
-from library_project.log_format import JsonFormatter
+from core.log_format import JsonFormatter
 from library_project.tests.outbox import outbox
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-from library_project.routers import ApiRouter, SingletonRouter
+from core.routers import ApiRouter, SingletonRouter
 from purchasing.api import views
 
 singletons = SingletonRouter()

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 
 from accounts.plans import PLANS, plan_of
 from accounts.selectors import current_membership
-from library_project.metadata import WithoutForm
-from library_project.parsers import JSONParser
+from core.metadata import WithoutForm
+from core.parsers import JSONParser
 from purchasing.api import serializers as s
 from purchasing.gateways import SIGNATURE_HEADER, get_gateway
 from purchasing.selectors import wallet_of, wallet_payments, wallet_transactions

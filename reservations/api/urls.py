@@ -1,4 +1,4 @@
-from library_project.routers import ApiRouter
+from core.routers import ApiRouter
 from reservations.api import views
 
 router = ApiRouter()

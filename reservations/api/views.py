@@ -7,9 +7,9 @@ from rest_framework.response import Response
 
 from accounts.models import Customer
 from catalog.models import Book
-from library_project.errors import NotFound
-from library_project.metadata import WithoutForm
-from library_project.permissions import staff_with
+from core.errors import NotFound
+from core.metadata import WithoutForm
+from core.permissions import staff_with
 from reservations import selectors, services
 from reservations.api.serializers import (
     ESTIMATE_HELP,

@@ -17,7 +17,7 @@ from accounts.plans import rules_for
 from accounts.tests.factories import CustomerFactory, give_plan
 from catalog.models import Book
 from catalog.tests.factories import BookFactory
-from library_project.errors import DomainError
+from core.errors import DomainError
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_credit, wallet_debit
 from purchasing.tests.factories import fund

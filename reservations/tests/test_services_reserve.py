@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import Notification, Plan
 from accounts.tests.factories import AdminFactory, give_plan, member
 from catalog.tests.factories import BookFactory
-from library_project.errors import NotFound
+from core.errors import NotFound
 from purchasing.errors import InsufficientFunds
 from purchasing.models import Wallet, WalletTransaction
 from reservations.errors import (

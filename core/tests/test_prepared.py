@@ -1,4 +1,4 @@
-"""Prepared statements (library_project.prepared): planned once per PostgreSQL connection."""
+"""Prepared statements (core.prepared): planned once per PostgreSQL connection."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from catalog import selectors as catalog_selectors
 from catalog.tests.factories import BookFactory
-from library_project import prepared
+from core import prepared
 from purchasing import services as purchasing_services
 from reservations import queue
 from reservations import services as reservation_services

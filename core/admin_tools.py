@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from library_project.errors import DomainError
+from core.errors import DomainError
 
 CONFIRMATION_TEMPLATE = "admin/library_project/confirmation.html"
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from library_project.errors import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
