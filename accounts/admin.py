@@ -12,8 +12,7 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -22,7 +21,7 @@ from django.utils.html import format_html
 from rest_framework_simplejwt.token_blacklist import admin as token_blacklist_admin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import services
+from accounts import hooks, services
 from accounts.errors import TooManyAttempts
 from accounts.models import Customer, Membership, Plan, User
 from accounts.plans import plan_at_expression
@@ -39,7 +38,6 @@ from core.admin_tools import (
 )
 from core.errors import DomainError
 from core.permissions import has_admin_permissions
-from reservations.models import QueueEntry, QueueStatus
 
 
 def plan_now_expression(*, membership_customer_lookup: str):
@@ -339,18 +337,9 @@ class CustomerAdmin(ServiceAdmin):
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
-        waiting = (
-            QueueEntry.objects.filter(customer_id=OuterRef("pk"), status=QueueStatus.WAITING)
-            .order_by()
-            .values("customer_id")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
         return customer_list_with_status().annotate(
             plan_now=plan_now_expression(membership_customer_lookup="customer_id"),
-            waiting_entries_count=Coalesce(
-                Subquery(waiting, output_field=IntegerField()), Value(0)
-            ),
+            waiting_entries_count=hooks.waiting_entries_count(),
         )
 
     def has_add_permission(self, request):

@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from accounts import hooks
 from accounts.models import Customer, Membership, Notification, User
 from accounts.plans import (
     covering_memberships,
@@ -32,17 +33,11 @@ def user_list() -> QuerySet[User]:
 def customer_list_with_status(*, at: datetime | None = None) -> QuerySet[Customer]:
     """Customers with what their profile shows — user, city, wallet, the memberships covering
     `at` and the number of active reservations — in a fixed number of queries for any page."""
-    from reservations.rules import counting_toward_limit_q
-
     at = at or timezone.now()
     covering = covering_memberships(at=at)
     return (
         Customer.objects.select_related("user", "city", "wallet")
-        .annotate(
-            active_reservations_count=Count(
-                "reservations", filter=counting_toward_limit_q(at, prefix="reservations__")
-            )
-        )
+        .annotate(active_reservations_count=hooks.active_reservations_count(at))
         .prefetch_related(
             Prefetch("memberships", queryset=covering, to_attr="covering_memberships")
         )

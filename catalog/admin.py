@@ -3,15 +3,11 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.utils import timezone
 
-from catalog import services
+from catalog import hooks, services
 from catalog.models import Author, Book, City, Genre
 from core.admin_tools import SecretLookupsRefused
 from core.errors import DomainError
-from core.permissions import has_admin_permissions
-from reservations.selectors import HOLDERS_PERMISSIONS, book_holders_and_queue
-from reservations.services import END_RESERVATION_PERMISSION, REMOVE_QUEUE_ENTRY_PERMISSION
 
 
 class ServiceAdmin(SecretLookupsRefused, admin.ModelAdmin):
@@ -87,23 +83,10 @@ class BookAdmin(ServiceAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """The change page also lists the book's holders and its queue in live order, with
-        "End now" and "Remove" buttons (templates/admin/catalog/book/change_form.html)."""
-        if obj is not None and obj.pk and has_admin_permissions(request.user, *HOLDERS_PERMISSIONS):
-            now = timezone.now()
-            holders_and_queue = book_holders_and_queue(book_id=obj.pk, at=now)
-            context.update(
-                holders_and_queue=holders_and_queue,
-                holders_checked_at=now,
-                queue_has_estimates=any(
-                    hasattr(entry, "estimated_available_at") for entry in holders_and_queue.queue
-                ),
-                may_end_reservations=has_admin_permissions(
-                    request.user, END_RESERVATION_PERMISSION
-                ),
-                may_remove_waiters=has_admin_permissions(
-                    request.user, REMOVE_QUEUE_ENTRY_PERMISSION
-                ),
-            )
+        "End now" and "Remove" buttons (templates/admin/catalog/book/change_form.html); the
+        reservations app supplies them (`hooks.book_admin_context`)."""
+        if obj is not None and obj.pk:
+            context.update(hooks.book_admin_context(user=request.user, book_id=obj.pk))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request, form, formsets, change):

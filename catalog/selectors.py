@@ -2,19 +2,18 @@
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Field, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Expression, F, Field, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalog import hooks
 from catalog.models import Author, Book, City, Genre, normalize_isbn
+from catalog.services import STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY
 from core import prepared
-from reservations.models import QueueEntry, Reservation
-from reservations.rules import due_sql, had_suspension_over_sql
 
 logger = logging.getLogger(__name__)
 
@@ -25,25 +24,16 @@ def _popularity_since():
     return timezone.now() - POPULARITY_WINDOW
 
 
-def book_popularity() -> Coalesce:
-    """Reservations of the book that started in the last 30 days, as a correlated subquery:
-    the database computes it only for the rows it returns unless the page is ordered by it."""
-    started_recently = (
-        Reservation.objects.filter(book=OuterRef("pk"), starts_at__gte=_popularity_since())
-        .order_by()
-        .values("book")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(started_recently, output_field=IntegerField()), Value(0))
+def book_popularity() -> Expression:
+    """Reservations of the book that started in the last 30 days (the reservations app counts
+    them: `hooks.popularity_since`)."""
+    return hooks.popularity_since(_popularity_since())
 
 
 def catalog_versions(*, also: tuple[str, ...] = ()) -> tuple[tuple[int, int] | None, dict]:
     """The (structure, units) versions cached pages are checked against (`catalog.services.
     catalog_changed`), and the cache entries named in `also`, read in the same round trip.
     The versions are None when the cache is unreachable, and then nothing is cached."""
-    from catalog.services import STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY
-
     keys = (STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY)
     try:
         found = cache.get_many([*keys, *also])
@@ -142,20 +132,12 @@ def _book_detail_sql() -> str:
     In SQL because it is the hottest read of the catalog, and composed through the ORM it costs
     several times its database time in Python (measured by `make bench`)."""
     b, genre = Book._meta.db_table, Genre._meta.db_table
-    reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
     authors = _authors_json_sql()
-    placeholder = ("%s", [])
-    due, _ = due_sql(alias="r", moment=placeholder)
-    lapsed, _ = had_suspension_over_sql(alias="q", moment=placeholder)
+    popularity, settlement_due = hooks.book_page_sql(f'"{b}"')
     return (
         f'SELECT "{b}"."id", "{b}"."title", "{b}"."isbn", "{b}"."description", '
         f'"{b}"."genre_id", g."name", "{b}"."published_year", "{b}"."total_units", '
-        f'"{b}"."available_units", '
-        f'(SELECT COUNT(*) FROM {reservation} r WHERE r.book_id = "{b}"."id" '
-        "AND r.starts_at >= %s), "
-        f'EXISTS(SELECT 1 FROM {reservation} r WHERE r.book_id = "{b}"."id" AND {due}) '
-        f'OR ("{b}"."available_units" > 0 AND EXISTS(SELECT 1 FROM {entry} q '
-        f'WHERE q.book_id = "{b}"."id" AND {lapsed}))'
+        f'"{b}"."available_units", ({popularity}), {settlement_due}'
         + (f", ({authors})" if authors else "")
         + f' FROM "{b}" JOIN {genre} g ON g.id = "{b}"."genre_id" WHERE "{b}"."id" = %s'
     )
@@ -180,26 +162,16 @@ def _book_detail_row(book_id: int, at) -> dict | None:
     return row
 
 
-def book_detail(book_id: int) -> dict | None:
-    """A book as `book_rows` gives it, with its authors, after settling it when a reservation of it
-    is due (no reader sees a reservation whose time has passed): one query, two more only when
-    there was something to settle."""
-    from reservations.services import settle_due_reservations
-
-    at = timezone.now()
+def book_detail(book_id: int, *, at: datetime) -> dict | None:
+    """A book as `book_rows` gives it, with its authors and `settlement_due` (whether settlement
+    has work on it at `at`: the caller settles it then and reads again), in one query."""
     row = _book_detail_row(book_id, at)
-    if row is not None and row["settlement_due"]:
-        settle_due_reservations(book_ids=[book_id], now=at)
-        row = _book_detail_row(book_id, at)
-    if row is None:
-        return None
-    del row["settlement_due"]
-    return with_authors([row])[0]
+    return None if row is None else with_authors([row])[0]
 
 
 def book_popular_list() -> QuerySet[Book]:
     """Books reserved in the last 30 days, most reserved first."""
-    recent = Reservation.objects.filter(starts_at__gte=_popularity_since()).values("book_id")
+    recent = hooks.books_reserved_since(_popularity_since())
     return book_list().filter(pk__in=recent).order_by("-popularity", "title", "id")
 
 

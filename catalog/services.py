@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, ProtectedError
 
 from accounts.models import User
+from catalog import hooks
 from catalog.errors import (
     AuthorIsSoleAuthor,
     AuthorProfileExists,
@@ -68,12 +69,6 @@ def book_for_update(book_id: int) -> Book:
     return Book.objects.select_for_update().get(pk=book_id)
 
 
-def _settle_due_reservations(book_id: int) -> None:
-    from reservations import services as reservation_services
-
-    reservation_services.settle_due_reservations(book_ids=[book_id])
-
-
 def _require_authors(authors: Iterable[Author]) -> list[Author]:
     authors = list(dict.fromkeys(authors))
     if not authors:
@@ -121,7 +116,7 @@ def book_update(*, book: Book, data: dict[str, Any]) -> Book:
     Raising `total_units` releases units: the reservations service serves the waiting queue and
     puts the rest on the shelf. Lowering it removes free units only (409 `units_on_loan`).
     """
-    _settle_due_reservations(book.pk)
+    hooks.settle_books(book_ids=[book.pk])
     authors = _require_authors(data["authors"]) if "authors" in data else None
     with transaction.atomic():
         book = book_for_update(book.pk)
@@ -140,21 +135,17 @@ def book_update(*, book: Book, data: dict[str, Any]) -> Book:
         if authors is not None:
             book.authors.set(authors)
         if added:
-            from reservations import services as reservation_services
-
-            reservation_services.book_units_added(book=book, added=added)
+            hooks.book_units_added(book=book, added=added)
         catalog_changed(structure=True)
     return book
 
 
 def book_delete(*, book: Book) -> None:
     """Delete a book nobody holds or waits for (409 `book_in_use`) and with no loan history."""
-    from reservations import selectors as reservation_selectors
-
-    _settle_due_reservations(book.pk)
+    hooks.settle_books(book_ids=[book.pk])
     with transaction.atomic():
         book = book_for_update(book.pk)
-        if reservation_selectors.book_is_in_use(book_id=book.pk):
+        if hooks.book_in_use(book_id=book.pk):
             raise BookInUse()
         try:
             book.delete()

@@ -6,4 +6,11 @@ class PurchasingConfig(AppConfig):
     verbose_name = "Purchasing"
 
     def ready(self) -> None:
-        from purchasing import checks  # noqa: F401  (registers the system checks)
+        # Imported here, not at the top: modules that touch models load only once the apps are.
+        from accounts import hooks as accounts_hooks
+        from purchasing import (
+            checks,  # noqa: F401  (registers the system checks)
+            services,
+        )
+
+        accounts_hooks.open_wallet.register(services.wallet_open)

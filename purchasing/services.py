@@ -20,6 +20,7 @@ from accounts.models import Membership, Plan
 from accounts.plans import MEMBERSHIP_PERIOD_DAYS, rules_for
 from accounts.selectors import current_membership
 from core import prepared
+from purchasing import hooks
 from purchasing.errors import (
     IdempotencyKeyReused,
     InsufficientFunds,
@@ -327,8 +328,6 @@ def membership_purchase(
     money now taken back), and the new one starts now. Short of money (after the refund): 402 and
     nothing changes.
     """
-    from reservations.services import discounts_repay  # reservations depends on this module
-
     if plan not in PURCHASABLE_PLANS or not _is_whole(months):
         raise InvalidMembershipPurchase()
     if not 1 <= months <= MAX_MEMBERSHIP_MONTHS:
@@ -358,7 +357,7 @@ def membership_purchase(
                         kind=TransactionKind.REFUND,
                         reference=f"membership:{current.pk}",
                     )
-                    repaid = discounts_repay(
+                    repaid = hooks.discounts_repay(
                         customer_id=customer_id, since=current.starts_at, refunded=refunded, at=at
                     )
             membership = Membership.objects.create(
@@ -399,10 +398,8 @@ def _ensure_loans_fit(*, customer_id: int, plan: str, at: datetime) -> None:
     Read under the customer's wallet lock, which every reserve and grant also takes before it
     counts the loans and re-reads the plan: a reserve cannot slip between this check and the switch.
     """
-    from reservations.selectors import active_loans  # reservations depends on this module
-
     rules = rules_for(plan)
-    loans = active_loans(customer_id=customer_id, at=at)
+    loans = hooks.active_loans(customer_id=customer_id, at=at)
     if loans.count > rules.max_active_reservations or loans.longest_days > rules.max_days:
         raise PlanLimitsExceeded(
             plan=plan,

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_tools import (
@@ -17,7 +18,7 @@ from core.admin_tools import (
     safe_next_url,
 )
 from core.permissions import has_admin_permissions
-from reservations import services
+from reservations import selectors, services
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 
@@ -284,3 +285,23 @@ class QueueEntryAdmin(HistoryAdmin):
             done_message="Removed {count} member(s) from their queue.",
             **REMOVE_PAGE,
         )
+
+
+def book_admin_context(*, user, book_id: int) -> dict:
+    """What the catalog's book page shows of the book's reservations (`catalog.hooks.
+    book_admin_context`): its holders and its queue in live order, settled first, with the
+    buttons the staff member may use; nothing for staff who may not see them."""
+    if not has_admin_permissions(user, *selectors.HOLDERS_PERMISSIONS):
+        return {}
+    now = timezone.now()
+    services.settle_due_reservations(book_ids=[book_id], now=now)
+    holders_and_queue = selectors.book_holders_and_queue(book_id=book_id, at=now)
+    return {
+        "holders_and_queue": holders_and_queue,
+        "holders_checked_at": now,
+        "queue_has_estimates": any(
+            hasattr(entry, "estimated_available_at") for entry in holders_and_queue.queue
+        ),
+        "may_end_reservations": has_admin_permissions(user, services.END_RESERVATION_PERMISSION),
+        "may_remove_waiters": has_admin_permissions(user, services.REMOVE_QUEUE_ENTRY_PERMISSION),
+    }

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
-    Count,
     F,
     IntegerField,
     OuterRef,
@@ -31,6 +30,7 @@ from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing
 from reservations import rules as reservation_rules
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.queue_order import waiting_in_priority_order
 from reservations.selectors import active_reservation_count
 
 # The walk reads candidates in batches that double (200, 400, 800, ...): one sort of the queue per
@@ -51,31 +51,6 @@ DROP_MESSAGES = {
     DROP_INSUFFICIENT_FUNDS: "your wallet did not cover the price",
     DROP_ACCOUNT_CLOSED: "your account is closed",
 }
-
-
-def waiting_in_priority_order(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
-    """A book's waiting entries in the order they would be served at `at`."""
-    return (
-        QueueEntry.objects.filter(book_id=book_id, status=QueueStatus.WAITING)
-        .annotate(**reservation_rules.plan_annotations(at=at))
-        .order_by(*reservation_rules.queue_order_by())
-    )
-
-
-def with_live_position(queryset: QuerySet[QueueEntry], *, at: datetime) -> QuerySet[QueueEntry]:
-    """Annotate waiting entries with `position` (1 = served next) in their book's order at `at`."""
-    ahead = (
-        QueueEntry.objects.filter(book_id=OuterRef("book_id"), status=QueueStatus.WAITING)
-        .annotate(**reservation_rules.plan_annotations(at=at))
-        .filter(reservation_rules.ahead_of_outer_q())
-        .order_by()
-        .values("book_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return queryset.annotate(**reservation_rules.plan_annotations(at=at)).annotate(
-        position=Coalesce(Subquery(ahead), Value(0), output_field=IntegerField()) + 1
-    )
 
 
 def start_reservation(

@@ -1,7 +1,8 @@
 """Reads about reservations and queues that views and other apps use.
 
-Reads of a book's reservations or queue settle that book's due reservations first, so nobody ever
-sees (or is blocked by) a reservation whose time has passed, even without a running worker.
+Selectors only read. Before reading a book's reservations or queue, the caller settles that book's
+due reservations (`services.settle_due_reservations`), so nobody ever sees (or is blocked by) a
+reservation whose time has passed, even without a running worker.
 """
 
 from dataclasses import dataclass
@@ -16,10 +17,19 @@ from accounts.models import Customer
 from accounts.plans import PlanRules, rules_for
 from accounts.selectors import current_plan
 from catalog.models import Book
+from purchasing.models import Wallet
+from reservations import pricing
 from reservations.errors import InvalidDuration, MembershipRequired
 from reservations.estimates import attach_estimates, estimate_for_newcomer, estimate_queue
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
-from reservations.rules import ARRIVAL_ORDER, counting_toward_limit_q, plan_annotations
+from reservations.queue_order import waiting_in_priority_order, with_live_position
+from reservations.rules import (
+    ARRIVAL_ORDER,
+    counting_toward_limit_q,
+    due_sql,
+    had_suspension_over_sql,
+    plan_annotations,
+)
 
 # The largest primary key: a bigger id names no row (and is refused by SQLite's driver).
 MAX_ID = 2**63 - 1
@@ -92,33 +102,25 @@ def book_is_in_use(*, book_id: int) -> bool:
     )
 
 
-def _settle_books_of_customer(*, customer_id: int) -> None:
-    from reservations.services import settle_due_reservations
-
-    settle_due_reservations(customer_id=customer_id)
-
-
 def customer_reservations(*, customer_id: int, status: str | None = None) -> QuerySet[Reservation]:
-    """A member's reservations, newest first, after settling the ones whose time has passed."""
-    _settle_books_of_customer(customer_id=customer_id)
+    """A member's reservations, newest first."""
     queryset = Reservation.objects.filter(customer_id=customer_id).select_related("book")
     if status:
         queryset = queryset.filter(status=status)
     return queryset
 
 
-def customer_reservation(*, customer_id: int, reservation_id: int) -> Reservation | None:
-    """One of the member's reservations (None when it is not theirs), its book settled first."""
-    from reservations.services import settle_due_reservations
-
-    book_id = (
+def customer_reservation_book_id(*, customer_id: int, reservation_id: int) -> int | None:
+    """The book of one of the member's reservations (None when it is not theirs): the book to
+    settle before the reservation is read."""
+    return (
         Reservation.objects.filter(pk=reservation_id, customer_id=customer_id)
         .values_list("book_id", flat=True)
         .first()
     )
-    if book_id is None:
-        return None
-    settle_due_reservations(book_ids=[book_id])
+
+
+def reservation_with_book(*, reservation_id: int) -> Reservation:
     return Reservation.objects.select_related("book").get(pk=reservation_id)
 
 
@@ -126,9 +128,6 @@ def customer_queue_with_positions(
     *, customer_id: int, at: datetime | None = None
 ) -> QuerySet[QueueEntry]:
     """The member's waiting entries with their live position, oldest first."""
-    from reservations.queue import with_live_position
-
-    _settle_books_of_customer(customer_id=customer_id)
     queryset = QueueEntry.objects.filter(
         customer_id=customer_id, status=QueueStatus.WAITING
     ).select_related("book")
@@ -147,8 +146,6 @@ def queue_entries_with_estimates(
 def customer_queue_entry(*, customer_id: int, entry_id: int, at: datetime | None = None):
     """One of the member's queue entries with its live position and estimate (both None once it is
     no longer waiting); None when it is not theirs."""
-    from reservations.queue import with_live_position
-
     at = at or timezone.now()
     queryset = QueueEntry.objects.filter(pk=entry_id, customer_id=customer_id).select_related(
         "book"
@@ -162,8 +159,6 @@ def customer_queue_entry(*, customer_id: int, entry_id: int, at: datetime | None
 
 
 def queue_entry_position(*, entry_id: int, at: datetime | None = None) -> int:
-    from reservations.queue import with_live_position
-
     queryset = QueueEntry.objects.filter(pk=entry_id, status=QueueStatus.WAITING)
     return (
         with_live_position(queryset, at=at or timezone.now())
@@ -185,12 +180,8 @@ HOLDERS_PERMISSIONS = ("reservations.view_reservation", "reservations.view_queue
 
 
 def book_holders_and_queue(*, book_id: int, at: datetime | None = None) -> BookHoldersAndQueue:
-    """Who holds a book and who waits for it, in the order the queue would be served now."""
-    from reservations.queue import waiting_in_priority_order
-    from reservations.services import settle_due_reservations
-
+    """Who holds a book and who waits for it, in the order the queue would be served at `at`."""
     at = at or timezone.now()
-    settle_due_reservations(book_ids=[book_id], now=at)
     holders = list(
         Reservation.objects.filter(book_id=book_id, status=ReservationStatus.ACTIVE)
         .select_related("customer__user")
@@ -227,14 +218,9 @@ def reservation_quote(
     *, customer: Customer, book_id: int, days: int, at: datetime | None = None
 ) -> ReservationQuote:
     """The reserve computation without reserving (membership and duration errors are raised)."""
-    from purchasing.models import Wallet
-    from reservations import pricing
-    from reservations.services import settle_due_reservations
-
     at = at or timezone.now()
     if not 0 < book_id <= MAX_ID:
         raise unknown_book(book_id)
-    settle_due_reservations(book_ids=[book_id], now=at)
     available = Book.objects.filter(pk=book_id).values_list("available_units", flat=True).first()
     if available is None:
         raise unknown_book(book_id)
@@ -284,3 +270,57 @@ def reservation_quote(
         balance=balance,
         blocked_by=blocked_by,
     )
+
+
+def customer_active_reservations_count(at: datetime) -> Coalesce:
+    """On a customer queryset: the reservations counting toward the plan's limit at `at`."""
+    return Count("reservations", filter=counting_toward_limit_q(at, prefix="reservations__"))
+
+
+def customer_waiting_entries_count() -> Coalesce:
+    """On a customer queryset: the customer's waiting queue entries."""
+    waiting = (
+        QueueEntry.objects.filter(customer_id=OuterRef("pk"), status=QueueStatus.WAITING)
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0))
+
+
+def book_popularity_since(since: datetime) -> Coalesce:
+    """On a book queryset: its reservations started since `since`, as a correlated subquery that
+    the database computes only for the rows it returns unless the page is ordered by it."""
+    started = (
+        Reservation.objects.filter(book=OuterRef("pk"), starts_at__gte=since)
+        .order_by()
+        .values("book")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(started, output_field=IntegerField()), Value(0))
+
+
+def books_reserved_since(since: datetime) -> QuerySet:
+    """The ids of the books with a reservation started since `since` (`book_id` values)."""
+    return Reservation.objects.filter(starts_at__gte=since).values("book_id")
+
+
+def book_page_sql(book: str) -> tuple[str, str]:
+    """SQL on the book table `book` (quoted): its reservations started since a moment (one `%s`),
+    and whether settlement has work on it at a moment (two `%s`): a due reservation, or a free unit
+    and a waiting entry whose suspension is over."""
+    reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
+    placeholder = ("%s", [])
+    due, _ = due_sql(alias="r", moment=placeholder)
+    lapsed, _ = had_suspension_over_sql(alias="q", moment=placeholder)
+    popularity = (
+        f'SELECT COUNT(*) FROM {reservation} r WHERE r.book_id = {book}."id" AND r.starts_at >= %s'
+    )
+    settlement_due = (
+        f'EXISTS(SELECT 1 FROM {reservation} r WHERE r.book_id = {book}."id" AND {due}) '
+        f'OR ({book}."available_units" > 0 AND EXISTS(SELECT 1 FROM {entry} q '
+        f'WHERE q.book_id = {book}."id" AND {lapsed}))'
+    )
+    return popularity, settlement_due

@@ -6,7 +6,12 @@ from rest_framework import serializers
 
 from accounts.models import E164_VALIDATOR, Customer, Notification, User
 from accounts.selectors import prefetched_membership
-from catalog.models import City
+
+
+def _cities():
+    """The cities a customer may live in: the model his `city` field points to (the catalog's)."""
+    return Customer._meta.get_field("city").related_model.objects.all()
+
 
 # --- inputs ---------------------------------------------------------------------------------------
 
@@ -17,9 +22,7 @@ class SignupInput(serializers.Serializer):
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    city = serializers.PrimaryKeyRelatedField(
-        queryset=City.objects.all(), required=False, allow_null=True
-    )
+    city = serializers.PrimaryKeyRelatedField(queryset=_cities(), required=False, allow_null=True)
 
 
 class TokenInput(serializers.Serializer):
@@ -89,7 +92,7 @@ class EmailChangeInput(serializers.Serializer):
 
 
 class CustomerUpdateInput(serializers.Serializer):
-    city = serializers.PrimaryKeyRelatedField(queryset=City.objects.all(), allow_null=True)
+    city = serializers.PrimaryKeyRelatedField(queryset=_cities(), allow_null=True)
     address = serializers.CharField(max_length=255, allow_blank=True)
     date_of_birth = serializers.DateField(allow_null=True)
 

@@ -1,11 +1,11 @@
 """A member's names and customer profile, the admin's user form, and closing an account."""
 
-import contextlib
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import hooks
 from accounts.errors import (
     ActiveReservations,
     AlreadyRegistered,
@@ -61,15 +61,10 @@ def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
 def user_deactivate(*, user: User) -> None:
     """Delete yourself: the account is deactivated and its tokens revoked; refused (409) while
     you hold an active reservation."""
-    from purchasing.models import Wallet
-    from reservations.selectors import customer_active_reservation_count
-
     with transaction.atomic():
         customer = Customer.objects.filter(user=user).first()
         if customer is not None:
-            # Reserving locks the wallet last: holding it here, no reservation starts meanwhile.
-            list(Wallet.objects.select_for_update().filter(customer_id=customer.pk))
-            count = customer_active_reservation_count(customer_id=customer.pk)
+            count = hooks.active_reservations_locked(customer_id=customer.pk)
             if count:
                 raise ActiveReservations(active_reservations=count)
         now = timezone.now()
@@ -78,22 +73,7 @@ def user_deactivate(*, user: User) -> None:
         _revoke_all_tokens(user, at=now)
         user.save(update_fields=["is_active", "deactivated_at", "tokens_valid_after"])
     if customer is not None:
-        _leave_every_queue(customer=customer)
-
-
-def _leave_every_queue(*, customer: Customer) -> None:
-    """A closed account waits for nothing. Each queue is left in its own transaction, after the
-    deactivation committed, because a queue change must lock its book first (book → wallet order);
-    meanwhile the release walk drops inactive accounts it reaches."""
-    from reservations import services as reservation_services
-    from reservations.errors import QueueEntryNotWaiting
-    from reservations.models import QueueEntry, QueueStatus
-
-    waiting = QueueEntry.objects.filter(customer=customer, status=QueueStatus.WAITING)
-    for entry_id in waiting.values_list("id", flat=True):
-        # served or dropped by a release walk in the meantime: nothing left to leave
-        with contextlib.suppress(QueueEntryNotWaiting):
-            reservation_services.queue_leave(customer=customer, entry_id=entry_id)
+        hooks.leave_every_queue(customer=customer)
 
 
 def customer_update(*, customer: Customer, data: dict[str, Any]) -> Customer:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 
+from accounts import hooks
 from accounts.errors import (
     AlreadyRegistered,
 )
@@ -45,8 +46,6 @@ def user_signup(
     Throttled per client IP before anything else (it mails a stranger and hashes a password);
     `client_ip=None` only for staff signing members up in the admin, behind the admin login.
     """
-    from purchasing.services import wallet_open
-
     throttle_hit(scope="email_ip", ident=client_ip)
     throttle_hit(scope="password_ip", ident=client_ip)
     email = _normalize_email(email)
@@ -60,7 +59,7 @@ def user_signup(
             user.is_active = False
             user.save()
             customer = Customer.objects.create(user=user, city=city)
-            wallet_open(customer_id=customer.pk)
+            hooks.open_wallet(customer_id=customer.pk)
             _mail_activation_link(user)
     except IntegrityError as exc:
         # A concurrent sign-up with the same email or phone committed first.

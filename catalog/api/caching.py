@@ -6,7 +6,7 @@ Every write that changes what a page shows bumps a version after it commits
 (`catalog.services.catalog_changed`), so a page cached before is never served again; as the
 versions are read before the database, a page built from rows older than a bump always carries
 the old versions. Due reservations are settled before a page is looked up (no reader may see a
-reservation whose time has passed), unless the settlement horizon (`reservations.settlement`) says
+reservation whose time has passed), unless the settlement horizon (`hooks.nothing_due`) says
 nothing can be due: an expiry is such a write. Pages are the same for every reader, signed in or
 not, who asks with the same scheme and Host (their links are absolute).
 
@@ -26,9 +26,9 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from catalog import hooks
 from catalog.selectors import catalog_versions
 from core.pagination import PageNumberPagination
-from reservations import settlement
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +134,8 @@ def _serve(request, *, build, settle) -> HttpResponse:
 def _settled_versions(request, key: str, settle):
     """The catalog versions and the stored page, after settling when the horizon says a
     reservation may be due; the versions are kept on the request for the paginator."""
-    versions, found = catalog_versions(also=(key, *settlement.KEYS))
-    if not settlement.nothing_due(timezone.now(), found):
+    versions, found = catalog_versions(also=(key, *hooks.settlement_horizon_keys()))
+    if not hooks.nothing_due(timezone.now(), found):
         settle()  # may end reservations, and so move the versions: read them again
         versions, found = catalog_versions(also=(key,))
     request.catalog_versions = versions

@@ -1,13 +1,14 @@
 """Thin views: validate input, call one service or selector, render the result."""
 
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from catalog import selectors, services
+from catalog import hooks, selectors, services
 from catalog.api.caching import BookPagination, anonymous_json_get, cached_page
 from catalog.api.filters import BookFilter, StrictOrderingFilter
 from catalog.api.permissions import HasAuthorProfile, IsAuthorSelf, IsBookAuthor
@@ -72,12 +73,23 @@ def book_data(rows: list[dict]) -> list[dict]:
     ]
 
 
-def _settle(book_ids: list[int] | None) -> int:
-    """End the due reservations of the books (all when None) before they are shown, so no reader
-    sees a reservation whose time has passed; returns how many."""
-    from reservations import services as reservation_services
+def _settle_all() -> int:
+    """End every due reservation before books are shown, so no reader sees a reservation whose
+    time has passed; returns how many."""
+    return hooks.settle_books(book_ids=None)
 
-    return reservation_services.settle_due_reservations(book_ids=book_ids)
+
+def _book_page(book_id: int) -> dict | None:
+    """A book page's data in one query, read again after settling the book when that query says a
+    reservation of it is due (no reader sees a reservation whose time has passed)."""
+    at = timezone.now()
+    row = selectors.book_detail(book_id, at=at)
+    if row is not None and row["settlement_due"]:
+        hooks.settle_books(book_ids=[book_id], now=at)
+        row = selectors.book_detail(book_id, at=at)
+    if row is not None:
+        del row["settlement_due"]
+    return row
 
 
 @extend_schema_view(
@@ -124,7 +136,7 @@ class BookViewSet(
         """The public browse, for an anonymous reader, before DRF's machinery (which costs more
         than the read itself): the list from the cache when current and nothing is due
         (`catalog.api.caching`), else settled (due reservations ended) and built; a book page in
-        its one query (`selectors.book_detail`, which settles its book). Signed-in readers, URLs
+        its one query (`_book_page`, which settles its book first when needed). Signed-in readers, URLs
         with parameters and errors go through DRF, so tokens, filters and errors are checked
         there."""
         action = self.action_map.get(request.method.lower())
@@ -132,14 +144,14 @@ class BookViewSet(
             return self.dispatch_list(request, *args, **kwargs)
         if action == "retrieve" and anonymous_json_get(request) and not request.GET:
             book_id = _book_id(kwargs.get("pk"))
-            row = selectors.book_detail(book_id) if book_id is not None else None
+            row = _book_page(book_id) if book_id is not None else None
             if row is not None:
                 response = JsonResponse(book_data([row])[0], json_dumps_params=COMPACT_JSON)
                 response["Allow"] = ", ".join(self.allowed_methods)
                 return response
         return super().dispatch(request, *args, **kwargs)
 
-    @cached_page(settle=lambda: _settle(None))
+    @cached_page(settle=_settle_all)
     def dispatch_list(self, request, *args, **kwargs):
         """DRF's dispatch of the list, behind the page cache."""
         return super().dispatch(request, *args, **kwargs)
@@ -156,7 +168,7 @@ class BookViewSet(
             and request.query_params
             and not self.filter_queryset(self.get_queryset()).filter(pk=book_id).exists()
         )
-        row = selectors.book_detail(book_id) if book_id is not None and not filtered_out else None
+        row = _book_page(book_id) if book_id is not None and not filtered_out else None
         if row is None:
             raise Http404("No such book.")
         return Response(book_data([row])[0])
@@ -165,7 +177,7 @@ class BookViewSet(
     @action(detail=False, methods=["get"], filter_backends=[])
     def popular(self, request):
         """Most reserved books of the last 30 days."""
-        _settle(None)
+        _settle_all()
         page = self.paginate_queryset(selectors.book_popular_list())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -154,8 +154,7 @@ def _queued_tasks(server: OwnRedis) -> list[tuple[str, list]]:
 def test_reserving_and_returning_work_while_redis_is_down_and_notifications_wait_for_it(
     services_on_own_redis, caplog
 ):
-    from accounts.notifications import redeliver_undelivered
-    from accounts.tasks import deliver_notification
+    from accounts.tasks import deliver_notification, redeliver_undelivered
 
     world = make_world()
     held = Reservation.objects.get(book=world.full_book, status=ReservationStatus.ACTIVE)

@@ -1,5 +1,6 @@
 """Thin views: validate input, call one service or selector, render the result."""
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -54,6 +55,13 @@ WaitingSerializer = inline_serializer(
         ),
     },
 )
+
+
+def _settle_book(book_id: int, *, at) -> None:
+    """End the book's due reservations before it is read, so nobody sees (or is blocked by) a
+    reservation whose time has passed; an id out of range names no book (the read says so)."""
+    if 0 < book_id <= selectors.MAX_ID:
+        services.settle_due_reservations(book_ids=[book_id], now=at)
 
 
 DETAIL_DESCRIPTION = "One of my reservations: read it, renew it (PUT), return the book (DELETE)."
@@ -112,6 +120,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
         if customer is None:
             reservations = Reservation.objects.none()
         else:
+            services.settle_due_reservations(customer_id=customer.pk)
             reservations = selectors.customer_reservations(
                 customer_id=customer.pk, status=query.get("status")
             )
@@ -162,8 +171,10 @@ class ReservationViewSet(viewsets.GenericViewSet):
     def quote(self, request):
         """What a reservation would cost now and whether it would be instant or queued."""
         data = validated(ReserveInputSerializer, request.data)
+        customer, at = customer_of(request), timezone.now()
+        _settle_book(data["book"], at=at)
         quote = selectors.reservation_quote(
-            customer=customer_of(request), book_id=data["book"], days=data["days"]
+            customer=customer, book_id=data["book"], days=data["days"], at=at
         )
         return Response(QuoteSerializer(quote).data)
 
@@ -172,11 +183,13 @@ class ReservationViewSet(viewsets.GenericViewSet):
         description=DETAIL_DESCRIPTION,
     )
     def retrieve(self, request, pk: int):
-        reservation = selectors.customer_reservation(
+        book_id = selectors.customer_reservation_book_id(
             customer_id=_reservation_owner_id(request), reservation_id=pk
         )
-        if reservation is None:
+        if book_id is None:
             raise NotFound("No such reservation.")
+        services.settle_due_reservations(book_ids=[book_id])
+        reservation = selectors.reservation_with_book(reservation_id=pk)
         return Response(ReservationSerializer(reservation).data)
 
     @extend_schema(
@@ -237,6 +250,7 @@ class QueueEntryViewSet(viewsets.GenericViewSet):
         if customer is None:
             entries = QueueEntry.objects.none()
         else:
+            services.settle_due_reservations(customer_id=customer.pk)
             entries = selectors.customer_queue_with_positions(customer_id=customer.pk)
         page = selectors.queue_entries_with_estimates(list(self.paginate_queryset(entries)))
         return self.get_paginated_response(QueueEntrySerializer(page, many=True).data)
@@ -311,7 +325,9 @@ class AdminBookViewSet(viewsets.ViewSet):
         """Who holds a book and who waits for it, in the order the queue would be served now."""
         if not Book.objects.filter(pk=pk).exists():
             raise NotFound("No such book.")
-        result = selectors.book_holders_and_queue(book_id=pk)
+        at = timezone.now()
+        services.settle_due_reservations(book_ids=[pk], now=at)
+        result = selectors.book_holders_and_queue(book_id=pk, at=at)
         body = {"book": pk, "holders": result.holders, "queue": result.queue}
         return Response(HoldersAndQueueSerializer(body).data)
 

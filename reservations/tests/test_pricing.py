@@ -11,7 +11,7 @@ from purchasing.services import wallet_credit, wallet_debit
 from purchasing.tests.factories import fund
 from reservations import pricing
 from reservations.models import Reservation
-from reservations.queue import waiting_in_priority_order
+from reservations.queue_order import waiting_in_priority_order
 from reservations.services import reservation_create
 
 pytestmark = pytest.mark.django_db

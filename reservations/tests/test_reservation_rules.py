@@ -22,7 +22,7 @@ from reservations.models import (
     ReservationStatus,
 )
 from reservations.pricing import reserve_figures
-from reservations.queue import waiting_in_priority_order, with_live_position
+from reservations.queue_order import waiting_in_priority_order, with_live_position
 from reservations.rules import (
     counting_toward_limit_q,
     counting_toward_limit_sql,
