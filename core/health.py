@@ -21,7 +21,7 @@ def database_status() -> str:
 def redis_status() -> str:
     if not settings.REDIS_URL:
         return "not_configured"
-    import redis
+    import redis  # imported here: only a deployment with Redis configured needs the client
 
     try:
         client = redis.Redis.from_url(

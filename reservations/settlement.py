@@ -28,6 +28,8 @@ from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+
 logger = logging.getLogger(__name__)
 
 HORIZON_KEY = "reservations:settle:horizon"
@@ -75,8 +77,6 @@ def remember(*, generation, at: datetime) -> None:
     `generation` read before (so before these rows)."""
     if generation is None:
         return
-    from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
-
     moment = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -134,7 +134,5 @@ def _queue_entry_saved(sender, instance, **kwargs) -> None:
 
 
 def connect_signals() -> None:
-    from reservations.models import QueueEntry, Reservation
-
     post_save.connect(_reservation_saved, sender=Reservation, dispatch_uid="settle_reservation")
     post_save.connect(_queue_entry_saved, sender=QueueEntry, dispatch_uid="settle_queue_entry")

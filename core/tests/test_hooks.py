@@ -21,13 +21,13 @@ def test_a_registered_hook_calls_its_implementation():
 def test_registering_a_hook_twice_is_an_error():
     once = Hook[Callable[[], None]]("test.once")
     once.register(lambda: None)
-    with pytest.raises(HookError, match="'test.once' is already registered"):
+    with pytest.raises(HookError, match=r"'test\.once' is already registered"):
         once.register(lambda: None)
 
 
 def test_calling_a_hook_nobody_registered_is_an_error():
     unanswered = Hook[Callable[[], None]]("test.unanswered")
-    with pytest.raises(HookError, match="'test.unanswered' is called but no app registered it"):
+    with pytest.raises(HookError, match=r"'test\.unanswered' is called but no app registered it"):
         unanswered()
 
 
@@ -40,7 +40,7 @@ def test_a_hook_with_a_default_runs_it_until_an_app_registers():
 
 def test_declaring_two_hooks_under_one_name_is_an_error():
     Hook[Callable[[], None]]("test.named")
-    with pytest.raises(HookError, match="'test.named' is declared twice"):
+    with pytest.raises(HookError, match=r"'test\.named' is declared twice"):
         Hook[Callable[[], None]]("test.named")
 
 
