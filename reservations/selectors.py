@@ -44,14 +44,17 @@ def unknown_book(book_id: int) -> ValidationError:
 
 def active_reservation_count(*, at: datetime, customer_ref: str = "customer_id") -> Coalesce:
     """`customer_active_reservation_count` as a correlated subquery, to read it with other figures."""
-    active = (
-        Reservation.objects.filter(counting_toward_limit_q(at), customer_id=OuterRef(customer_ref))
-        .order_by()
-        .values("customer_id")
-        .annotate(n=Count("id"))
-        .values("n")
+    active = Reservation.objects.filter(
+        counting_toward_limit_q(at), customer_id=OuterRef(customer_ref)
     )
-    return Coalesce(Subquery(active), Value(0), output_field=IntegerField())
+    return _row_count(active, per="customer_id")
+
+
+def _row_count(correlated: QuerySet, *, per: str) -> Coalesce:
+    """The number of rows of a correlated queryset (filtered on an `OuterRef`), grouped `per` the
+    outer row's column, as a subquery: 0 when there are none."""
+    counted = correlated.order_by().values(per).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
 
 
 def customer_active_reservation_count(*, customer_id: int, at: datetime | None = None) -> int:
@@ -272,34 +275,22 @@ def reservation_quote(
     )
 
 
-def customer_active_reservations_count(at: datetime) -> Coalesce:
+def customer_active_reservations_count(at: datetime) -> Count:
     """On a customer queryset: the reservations counting toward the plan's limit at `at`."""
     return Count("reservations", filter=counting_toward_limit_q(at, prefix="reservations__"))
 
 
 def customer_waiting_entries_count() -> Coalesce:
     """On a customer queryset: the customer's waiting queue entries."""
-    waiting = (
-        QueueEntry.objects.filter(customer_id=OuterRef("pk"), status=QueueStatus.WAITING)
-        .order_by()
-        .values("customer_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0))
+    waiting = QueueEntry.objects.filter(customer_id=OuterRef("pk"), status=QueueStatus.WAITING)
+    return _row_count(waiting, per="customer_id")
 
 
 def book_popularity_since(since: datetime) -> Coalesce:
     """On a book queryset: its reservations started since `since`, as a correlated subquery that
     the database computes only for the rows it returns unless the page is ordered by it."""
-    started = (
-        Reservation.objects.filter(book=OuterRef("pk"), starts_at__gte=since)
-        .order_by()
-        .values("book")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(started, output_field=IntegerField()), Value(0))
+    started = Reservation.objects.filter(book=OuterRef("pk"), starts_at__gte=since)
+    return _row_count(started, per="book")
 
 
 def books_reserved_since(since: datetime) -> QuerySet:

@@ -136,9 +136,9 @@ class BookViewSet(
         """The public browse, for an anonymous reader, before DRF's machinery (which costs more
         than the read itself): the list from the cache when current and nothing is due
         (`catalog.api.caching`), else settled (due reservations ended) and built; a book page in
-        its one query (`_book_page`, which settles its book first when needed). Signed-in readers, URLs
-        with parameters and errors go through DRF, so tokens, filters and errors are checked
-        there."""
+        its one query (`_book_page`, which settles its book first when needed). Signed-in
+        readers, URLs with parameters and errors go through DRF, so tokens, filters and errors
+        are checked there."""
         action = self.action_map.get(request.method.lower())
         if action == "list":
             return self.dispatch_list(request, *args, **kwargs)
