@@ -3,14 +3,12 @@ that app's `AppConfig.ready()`. See `core.hooks`."""
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from django.db.models import Expression
 
+from accounts.models import Customer
 from core.hooks import Hook
-
-if TYPE_CHECKING:
-    from accounts.models import Customer
 
 
 class CustomerHook(Protocol):
@@ -18,7 +16,7 @@ class CustomerHook(Protocol):
 
 
 class ClosedCustomerHook(Protocol):
-    def __call__(self, *, customer: "Customer") -> None: ...
+    def __call__(self, *, customer: Customer) -> None: ...
 
 
 # Sign-up gives the new customer an empty wallet, inside its transaction (purchasing).
