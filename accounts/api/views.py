@@ -13,6 +13,7 @@ from accounts.api.permissions import IsSelf
 from accounts.models import Notification
 from accounts.throttling import client_ip
 from core.errors import NotFound
+from core.inputs import validated
 from core.metadata import WithoutForm
 from core.permissions import has_admin_permissions, staff_with
 
@@ -53,12 +54,6 @@ PROFILE_INVALID = OpenApiResponse(
     "`use_email_change` and changes nothing.",
 )
 ACCEPTED = OpenApiResponse(s.ErrorOutput, description="Accepted, whether or not the email exists.")
-
-
-def _valid(serializer_class, request, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # The descriptions the auth operations are published with.
@@ -121,7 +116,9 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"], **PUBLIC)
     def signup(self, request):
-        user = services.user_signup(client_ip=client_ip(request), **_valid(s.SignupInput, request))
+        user = services.user_signup(
+            client_ip=client_ip(request), **validated(s.SignupInput, request.data)
+        )
         return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -133,7 +130,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"], **PUBLIC)
     def activate(self, request):
-        services.user_activate(**_valid(s.TokenInput, request))
+        services.user_activate(**validated(s.TokenInput, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -153,7 +150,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     def activation_resend(self, request):
         services.user_activation_resend(
-            client_ip=client_ip(request), **_valid(s.EmailInput, request)
+            client_ip=client_ip(request), **validated(s.EmailInput, request.data)
         )
         return Response(
             {"code": "accepted", "detail": "If that account awaits activation, a link was sent."},
@@ -176,7 +173,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     @action(detail=False, methods=["post"], **PUBLIC)
     def login(self, request):
         issued = services.user_login_start(
-            client_ip=client_ip(request), **_valid(s.LoginInput, request)
+            client_ip=client_ip(request), **validated(s.LoginInput, request.data)
         )
         return Response(s.OtpIssuedOutput(issued).data)
 
@@ -206,7 +203,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     def login_verify(self, request):
         pair = services.user_login_verify(
-            client_ip=client_ip(request), **_valid(s.LoginVerifyInput, request)
+            client_ip=client_ip(request), **validated(s.LoginVerifyInput, request.data)
         )
         return Response(s.TokenPairOutput(pair).data)
 
@@ -234,7 +231,9 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     def token_refresh(self, request):
         return Response(
-            s.TokenPairOutput(services.token_refresh(**_valid(s.RefreshInput, request))).data
+            s.TokenPairOutput(
+                services.token_refresh(**validated(s.RefreshInput, request.data))
+            ).data
         )
 
     @extend_schema(
@@ -246,7 +245,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def logout(self, request):
-        data = _valid(s.RefreshInput, request)
+        data = validated(s.RefreshInput, request.data)
         services.user_logout(
             user=request.user,
             refresh=data["refresh"],
@@ -281,7 +280,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         services.password_change(
             user=request.user,
             client_ip=client_ip(request),
-            **_valid(s.PasswordChangeInput, request),
+            **validated(s.PasswordChangeInput, request.data),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -302,7 +301,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     def password_reset(self, request):
         services.password_reset_request(
-            client_ip=client_ip(request), **_valid(s.EmailInput, request)
+            client_ip=client_ip(request), **validated(s.EmailInput, request.data)
         )
         return Response(
             {"code": "accepted", "detail": "If that account exists, a reset link was sent."},
@@ -326,7 +325,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     def password_reset_confirm(self, request):
         services.password_reset_confirm(
-            client_ip=client_ip(request), **_valid(s.PasswordResetConfirmInput, request)
+            client_ip=client_ip(request), **validated(s.PasswordResetConfirmInput, request.data)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -421,7 +420,7 @@ class UserViewSet(
         return self._update_me(request, partial=True)
 
     def _update_me(self, request, *, partial: bool):
-        data = _valid(s.UserUpdateInput, request, partial=partial)
+        data = validated(s.UserUpdateInput, request.data, partial=partial)
         user = services.user_profile_update(user=request.user, data=data)
         return Response(s.UserOutput(user).data)
 
@@ -469,7 +468,9 @@ class UserViewSet(
     )
     def phone_change(self, request):
         started = services.user_phone_change_start(
-            user=request.user, client_ip=client_ip(request), **_valid(s.PhoneChangeInput, request)
+            user=request.user,
+            client_ip=client_ip(request),
+            **validated(s.PhoneChangeInput, request.data),
         )
         return Response(s.PhoneChangeStartedOutput(started).data, status=status.HTTP_202_ACCEPTED)
 
@@ -502,7 +503,7 @@ class UserViewSet(
     )
     def phone_change_confirm(self, request):
         pair = services.user_phone_change_confirm(
-            user=request.user, **_valid(s.PhoneChangeConfirmInput, request)
+            user=request.user, **validated(s.PhoneChangeConfirmInput, request.data)
         )
         return Response(s.TokenPairOutput(pair).data)
 
@@ -533,7 +534,9 @@ class UserViewSet(
     )
     def email_change(self, request):
         services.user_email_change_start(
-            user=request.user, client_ip=client_ip(request), **_valid(s.EmailChangeInput, request)
+            user=request.user,
+            client_ip=client_ip(request),
+            **validated(s.EmailChangeInput, request.data),
         )
         return Response(
             {"code": "accepted", "detail": "A confirmation link was mailed to the new address."},
@@ -564,7 +567,7 @@ class UserViewSet(
         **PUBLIC,
     )
     def email_change_confirm(self, request):
-        services.user_email_change_confirm(**_valid(s.TokenInput, request))
+        services.user_email_change_confirm(**validated(s.TokenInput, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -638,7 +641,7 @@ class CustomerViewSet(
 
     def _update_mine(self, request, *, partial: bool):
         customer = self._mine(request)
-        data = _valid(s.CustomerUpdateInput, request, partial=partial)
+        data = validated(s.CustomerUpdateInput, request.data, partial=partial)
         services.customer_update(customer=customer, data=data)
         return Response(s.CustomerOutput(self._mine(request)).data)
 
