@@ -1,10 +1,8 @@
 """Reads of the catalog: querysets that cost a fixed number of queries per page."""
 
 import logging
-import time
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Field, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
@@ -13,6 +11,7 @@ from django.utils import timezone
 
 from catalog.models import Author, Book, City, Genre, normalize_isbn
 from core import prepared
+from core.versioned_cache import read_versions
 from reservations.models import QueueEntry, Reservation
 from reservations.rules import due_sql, had_suspension_over_sql
 
@@ -46,11 +45,7 @@ def catalog_versions(*, also: tuple[str, ...] = ()) -> tuple[tuple[int, int] | N
 
     keys = (STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY)
     try:
-        found = cache.get_many([*keys, *also])
-        for key in keys:
-            if key not in found:  # first use, or evicted: a number no earlier version used
-                cache.add(key, time.time_ns(), timeout=None)
-                found[key] = cache.get(key)
+        found = read_versions(keys, also=also)
     except Exception:
         logger.warning("catalog versions unavailable: pages are not cached", exc_info=True)
         return None, {}
