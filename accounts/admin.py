@@ -107,6 +107,12 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
     operation_name = "revoke_tokens"
     operation_permission = services.REVOKE_TOKENS_PERMISSION
     operation_flag = "may_revoke"
+    action_summary = "Revoked the tokens of {count} users."
+    success_per_row = True
+    summary_from = 2  # one user's revocation already has its own message
+    success_template = (
+        "Revoked all tokens of {obj.email}: every token issued before now is rejected."
+    )
     operation_page = {
         "title": "Revoke all tokens",
         "question": "Revoke every token of this account?",
@@ -218,14 +224,6 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
     def refused_template(self, user: User) -> str:
         return f"{{reason}} Nothing was changed for {user.email}."
 
-    def operation_success(self, user: User) -> str:
-        return f"Revoked all tokens of {user.email}: every token issued before now is rejected."
-
-    action_row_success = operation_success
-
-    def action_summary(self, done: int) -> str | None:
-        return f"Revoked the tokens of {done} users." if done > 1 else None
-
     @admin.action(description="Revoke all tokens", permissions=["operation"])
     def revoke_tokens(self, request, queryset):
         return self.confirmed_action(request, queryset)
@@ -278,15 +276,7 @@ class CustomerAdmin(ServiceAdmin):
         "waiting_entries",
         "money_records",
     ]
-    readonly_fields = [
-        "user_link",
-        "plan_now",
-        "plan_ends_at",
-        "wallet_balance",
-        "active_reservations",
-        "waiting_entries",
-        "money_records",
-    ]
+    readonly_fields = [name for name in fields if name not in services.CUSTOMER_EDITABLE_FIELDS]
     inlines = [MembershipInline]
 
     def get_queryset(self, request):

@@ -165,16 +165,26 @@ class ConfirmedOperationAdmin:
     operation_permission = ""  # the "app_label.codename" the operation requires
     operation_flag = ""  # the change form's context variable: may this user run it
     operation_page: dict[str, str] = {}  # title, question, consequence, confirm_label
+    open_status: str | None = None  # the only status the operation applies to, if any
+    describe_template = "{obj}"  # the row in words, formatted with the row as `obj`
+    success_template = ""  # the message after the operation from the row's page (`obj`)
+    success_per_row = False  # whether the list action shows it for each row too
+    # The message after the list action, formatted with the `count` of rows done; shown from
+    # `summary_from` rows on.
+    action_summary = ""
+    summary_from = 1
 
     def describe(self, obj) -> str:
-        raise NotImplementedError
+        """The row in words, on the confirmation page and in messages."""
+        return self.describe_template.format(obj=obj)
 
     def perform(self, request: HttpRequest, obj) -> None:
         raise NotImplementedError
 
     def still_open(self, obj) -> bool:
-        """Whether the operation still has something to do on `obj`."""
-        return True
+        """Whether the operation still has something to do on `obj`: its status is `open_status`
+        (any row when there is none)."""
+        return self.open_status is None or obj.status == self.open_status
 
     def refused_template(self, obj) -> str:
         """The error message of a refusal on `obj`, formatted with the refusal's `reason`."""
@@ -182,15 +192,7 @@ class ConfirmedOperationAdmin:
 
     def operation_success(self, obj) -> str | None:
         """The message after the operation on one row from its page."""
-        return None
-
-    def action_row_success(self, obj) -> str | None:
-        """The message after each row of the list action."""
-        return None
-
-    def action_summary(self, done: int) -> str | None:
-        """The message after the list action ran the operation on `done` rows."""
-        return None
+        return self.success_template.format(obj=obj) if self.success_template else None
 
     def has_operation_permission(self, request: HttpRequest) -> bool:
         return has_admin_permissions(request.user, self.operation_permission)
@@ -256,12 +258,12 @@ class ConfirmedOperationAdmin:
         done = 0
         for obj in queryset:
             if self.still_open(obj):
-                done += self._run(request, obj, self.action_row_success(obj))
+                success = self.operation_success(obj) if self.success_per_row else None
+                done += self._run(request, obj, success)
             else:
                 self.message_user(
                     request, f"Skipped {self.describe(obj)}: {obj.get_status_display().lower()}."
                 )
-        summary = self.action_summary(done)
-        if summary:
-            self.message_user(request, summary, messages.SUCCESS)
+        if self.action_summary and done >= self.summary_from:
+            self.message_user(request, self.action_summary.format(count=done), messages.SUCCESS)
         return None

@@ -49,6 +49,13 @@ class ReservationAdmin(HistoryAdmin):
     operation_name = "end"
     operation_permission = services.END_RESERVATION_PERMISSION
     operation_flag = "may_end"
+    open_status = ReservationStatus.ACTIVE
+    describe_template = (
+        "reservation #{obj.pk}: {obj.customer} holds “{obj.book}” "
+        "until {obj.ends_at:%Y-%m-%d %H:%M} UTC"
+    )
+    success_template = "Ended reservation #{obj.pk} of {obj.customer} for “{obj.book}”."
+    action_summary = "Ended {count} reservation(s)."
     operation_page = {
         "title": "End reservation now",
         "question": "End this reservation now?",
@@ -57,23 +64,8 @@ class ReservationAdmin(HistoryAdmin):
         "confirm_label": "Yes, end it now",
     }
 
-    def describe(self, reservation: Reservation) -> str:
-        return (
-            f"reservation #{reservation.pk}: {reservation.customer} holds “{reservation.book}” "
-            f"until {reservation.ends_at:%Y-%m-%d %H:%M} UTC"
-        )
-
     def perform(self, request, reservation: Reservation) -> None:
         services.admin_end_reservation(reservation_id=reservation.pk, by=request.user)
-
-    def still_open(self, reservation: Reservation) -> bool:
-        return reservation.status == ReservationStatus.ACTIVE
-
-    def operation_success(self, reservation: Reservation) -> str:
-        return f"Ended reservation #{reservation.pk} of {reservation.customer} for “{reservation.book}”."
-
-    def action_summary(self, done: int) -> str | None:
-        return f"Ended {done} reservation(s)." if done else None
 
     @admin.action(description="End now (releases the unit to the queue)", permissions=["operation"])
     def end_now(self, request, queryset):
@@ -106,6 +98,13 @@ class QueueEntryAdmin(HistoryAdmin):
     operation_name = "remove"
     operation_permission = services.REMOVE_QUEUE_ENTRY_PERMISSION
     operation_flag = "may_remove"
+    open_status = QueueStatus.WAITING
+    describe_template = (
+        "queue entry #{obj.pk}: {obj.customer} waits for “{obj.book}” "
+        "since {obj.queued_at:%Y-%m-%d %H:%M} UTC"
+    )
+    success_template = "Removed {obj.customer} from the queue for “{obj.book}”."
+    action_summary = "Removed {count} member(s) from their queue."
     operation_page = {
         "title": "Remove from queue",
         "question": "Take this member off the book's queue?",
@@ -124,23 +123,8 @@ class QueueEntryAdmin(HistoryAdmin):
         url = reverse("admin:reservations_reservation_change", args=[entry.reservation_id])
         return format_html('<a href="{}">#{}</a>', url, entry.reservation_id)
 
-    def describe(self, entry: QueueEntry) -> str:
-        return (
-            f"queue entry #{entry.pk}: {entry.customer} waits for “{entry.book}” "
-            f"since {entry.queued_at:%Y-%m-%d %H:%M} UTC"
-        )
-
     def perform(self, request, entry: QueueEntry) -> None:
         services.admin_remove_queue_entry(entry_id=entry.pk, by=request.user)
-
-    def still_open(self, entry: QueueEntry) -> bool:
-        return entry.status == QueueStatus.WAITING
-
-    def operation_success(self, entry: QueueEntry) -> str:
-        return f"Removed {entry.customer} from the queue for “{entry.book}”."
-
-    def action_summary(self, done: int) -> str | None:
-        return f"Removed {done} member(s) from their queue." if done else None
 
     @admin.action(description="Remove from queue", permissions=["operation"])
     def remove_from_queue(self, request, queryset):
