@@ -56,6 +56,20 @@ PROFILE_INVALID = OpenApiResponse(
 ACCEPTED = OpenApiResponse(s.ErrorOutput, description="Accepted, whether or not the email exists.")
 
 
+def post_action(url_path: str, name: str, *, url_name: str | None = None, **kwargs):
+    """`@action` for a POST on the collection at `url_path`; its URL name is the path with
+    hyphens unless `url_name` says otherwise."""
+    url_name = url_name or url_path.replace("/", "-")
+    return action(
+        detail=False, methods=["post"], url_path=url_path, url_name=url_name, name=name, **kwargs
+    )
+
+
+def _accepted(detail: str) -> Response:
+    """The 202 of a step that mails or texts something, or pretends to (whatever the account)."""
+    return Response({"code": "accepted", "detail": detail}, status=status.HTTP_202_ACCEPTED)
+
+
 # The descriptions the auth operations are published with.
 NO_STORE_DESCRIPTION = (
     "The auth endpoints: their answers carry tokens or codes, or answer requests that carried\n"
@@ -140,22 +154,12 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         request=s.EmailInput,
         responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="activate/resend",
-        url_name="activate-resend",
-        name="Activation Resend",
-        **PUBLIC,
-    )
+    @post_action("activate/resend", "Activation Resend", **PUBLIC)
     def activation_resend(self, request):
         services.user_activation_resend(
             client_ip=client_ip(request), **validated(s.EmailInput, request.data)
         )
-        return Response(
-            {"code": "accepted", "detail": "If that account awaits activation, a link was sent."},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return _accepted("If that account awaits activation, a link was sent.")
 
     @extend_schema(
         tags=AUTH,
@@ -193,14 +197,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
             429: SIGN_IN_REFUSED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="login/verify",
-        url_name="login-verify",
-        name="Login Verify",
-        **PUBLIC,
-    )
+    @post_action("login/verify", "Login Verify", **PUBLIC)
     def login_verify(self, request):
         pair = services.user_login_verify(
             client_ip=client_ip(request), **validated(s.LoginVerifyInput, request.data)
@@ -221,14 +218,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
             ),
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="token/refresh",
-        url_name="token-refresh",
-        name="Token Refresh",
-        **PUBLIC,
-    )
+    @post_action("token/refresh", "Token Refresh", **PUBLIC)
     def token_refresh(self, request):
         return Response(
             s.TokenPairOutput(
@@ -269,13 +259,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
             429: THROTTLED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="password/change",
-        url_name="password-change",
-        name="Password Change",
-    )
+    @post_action("password/change", "Password Change")
     def password_change(self, request):
         services.password_change(
             user=request.user,
@@ -291,22 +275,12 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         request=s.EmailInput,
         responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="password/reset",
-        url_name="password-reset",
-        name="Password Reset",
-        **PUBLIC,
-    )
+    @post_action("password/reset", "Password Reset", **PUBLIC)
     def password_reset(self, request):
         services.password_reset_request(
             client_ip=client_ip(request), **validated(s.EmailInput, request.data)
         )
-        return Response(
-            {"code": "accepted", "detail": "If that account exists, a reset link was sent."},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return _accepted("If that account exists, a reset link was sent.")
 
     @extend_schema(
         tags=AUTH,
@@ -315,14 +289,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         request=s.PasswordResetConfirmInput,
         responses={204: None, 400: LINK_ERRORS, 429: THROTTLED},
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="password/reset/confirm",
-        url_name="password-reset-confirm",
-        name="Password Reset Confirm",
-        **PUBLIC,
-    )
+    @post_action("password/reset/confirm", "Password Reset Confirm", **PUBLIC)
     def password_reset_confirm(self, request):
         services.password_reset_confirm(
             client_ip=client_ip(request), **validated(s.PasswordResetConfirmInput, request.data)
@@ -457,12 +424,10 @@ class UserViewSet(
             429: THROTTLED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="me/phone",
+    @post_action(
+        "me/phone",
+        "Phone Change",
         url_name="phone-change",
-        name="Phone Change",
         permission_classes=[IsAuthenticated],
         no_store=True,
     )
@@ -492,12 +457,10 @@ class UserViewSet(
             429: THROTTLED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="me/phone/confirm",
+    @post_action(
+        "me/phone/confirm",
+        "Phone Change Confirm",
         url_name="phone-change-confirm",
-        name="Phone Change Confirm",
         permission_classes=[IsAuthenticated],
         no_store=True,
     )
@@ -523,12 +486,10 @@ class UserViewSet(
             429: THROTTLED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="me/email",
+    @post_action(
+        "me/email",
+        "Email Change",
         url_name="email-change",
-        name="Email Change",
         permission_classes=[IsAuthenticated],
         no_store=True,
     )
@@ -538,10 +499,7 @@ class UserViewSet(
             client_ip=client_ip(request),
             **validated(s.EmailChangeInput, request.data),
         )
-        return Response(
-            {"code": "accepted", "detail": "A confirmation link was mailed to the new address."},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return _accepted("A confirmation link was mailed to the new address.")
 
     @extend_schema(
         tags=USERS,
@@ -557,12 +515,10 @@ class UserViewSet(
             ),
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="me/email/confirm",
+    @post_action(
+        "me/email/confirm",
+        "Email Change Confirm",
         url_name="email-change-confirm",
-        name="Email Change Confirm",
         no_store=True,
         **PUBLIC,
     )
