@@ -3,17 +3,15 @@
 import logging
 from datetime import timedelta
 
-from django.db import connection
 from django.db.models import Count, F, Field, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalog import sql
 from catalog.models import Author, Book, City, Genre, normalize_isbn
-from core import prepared
 from core.versioned_cache import read_versions
-from reservations.models import QueueEntry, Reservation
-from reservations.rules import due_sql, had_suspension_over_sql
+from reservations.models import Reservation
 
 logger = logging.getLogger(__name__)
 
@@ -77,28 +75,13 @@ BOOK_ROW_FIELDS = (
 )
 
 
-def _authors_json_sql() -> str | None:
-    """A book's authors as a JSON array `[{id, name}, ...]` in their own order (name, id), as a
-    correlated subquery of the book row: PostgreSQL only (SQLite's JSON aggregate takes no
-    ORDER BY before 3.44); elsewhere `authors_by_book` reads them in a second query."""
-    if connection.vendor != "postgresql":
-        return None
-    link, author = Book.authors.through._meta.db_table, Author._meta.db_table
-    book = Book._meta.db_table
-    return (
-        "SELECT COALESCE(json_agg(json_build_object('id', a.id, 'name', a.name) "
-        f"ORDER BY a.name, a.id), '[]'::json) FROM {link} ba JOIN {author} a "
-        f'ON a.id = ba.author_id WHERE ba.book_id = "{book}"."id"'
-    )
-
-
 def book_rows() -> QuerySet:
     """`book_list` as plain rows: what the public browse renders, without building model
     instances (for 20 to 100 books a page that costs more than the queries). On PostgreSQL each
     row carries its authors (one query a page, two with the count); elsewhere `with_authors`
     reads them in one more query."""
     rows = Book.objects.annotate(popularity=book_popularity(), genre_name=F("genre__name"))
-    authors_sql = _authors_json_sql()
+    authors_sql = sql.book_authors_json_sql()
     if authors_sql is None:
         return rows.values(*BOOK_ROW_FIELDS)
     # psycopg2 decodes the JSON array itself; a plain Field adds no converter of its own.
@@ -131,48 +114,23 @@ def authors_by_book(book_ids: list[int]) -> dict[int, list[dict]]:
     return authors
 
 
-def _book_detail_sql() -> str:
-    """One statement for a book page: the row, its genre, popularity, whether settlement has work
-    on the book (a due reservation or a servable suspended entry) and, on PostgreSQL, its authors.
-    In SQL because it is the hottest read of the catalog, and composed through the ORM it costs
-    several times its database time in Python (measured by `make bench`)."""
-    b, genre = Book._meta.db_table, Genre._meta.db_table
-    reservation, entry = Reservation._meta.db_table, QueueEntry._meta.db_table
-    authors = _authors_json_sql()
-    placeholder = ("%s", [])
-    due, _ = due_sql(alias="r", moment=placeholder)
-    lapsed, _ = had_suspension_over_sql(alias="q", moment=placeholder)
-    return (
-        f'SELECT "{b}"."id", "{b}"."title", "{b}"."isbn", "{b}"."description", '
-        f'"{b}"."genre_id", g."name", "{b}"."published_year", "{b}"."total_units", '
-        f'"{b}"."available_units", '
-        f'(SELECT COUNT(*) FROM {reservation} r WHERE r.book_id = "{b}"."id" '
-        "AND r.starts_at >= %s), "
-        f'EXISTS(SELECT 1 FROM {reservation} r WHERE r.book_id = "{b}"."id" AND {due}) '
-        f'OR ("{b}"."available_units" > 0 AND EXISTS(SELECT 1 FROM {entry} q '
-        f'WHERE q.book_id = "{b}"."id" AND {lapsed}))'
-        + (f", ({authors})" if authors else "")
-        + f' FROM "{b}" JOIN {genre} g ON g.id = "{b}"."genre_id" WHERE "{b}"."id" = %s'
-    )
-
-
-BOOK_DETAIL = prepared.register("catalog_book_detail", _book_detail_sql)
-DETAIL_FIELDS = (*BOOK_ROW_FIELDS[:-1], "popularity", "settlement_due")
-
-
-def _book_detail_row(book_id: int, at) -> dict | None:
-    moment = connection.ops.adapt_datetimefield_value(at)
-    since = connection.ops.adapt_datetimefield_value(at - POPULARITY_WINDOW)
-    with connection.cursor() as cursor:
-        BOOK_DETAIL.execute(cursor, [since, moment, moment, book_id])
-        found = cursor.fetchone()
-    if found is None:
-        return None
-    row = dict(zip(DETAIL_FIELDS, found[: len(DETAIL_FIELDS)], strict=True))
-    row["settlement_due"] = bool(row["settlement_due"])
-    if len(found) > len(DETAIL_FIELDS):
-        row["authors"] = found[-1]
-    return row
+def _as_book_row(row: sql.BookDetailRow) -> dict:
+    """The page's row as `book_rows` gives a book (with `authors` when the row has them)."""
+    book = {
+        "id": row.id,
+        "title": row.title,
+        "isbn": row.isbn,
+        "description": row.description,
+        "genre_id": row.genre_id,
+        "genre_name": row.genre_name,
+        "published_year": row.published_year,
+        "total_units": row.total_units,
+        "available_units": row.available_units,
+        "popularity": row.popularity,
+    }
+    if row.authors is not None:
+        book["authors"] = row.authors
+    return book
 
 
 def book_detail(book_id: int) -> dict | None:
@@ -182,14 +140,13 @@ def book_detail(book_id: int) -> dict | None:
     from reservations.services import settle_due_reservations
 
     at = timezone.now()
-    row = _book_detail_row(book_id, at)
-    if row is not None and row["settlement_due"]:
+    row = sql.book_detail_row(book_id, at=at, popular_since=POPULARITY_WINDOW)
+    if row is not None and row.settlement_due:
         settle_due_reservations(book_ids=[book_id], now=at)
-        row = _book_detail_row(book_id, at)
+        row = sql.book_detail_row(book_id, at=at, popular_since=POPULARITY_WINDOW)
     if row is None:
         return None
-    del row["settlement_due"]
-    return with_authors([row])[0]
+    return with_authors([_as_book_row(row)])[0]
 
 
 def book_popular_list() -> QuerySet[Book]:

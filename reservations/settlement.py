@@ -27,7 +27,10 @@ from django.db import connection
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from catalog.sql import SettlementRules
 from core.versioned_cache import bump_versions_on_commit, read_versions
+from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.rules import due_sql, had_suspension_over_sql
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +76,6 @@ def remember(*, generation, at: datetime) -> None:
     `generation` read before (so before these rows)."""
     if generation is None:
         return
-    from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
-
     moment = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -121,8 +122,20 @@ def _queue_entry_saved(sender, instance, **kwargs) -> None:
         due_moment_written(instance.suspended_until)
 
 
-def connect_signals() -> None:
-    from reservations.models import QueueEntry, Reservation
+def book_page_rules() -> SettlementRules:
+    """The rules the catalog's book page asks about to settle its book before showing it, as SQL
+    with `%s` for the moment: a due reservation, a waiting entry whose suspension is over."""
+    placeholder = ("%s", [])
+    due, _ = due_sql(alias="r", moment=placeholder)
+    lapsed, _ = had_suspension_over_sql(alias="q", moment=placeholder)
+    return SettlementRules(
+        reservation_table=Reservation._meta.db_table,
+        queue_entry_table=QueueEntry._meta.db_table,
+        reservation_due=due,
+        suspension_over=lapsed,
+    )
 
+
+def connect_signals() -> None:
     post_save.connect(_reservation_saved, sender=Reservation, dispatch_uid="settle_reservation")
     post_save.connect(_queue_entry_saved, sender=QueueEntry, dispatch_uid="settle_queue_entry")

@@ -43,7 +43,6 @@ KNOWN_BACK_EDGES = {
     ("catalog.api.caching", "reservations.settlement"),
     ("catalog.api.views", "reservations.services"),
     ("catalog.selectors", "reservations.models"),
-    ("catalog.selectors", "reservations.rules"),
     ("catalog.selectors", "reservations.services"),
     ("catalog.services", "reservations.selectors"),
     ("catalog.services", "reservations.services"),
