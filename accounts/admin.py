@@ -107,12 +107,6 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
     operation_name = "revoke_tokens"
     operation_permission = services.REVOKE_TOKENS_PERMISSION
     operation_flag = "may_revoke"
-    action_summary = "Revoked the tokens of {count} users."
-    success_per_row = True
-    summary_from = 2  # one user's revocation already has its own message
-    success_template = (
-        "Revoked all tokens of {obj.email}: every token issued before now is rejected."
-    )
     operation_page = {
         "title": "Revoke all tokens",
         "question": "Revoke every token of this account?",
@@ -121,6 +115,12 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
         "revoked.",
         "confirm_label": "Yes, revoke all tokens",
     }
+    success_template = (
+        "Revoked all tokens of {obj.email}: every token issued before now is rejected."
+    )
+    success_per_row = True
+    action_summary = "Revoked the tokens of {count} users."
+    summary_from = 2  # one user's revocation already has its own message
     filter_horizontal = ["groups", "user_permissions"]
     fieldsets = [
         (None, {"fields": ["email", "phone", "first_name", "last_name", "customer_link"]}),
