@@ -11,11 +11,9 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from rest_framework_simplejwt.token_blacklist import admin as token_blacklist_admin
@@ -28,16 +26,12 @@ from accounts.plans import plan_at_expression
 from accounts.selectors import customer_list_with_status, prefetched_membership
 from accounts.throttling import client_ip
 from core.admin_tools import (
+    ConfirmedOperationAdmin,
+    ReadOnlyAdmin,
     SecretLookupsRefused,
-    action_confirmation_page,
-    confirmation_page,
-    is_confirmed,
     refusal_text,
-    run_service,
-    safe_next_url,
 )
 from core.errors import DomainError
-from core.permissions import has_admin_permissions
 
 
 def plan_now_expression(*, membership_customer_lookup: str):
@@ -91,17 +85,9 @@ class UserAddForm(BaseUserCreationForm):
 
 ACCESS_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
-REVOKE_PAGE = {
-    "title": "Revoke all tokens",
-    "question": "Revoke every token of this account?",
-    "consequence": "Every access and refresh token issued until now stops working at once "
-    "(the API answers 401); the member has to sign in again. Admins' tokens cannot be revoked.",
-    "confirm_label": "Yes, revoke all tokens",
-}
-
 
 @admin.register(User)
-class UserAdmin(ServiceAdmin):
+class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
     list_display = [
         "email",
         "first_name",
@@ -116,6 +102,23 @@ class UserAdmin(ServiceAdmin):
     search_fields = ["email", "phone", "first_name", "last_name"]
     ordering = ["email"]
     actions = ["revoke_tokens"]
+    operation_name = "revoke_tokens"
+    operation_permission = services.REVOKE_TOKENS_PERMISSION
+    operation_flag = "may_revoke"
+    operation_page = {
+        "title": "Revoke all tokens",
+        "question": "Revoke every token of this account?",
+        "consequence": "Every access and refresh token issued until now stops working at once "
+        "(the API answers 401); the member has to sign in again. Admins' tokens cannot be "
+        "revoked.",
+        "confirm_label": "Yes, revoke all tokens",
+    }
+    success_template = (
+        "Revoked all tokens of {obj.email}: every token issued before now is rejected."
+    )
+    success_per_row = True
+    action_summary = "Revoked the tokens of {count} users."
+    summary_from = 2  # one user's revocation already has its own message
     filter_horizontal = ["groups", "user_permissions"]
     fieldsets = [
         (None, {"fields": ["email", "phone", "first_name", "last_name", "customer_link"]}),
@@ -209,80 +212,26 @@ class UserAdmin(ServiceAdmin):
 
     # --- revoking tokens ------------------------------------------------------------------------
 
-    def has_revoke_permission(self, request) -> bool:
-        return has_admin_permissions(request.user, services.REVOKE_TOKENS_PERMISSION)
+    def describe(self, user: User) -> str:
+        role = "admin — will be refused" if user.is_staff else "member"
+        return f"{user.email} ({user.get_full_name() or 'no name'}, {role})"
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:object_id>/revoke-tokens/",
-                self.admin_site.admin_view(self.revoke_tokens_view),
-                name="accounts_user_revoke_tokens",
-            ),
-            *super().get_urls(),
-        ]
+    def perform(self, request, user: User) -> None:
+        services.user_revoke_tokens(user_id=user.pk, by=request.user)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "may_revoke": self.has_revoke_permission(request)}
-        return super().change_view(request, object_id, form_url, extra_context)
+    def refused_template(self, user: User) -> str:
+        return f"{{reason}} Nothing was changed for {user.email}."
 
-    def _revoke(self, request, user: User) -> bool:
-        return run_service(
-            request,
-            self,
-            lambda: services.user_revoke_tokens(user_id=user.pk, by=request.user),
-            success=f"Revoked all tokens of {user.email}: every token issued before now is "
-            "rejected.",
-            refused=f"{{reason}} Nothing was changed for {user.email}.",
-        )
-
-    def revoke_tokens_view(self, request, object_id):
-        if not self.has_revoke_permission(request):
-            raise PermissionDenied
-        user = get_object_or_404(User, pk=object_id)
-        back = safe_next_url(request, reverse("admin:accounts_user_change", args=[user.pk]))
-        if is_confirmed(request):
-            self._revoke(request, user)
-            return HttpResponseRedirect(back)
-        return confirmation_page(
-            request,
-            self,
-            items=[_describe_user(user)],
-            cancel_url=back,
-            hidden=[("next", back)],
-            **REVOKE_PAGE,
-        )
-
-    @admin.action(description="Revoke all tokens", permissions=["revoke"])
+    @admin.action(description="Revoke all tokens", permissions=["operation"])
     def revoke_tokens(self, request, queryset):
-        if not is_confirmed(request):
-            items = [_describe_user(user) for user in queryset]
-            return action_confirmation_page(request, self, queryset, items=items, **REVOKE_PAGE)
-        revoked = sum(self._revoke(request, user) for user in queryset)
-        if revoked > 1:
-            self.message_user(request, f"Revoked the tokens of {revoked} users.", messages.SUCCESS)
-        return None
-
-
-def _describe_user(user: User) -> str:
-    role = "admin — will be refused" if user.is_staff else "member"
-    return f"{user.email} ({user.get_full_name() or 'no name'}, {role})"
+        return self.confirmed_action(request, queryset)
 
 
 # --- customers and memberships ------------------------------------------------------------------
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdmin, admin.TabularInline):
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MembershipInline(ReadOnlyInline):
@@ -325,15 +274,7 @@ class CustomerAdmin(ServiceAdmin):
         "waiting_entries",
         "money_records",
     ]
-    readonly_fields = [
-        "user_link",
-        "plan_now",
-        "plan_ends_at",
-        "wallet_balance",
-        "active_reservations",
-        "waiting_entries",
-        "money_records",
-    ]
+    readonly_fields = [name for name in fields if name not in services.CUSTOMER_EDITABLE_FIELDS]
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
@@ -404,22 +345,13 @@ class CustomerAdmin(ServiceAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SecretLookupsRefused, admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyAdmin, SecretLookupsRefused, admin.ModelAdmin):
     """Memberships are bought from the wallet (a money record): read-only here."""
 
     list_display = ["customer", "plan", "starts_at", "ends_at", "price_paid", "created_at"]
     list_filter = ["plan", "starts_at", "ends_at"]
     list_select_related = ["customer__user"]
     search_fields = ["customer__user__email", "customer__user__phone"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StaffPasswordChangeForm(AdminPasswordChangeForm):

@@ -1,19 +1,16 @@
 """Reads of the catalog: querysets that cost a fixed number of queries per page."""
 
 import logging
-import time
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, Expression, F, Field, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from catalog import hooks
+from catalog import hooks, sql
 from catalog.models import Author, Book, City, Genre, normalize_isbn
 from catalog.services import STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY
-from core import prepared
+from core.versioned_cache import read_versions
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +33,7 @@ def catalog_versions(*, also: tuple[str, ...] = ()) -> tuple[tuple[int, int] | N
     The versions are None when the cache is unreachable, and then nothing is cached."""
     keys = (STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY)
     try:
-        found = cache.get_many([*keys, *also])
-        for key in keys:
-            if key not in found:  # first use, or evicted: a number no earlier version used
-                cache.add(key, time.time_ns(), timeout=None)
-                found[key] = cache.get(key)
+        found = read_versions(keys, also=also)
     except Exception:
         logger.warning("catalog versions unavailable: pages are not cached", exc_info=True)
         return None, {}
@@ -72,28 +65,13 @@ BOOK_ROW_FIELDS = (
 )
 
 
-def _authors_json_sql() -> str | None:
-    """A book's authors as a JSON array `[{id, name}, ...]` in their own order (name, id), as a
-    correlated subquery of the book row: PostgreSQL only (SQLite's JSON aggregate takes no
-    ORDER BY before 3.44); elsewhere `authors_by_book` reads them in a second query."""
-    if connection.vendor != "postgresql":
-        return None
-    link, author = Book.authors.through._meta.db_table, Author._meta.db_table
-    book = Book._meta.db_table
-    return (
-        "SELECT COALESCE(json_agg(json_build_object('id', a.id, 'name', a.name) "
-        f"ORDER BY a.name, a.id), '[]'::json) FROM {link} ba JOIN {author} a "
-        f'ON a.id = ba.author_id WHERE ba.book_id = "{book}"."id"'
-    )
-
-
 def book_rows() -> QuerySet:
     """`book_list` as plain rows: what the public browse renders, without building model
     instances (for 20 to 100 books a page that costs more than the queries). On PostgreSQL each
     row carries its authors (one query a page, two with the count); elsewhere `with_authors`
     reads them in one more query."""
     rows = Book.objects.annotate(popularity=book_popularity(), genre_name=F("genre__name"))
-    authors_sql = _authors_json_sql()
+    authors_sql = sql.book_authors_json_sql()
     if authors_sql is None:
         return rows.values(*BOOK_ROW_FIELDS)
     # psycopg2 decodes the JSON array itself; a plain Field adds no converter of its own.
@@ -126,47 +104,32 @@ def authors_by_book(book_ids: list[int]) -> dict[int, list[dict]]:
     return authors
 
 
-def _book_detail_sql() -> str:
-    """One statement for a book page: the row, its genre, popularity, whether settlement has work
-    on the book (a due reservation or a servable suspended entry) and, on PostgreSQL, its authors.
-    In SQL because it is the hottest read of the catalog, and composed through the ORM it costs
-    several times its database time in Python (measured by `make bench`)."""
-    b, genre = Book._meta.db_table, Genre._meta.db_table
-    authors = _authors_json_sql()
-    popularity, settlement_due = hooks.book_page_sql(f'"{b}"')
-    return (
-        f'SELECT "{b}"."id", "{b}"."title", "{b}"."isbn", "{b}"."description", '
-        f'"{b}"."genre_id", g."name", "{b}"."published_year", "{b}"."total_units", '
-        f'"{b}"."available_units", ({popularity}), {settlement_due}'
-        + (f", ({authors})" if authors else "")
-        + f' FROM "{b}" JOIN {genre} g ON g.id = "{b}"."genre_id" WHERE "{b}"."id" = %s'
-    )
-
-
-BOOK_DETAIL = prepared.register("catalog_book_detail", _book_detail_sql)
-DETAIL_FIELDS = (*BOOK_ROW_FIELDS[:-1], "popularity", "settlement_due")
-
-
-def _book_detail_row(book_id: int, at) -> dict | None:
-    moment = connection.ops.adapt_datetimefield_value(at)
-    since = connection.ops.adapt_datetimefield_value(at - POPULARITY_WINDOW)
-    with connection.cursor() as cursor:
-        BOOK_DETAIL.execute(cursor, [since, moment, moment, book_id])
-        found = cursor.fetchone()
-    if found is None:
-        return None
-    row = dict(zip(DETAIL_FIELDS, found[: len(DETAIL_FIELDS)], strict=True))
-    row["settlement_due"] = bool(row["settlement_due"])
-    if len(found) > len(DETAIL_FIELDS):
-        row["authors"] = found[-1]
-    return row
+def _as_book_row(row: sql.BookDetailRow) -> dict:
+    """The page's row as `book_rows` gives a book, with `settlement_due` (and `authors` when the
+    row has them)."""
+    book = {
+        "id": row.id,
+        "title": row.title,
+        "isbn": row.isbn,
+        "description": row.description,
+        "genre_id": row.genre_id,
+        "genre_name": row.genre_name,
+        "published_year": row.published_year,
+        "total_units": row.total_units,
+        "available_units": row.available_units,
+        "popularity": row.popularity,
+        "settlement_due": row.settlement_due,
+    }
+    if row.authors is not None:
+        book["authors"] = row.authors
+    return book
 
 
 def book_detail(book_id: int, *, at: datetime) -> dict | None:
     """A book as `book_rows` gives it, with its authors and `settlement_due` (whether settlement
     has work on it at `at`: the caller settles it then and reads again), in one query."""
-    row = _book_detail_row(book_id, at)
-    return None if row is None else with_authors([row])[0]
+    row = sql.book_detail_row(book_id, at=at, popular_since=POPULARITY_WINDOW)
+    return None if row is None else with_authors([_as_book_row(row)])[0]
 
 
 def book_popular_list() -> QuerySet[Book]:

@@ -6,11 +6,9 @@ before reading what it changes (lock order: book → queue entries → wallet).
 """
 
 import logging
-import time
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, ProtectedError
@@ -25,6 +23,7 @@ from catalog.errors import (
     GenreInUse,
 )
 from catalog.models import Author, Book, City, Genre
+from core.versioned_cache import bump_versions_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +36,6 @@ STRUCTURE_VERSION_KEY = "catalog:version:structure"
 UNITS_VERSION_KEY = "catalog:version:units"
 
 
-def _bump(keys: list[str]) -> None:
-    for key in keys:
-        try:
-            try:
-                cache.incr(key)
-            except ValueError:  # never set, or evicted: a number no earlier version used
-                cache.set(key, time.time_ns(), timeout=None)
-        except Exception:  # the cache is down: cached pages are unreachable then anyway
-            logger.warning("catalog version %s not bumped: cache unavailable", key, exc_info=True)
-
-
 def catalog_changed(*, structure: bool = False) -> None:
     """What catalog pages show changes when the current transaction commits: from then on, pages
     and counts cached before are never served again.
@@ -57,7 +45,7 @@ def catalog_changed(*, structure: bool = False) -> None:
     version.
     """
     keys = [UNITS_VERSION_KEY, STRUCTURE_VERSION_KEY] if structure else [UNITS_VERSION_KEY]
-    transaction.on_commit(lambda: _bump(keys))
+    bump_versions_on_commit(keys)
 
 
 AUTHOR_EDITABLE_FIELDS = ("name", "bio", "city")

@@ -1,20 +1,23 @@
-"""What the apps' admins share: a confirmation page before a service runs, and its outcome shown
-as a message (a refused operation becomes an error message and changes nothing); the refusal of
-list filters on secret fields."""
+"""What the apps' admins share: read-only pages for rows only services write, a confirmation page
+before a service runs, and its outcome shown as a message (a refused operation becomes an error
+message and changes nothing); the refusal of list filters on secret fields."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Field, Model
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.errors import DomainError
+from core.permissions import has_admin_permissions
 
 CONFIRMATION_TEMPLATE = "admin/library_project/confirmation.html"
 
@@ -58,6 +61,20 @@ class SecretLookupsRefused:
         if lookup_reaches_secret(self.model, lookup):
             return False
         return super().lookup_allowed(lookup, value, request)
+
+
+class ReadOnlyAdmin:
+    """ModelAdmin or inline mixin for rows only services write: shown, never added, changed or
+    deleted here (`obj` is optional because inlines pass it to `has_add_permission`)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def safe_next_url(request: HttpRequest, fallback: str) -> str:
@@ -136,3 +153,117 @@ def run_service(
     if success:
         model_admin.message_user(request, success, messages.SUCCESS)
     return True
+
+
+class ConfirmedOperationAdmin:
+    """ModelAdmin mixin for one service operation on a row, run only after a confirmation page:
+    from the row's page (`<id>/<operation-name>/`, its link shown when `operation_flag` is true in
+    the change form's context) and as a list action (`confirmed_action`, declared with
+    `permissions=["operation"]`). A refused call becomes an error message and changes nothing."""
+
+    operation_name = ""  # the URL's last segment (with hyphens) and its name's suffix
+    operation_permission = ""  # the "app_label.codename" the operation requires
+    operation_flag = ""  # the change form's context variable: may this user run it
+    operation_page: dict[str, str] = {}  # title, question, consequence, confirm_label
+    open_status: str | None = None  # the only status the operation applies to, if any
+    describe_template = "{obj}"  # the row in words, formatted with the row as `obj`
+    success_template = ""  # the message after the operation from the row's page (`obj`)
+    success_per_row = False  # whether the list action shows it for each row too
+    # The message after the list action, formatted with the `count` of rows done; shown from
+    # `summary_from` rows on.
+    action_summary = ""
+    summary_from = 1
+
+    def describe(self, obj) -> str:
+        """The row in words, on the confirmation page and in messages."""
+        return self.describe_template.format(obj=obj)
+
+    def perform(self, request: HttpRequest, obj) -> None:
+        raise NotImplementedError
+
+    def still_open(self, obj) -> bool:
+        """Whether the operation still has something to do on `obj`: its status is `open_status`
+        (any row when there is none)."""
+        return self.open_status is None or obj.status == self.open_status
+
+    def refused_template(self, obj) -> str:
+        """The error message of a refusal on `obj`, formatted with the refusal's `reason`."""
+        return "{reason}"
+
+    def operation_success(self, obj) -> str | None:
+        """The message after the operation on one row from its page."""
+        return self.success_template.format(obj=obj) if self.success_template else None
+
+    def has_operation_permission(self, request: HttpRequest) -> bool:
+        return has_admin_permissions(request.user, self.operation_permission)
+
+    def get_urls(self):
+        opts = self.opts
+        return [
+            path(
+                f"<int:object_id>/{self.operation_name.replace('_', '-')}/",
+                self.admin_site.admin_view(self.operation_view),
+                name=f"{opts.app_label}_{opts.model_name}_{self.operation_name}",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        flag = {self.operation_flag: self.has_operation_permission(request)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **flag})
+
+    def _run(self, request: HttpRequest, obj, success: str | None) -> bool:
+        return run_service(
+            request,
+            self,
+            lambda: self.perform(request, obj),
+            success,
+            self.refused_template(obj),
+        )
+
+    def operation_view(self, request: HttpRequest, object_id):
+        """GET asks (or explains that there is nothing left to do); POST calls the service."""
+        if not self.has_operation_permission(request):
+            raise PermissionDenied
+        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
+        change_url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]
+        )
+        back = safe_next_url(request, change_url)
+        if is_confirmed(request):
+            self._run(request, obj, self.operation_success(obj))
+            return HttpResponseRedirect(back)
+        if not self.still_open(obj):
+            self.message_user(
+                request,
+                f"Nothing to do: {self.describe(obj)} is {obj.get_status_display().lower()}.",
+            )
+            return HttpResponseRedirect(back)
+        return confirmation_page(
+            request,
+            self,
+            items=[self.describe(obj)],
+            cancel_url=back,
+            hidden=[("next", back)],
+            **self.operation_page,
+        )
+
+    def confirmed_action(self, request: HttpRequest, queryset):
+        """The list action: a confirmation page, then the service once per selected row."""
+        if not is_confirmed(request):
+            items = [self.describe(obj) for obj in queryset]
+            return action_confirmation_page(
+                request, self, queryset, items=items, **self.operation_page
+            )
+        done = 0
+        for obj in queryset:
+            if self.still_open(obj):
+                success = self.operation_success(obj) if self.success_per_row else None
+                done += self._run(request, obj, success)
+            else:
+                self.message_user(
+                    request, f"Skipped {self.describe(obj)}: {obj.get_status_display().lower()}."
+                )
+        if self.action_summary and done >= self.summary_from:
+            self.message_user(request, self.action_summary.format(count=done), messages.SUCCESS)
+        return None

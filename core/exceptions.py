@@ -18,6 +18,20 @@ logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc, context):
+    """DRF's handler for the whole API: every error answers `{"code", "detail", ...extra}`."""
+    response = _own_response(exc)
+    if response is not None:
+        return response
+    exc = _as_drf_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        response.data = _error_body(exc, response.data)
+    return response
+
+
+def _own_response(exc) -> Response | None:
+    """The answer to an error DRF does not know: a domain error, a body too big or with too many
+    fields, a constraint that said no."""
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.http_status, headers=exc.headers())
     if isinstance(exc, RequestDataTooBig):
@@ -42,28 +56,30 @@ def exception_handler(exc, context):
             {"code": "conflict", "detail": "The request conflicts with the current state."},
             status=status.HTTP_409_CONFLICT,
         )
+    return None
+
+
+def _as_drf_exception(exc):
+    """Django's validation error, 404 and permission refusal as DRF's own exceptions."""
     if isinstance(exc, DjangoValidationError):
         # An entity's clean() said no inside a service: a 400 naming the fields.
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
+        return exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def _error_body(exc, data):
+    """DRF's answer to `exc` reshaped as `{"code", "detail"}` (with `errors` for invalid input)."""
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {
-            "code": "invalid",
-            "detail": "Invalid input.",
-            "errors": exc.detail
-            if isinstance(exc.detail, dict)
-            else {"non_field_errors": exc.detail},
-        }
-    elif isinstance(exc, exceptions.APIException):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return {"code": "invalid", "detail": "Invalid input.", "errors": errors}
+    if isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
-        response.data = {
+        return {
             "code": codes if isinstance(codes, str) else exc.default_code,
             "detail": str(exc.detail) if not isinstance(exc.detail, dict | list) else exc.detail,
         }
-    return response
+    return data

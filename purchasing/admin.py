@@ -8,21 +8,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin_tools import SecretLookupsRefused
+from core.admin_tools import ReadOnlyAdmin, SecretLookupsRefused
 from purchasing.models import Payment, Wallet, WalletTransaction
 
 
-class MoneyRecordAdmin(SecretLookupsRefused, admin.ModelAdmin):
+class MoneyRecordAdmin(ReadOnlyAdmin, SecretLookupsRefused, admin.ModelAdmin):
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="customer", ordering="wallet__customer__user__email")
     def owner(self, record) -> str:

@@ -1,28 +1,18 @@
 """Staff see reservations and queue entries here but never edit them: ending a reservation and
 removing a waiter go through `reservations.services`, like the admin API, after a confirmation."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin_tools import (
-    SecretLookupsRefused,
-    action_confirmation_page,
-    confirmation_page,
-    is_confirmed,
-    run_service,
-    safe_next_url,
-)
+from core.admin_tools import ConfirmedOperationAdmin, ReadOnlyAdmin, SecretLookupsRefused
 from core.permissions import has_admin_permissions
 from reservations import selectors, services
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 
-class HistoryAdmin(SecretLookupsRefused, admin.ModelAdmin):
+class HistoryAdmin(ConfirmedOperationAdmin, ReadOnlyAdmin, SecretLookupsRefused, admin.ModelAdmin):
     """Rows written only by the reservation service: viewable, never added, changed or deleted
     (deleting history would orphan the ledger rows that point at it)."""
 
@@ -36,98 +26,9 @@ class HistoryAdmin(SecretLookupsRefused, admin.ModelAdmin):
         "book__title",
         "book__isbn",
     ]
-    service_permission = ""  # the "app_label.codename" the model's operation requires
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_service_permission(self, request) -> bool:
-        return has_admin_permissions(request.user, self.service_permission)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.opts.fields]
-
-    def _operation_url(self, request, obj, name: str) -> str:
-        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=[obj.pk])
-        return f"{url}?next={request.get_full_path()}"
-
-    def _confirmed_operation_view(
-        self, request, object_id, *, still_open, describe, perform, success, **page
-    ):
-        """GET asks (or explains that there is nothing left to do); POST calls the service."""
-        if not self.has_service_permission(request):
-            raise PermissionDenied
-        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
-        change_url = reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]
-        )
-        back = safe_next_url(request, change_url)
-        if is_confirmed(request):
-            run_service(request, self, lambda: perform(request, obj), success(obj))
-            return HttpResponseRedirect(back)
-        if not still_open(obj):
-            self.message_user(
-                request, f"Nothing to do: {describe(obj)} is {obj.get_status_display().lower()}."
-            )
-            return HttpResponseRedirect(back)
-        return confirmation_page(
-            request,
-            self,
-            items=[describe(obj)],
-            cancel_url=back,
-            hidden=[("next", back)],
-            **page,
-        )
-
-    def _confirmed_action(
-        self, request, queryset, *, still_open, describe, perform, done_message, **page
-    ):
-        """The list action: a confirmation page, then the service once per selected row."""
-        if not is_confirmed(request):
-            return action_confirmation_page(
-                request, self, queryset, items=[describe(obj) for obj in queryset], **page
-            )
-        done = 0
-        for obj in queryset:
-            if still_open(obj):
-                done += run_service(request, self, lambda obj=obj: perform(request, obj))
-            else:
-                self.message_user(
-                    request, f"Skipped {describe(obj)}: {obj.get_status_display().lower()}."
-                )
-        if done:
-            self.message_user(request, done_message.format(count=done), messages.SUCCESS)
-        return None
-
-
-def _describe_reservation(reservation: Reservation) -> str:
-    return (
-        f"reservation #{reservation.pk}: {reservation.customer} holds “{reservation.book}” "
-        f"until {reservation.ends_at:%Y-%m-%d %H:%M} UTC"
-    )
-
-
-def _end_reservation(request, reservation: Reservation) -> None:
-    services.admin_end_reservation(reservation_id=reservation.pk, by=request.user)
-
-
-def _reservation_is_active(reservation: Reservation) -> bool:
-    return reservation.status == ReservationStatus.ACTIVE
-
-
-END_PAGE = {
-    "title": "End reservation now",
-    "question": "End this reservation now?",
-    "consequence": "The member is notified, nothing is refunded, and the unit goes to the "
-    "first member of the book's queue who qualifies (or back on the shelf).",
-    "confirm_label": "Yes, end it now",
-}
 
 
 @admin.register(Reservation)
@@ -147,68 +48,30 @@ class ReservationAdmin(HistoryAdmin):
     list_filter = ["status", ("book", admin.RelatedOnlyFieldListFilter), "starts_at", "ends_at"]
     date_hierarchy = "starts_at"
     actions = ["end_now"]
-    service_permission = services.END_RESERVATION_PERMISSION
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:object_id>/end/",
-                self.admin_site.admin_view(self.end_view),
-                name="reservations_reservation_end",
-            ),
-            *super().get_urls(),
-        ]
-
-    def end_view(self, request, object_id):
-        return self._confirmed_operation_view(
-            request,
-            object_id,
-            still_open=_reservation_is_active,
-            describe=_describe_reservation,
-            perform=_end_reservation,
-            success=lambda r: f"Ended reservation #{r.pk} of {r.customer} for “{r.book}”.",
-            **END_PAGE,
-        )
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "may_end": self.has_service_permission(request)}
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    @admin.action(description="End now (releases the unit to the queue)", permissions=["service"])
-    def end_now(self, request, queryset):
-        return self._confirmed_action(
-            request,
-            queryset,
-            still_open=_reservation_is_active,
-            describe=_describe_reservation,
-            perform=_end_reservation,
-            done_message="Ended {count} reservation(s).",
-            **END_PAGE,
-        )
-
-
-def _describe_entry(entry: QueueEntry) -> str:
-    return (
-        f"queue entry #{entry.pk}: {entry.customer} waits for “{entry.book}” "
-        f"since {entry.queued_at:%Y-%m-%d %H:%M} UTC"
+    operation_name = "end"
+    operation_permission = services.END_RESERVATION_PERMISSION
+    operation_flag = "may_end"
+    open_status = ReservationStatus.ACTIVE
+    describe_template = (
+        "reservation #{obj.pk}: {obj.customer} holds “{obj.book}” "
+        "until {obj.ends_at:%Y-%m-%d %H:%M} UTC"
     )
+    success_template = "Ended reservation #{obj.pk} of {obj.customer} for “{obj.book}”."
+    action_summary = "Ended {count} reservation(s)."
+    operation_page = {
+        "title": "End reservation now",
+        "question": "End this reservation now?",
+        "consequence": "The member is notified, nothing is refunded, and the unit goes to the "
+        "first member of the book's queue who qualifies (or back on the shelf).",
+        "confirm_label": "Yes, end it now",
+    }
 
+    def perform(self, request, reservation: Reservation) -> None:
+        services.admin_end_reservation(reservation_id=reservation.pk, by=request.user)
 
-def _remove_entry(request, entry: QueueEntry) -> None:
-    services.admin_remove_queue_entry(entry_id=entry.pk, by=request.user)
-
-
-def _entry_is_waiting(entry: QueueEntry) -> bool:
-    return entry.status == QueueStatus.WAITING
-
-
-REMOVE_PAGE = {
-    "title": "Remove from queue",
-    "question": "Take this member off the book's queue?",
-    "consequence": "The member is notified; no money was taken for waiting, so nothing is "
-    "refunded.",
-    "confirm_label": "Yes, remove",
-}
+    @admin.action(description="End now (releases the unit to the queue)", permissions=["operation"])
+    def end_now(self, request, queryset):
+        return self.confirmed_action(request, queryset)
 
 
 @admin.register(QueueEntry)
@@ -234,7 +97,23 @@ class QueueEntryAdmin(HistoryAdmin):
     ]
     date_hierarchy = "queued_at"
     actions = ["remove_from_queue"]
-    service_permission = services.REMOVE_QUEUE_ENTRY_PERMISSION
+    operation_name = "remove"
+    operation_permission = services.REMOVE_QUEUE_ENTRY_PERMISSION
+    operation_flag = "may_remove"
+    open_status = QueueStatus.WAITING
+    describe_template = (
+        "queue entry #{obj.pk}: {obj.customer} waits for “{obj.book}” "
+        "since {obj.queued_at:%Y-%m-%d %H:%M} UTC"
+    )
+    success_template = "Removed {obj.customer} from the queue for “{obj.book}”."
+    action_summary = "Removed {count} member(s) from their queue."
+    operation_page = {
+        "title": "Remove from queue",
+        "question": "Take this member off the book's queue?",
+        "consequence": "The member is notified; no money was taken for waiting, so nothing is "
+        "refunded.",
+        "confirm_label": "Yes, remove",
+    }
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "reservation_link"]
@@ -246,45 +125,12 @@ class QueueEntryAdmin(HistoryAdmin):
         url = reverse("admin:reservations_reservation_change", args=[entry.reservation_id])
         return format_html('<a href="{}">#{}</a>', url, entry.reservation_id)
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:object_id>/remove/",
-                self.admin_site.admin_view(self.remove_view),
-                name="reservations_queueentry_remove",
-            ),
-            *super().get_urls(),
-        ]
+    def perform(self, request, entry: QueueEntry) -> None:
+        services.admin_remove_queue_entry(entry_id=entry.pk, by=request.user)
 
-    def remove_view(self, request, object_id):
-        return self._confirmed_operation_view(
-            request,
-            object_id,
-            still_open=_entry_is_waiting,
-            describe=_describe_entry,
-            perform=_remove_entry,
-            success=lambda e: f"Removed {e.customer} from the queue for “{e.book}”.",
-            **REMOVE_PAGE,
-        )
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "may_remove": self.has_service_permission(request),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    @admin.action(description="Remove from queue", permissions=["service"])
+    @admin.action(description="Remove from queue", permissions=["operation"])
     def remove_from_queue(self, request, queryset):
-        return self._confirmed_action(
-            request,
-            queryset,
-            still_open=_entry_is_waiting,
-            describe=_describe_entry,
-            perform=_remove_entry,
-            done_message="Removed {count} member(s) from their queue.",
-            **REMOVE_PAGE,
-        )
+        return self.confirmed_action(request, queryset)
 
 
 def book_admin_context(*, user, book_id: int) -> dict:

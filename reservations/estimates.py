@@ -146,27 +146,40 @@ def attach_estimates(entries: Sequence[QueueEntry], *, at: datetime) -> None:
         entry.estimated_available_at = None
     if not waiting:
         return
+    limits = _queue_depths(waiting, at=at)
+    holder_ends = _holder_ends(book_ids=limits)
+    heads = _queue_heads(limits=limits, at=at)
+    for entry in waiting:
+        entry.estimated_available_at = _estimate(
+            entry, queue=heads[entry.book_id], holder_ends=holder_ends[entry.book_id], at=at
+        )
+
+
+def _queue_depths(waiting: Sequence[QueueEntry], *, at: datetime) -> dict[int, int | None]:
+    """Per book, how many entries of its queue the estimates read: up to the furthest entry, or
+    the whole queue (None) behind a suspended one."""
     limits: dict[int, int | None] = {}
     for entry in waiting:
         limit = None if is_suspended(entry, at) else entry.position
         current = limits.get(entry.book_id, 0)
         limits[entry.book_id] = None if limit is None or current is None else max(current, limit)
-    holder_ends = _holder_ends(book_ids=limits)
-    heads = _queue_heads(limits=limits, at=at)
-    for entry in waiting:
-        queue = heads[entry.book_id]
-        index = next(i for i, other in enumerate(queue) if other.pk == entry.pk)
-        starts = simulate_starts(
-            now=at,
-            unit_free_at=unit_free_times(
-                available_units=entry.book.available_units,
-                holder_ends=holder_ends[entry.book_id],
-                now=at,
-            ),
-            waiters=[waiter_of(other) for other in queue],
-            stop_after=index,
-        )
-        entry.estimated_available_at = starts[index]
+    return limits
+
+
+def _estimate(
+    entry: QueueEntry, *, queue: list[QueueEntry], holder_ends: list[datetime], at: datetime
+) -> datetime | None:
+    """When a unit would reach `entry`, simulated over its book's `queue` up to it."""
+    index = next(i for i, other in enumerate(queue) if other.pk == entry.pk)
+    starts = simulate_starts(
+        now=at,
+        unit_free_at=unit_free_times(
+            available_units=entry.book.available_units, holder_ends=holder_ends, now=at
+        ),
+        waiters=[waiter_of(other) for other in queue],
+        stop_after=index,
+    )
+    return starts[index]
 
 
 def estimate_queue(

@@ -19,15 +19,15 @@ per-process cache there is no horizon and every read runs the check, as before.
 """
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from core.versioned_cache import bump_versions_on_commit, read_versions
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 logger = logging.getLogger(__name__)
@@ -62,10 +62,7 @@ def read(at: datetime) -> tuple[bool, object]:
     if not enabled():
         return False, None
     try:
-        found = cache.get_many(KEYS)
-        if found.get(GENERATION_KEY) is None:  # first use, or evicted
-            cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
-            found[GENERATION_KEY] = cache.get(GENERATION_KEY)
+        found = read_versions((GENERATION_KEY,), also=(HORIZON_KEY,))
     except Exception:
         logger.warning("settlement horizon unavailable", exc_info=True)
         return False, None
@@ -105,22 +102,12 @@ def _as_datetime(value) -> datetime:
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
-def _bump() -> None:
-    try:
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:  # never set, or evicted: a number no earlier generation used
-            cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
-    except Exception:
-        logger.warning("settlement generation not bumped: cache unavailable", exc_info=True)
-
-
 def due_moment_written(moment: datetime | None) -> None:
     """A due moment was written in the current transaction: when it is sooner than `SAFE_LEAD`,
     every horizon read before is dropped once the transaction commits."""
     if moment is None or not enabled() or moment >= timezone.now() + SAFE_LEAD:
         return
-    transaction.on_commit(_bump)
+    bump_versions_on_commit((GENERATION_KEY,))
 
 
 def _reservation_saved(sender, instance, **kwargs) -> None:

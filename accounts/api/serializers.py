@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import E164_VALIDATOR, Customer, Notification, User
 from accounts.selectors import prefetched_membership
+from core.error_shapes import ErrorShape, field_errors
 
 
 def _cities():
@@ -191,17 +192,12 @@ class NotificationOutput(serializers.ModelSerializer):
 # --- error shapes for the schema ---------------------------------------------------------------
 
 
-class ErrorOutput(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
+class ErrorOutput(ErrorShape):
+    pass
 
 
 class ValidationErrorOutput(ErrorOutput):
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Offending field → messages (with `invalid`; other 400 codes have none).",
-    )
+    errors = field_errors("Offending field → messages (with `invalid`; other 400 codes have none).")
 
 
 class InvalidCodeOutput(ValidationErrorOutput):

@@ -13,6 +13,7 @@ from accounts.api.permissions import IsSelf
 from accounts.models import Notification
 from accounts.throttling import client_ip
 from core.errors import NotFound
+from core.inputs import validated
 from core.metadata import WithoutForm
 from core.permissions import has_admin_permissions, staff_with
 
@@ -55,10 +56,18 @@ PROFILE_INVALID = OpenApiResponse(
 ACCEPTED = OpenApiResponse(s.ErrorOutput, description="Accepted, whether or not the email exists.")
 
 
-def _valid(serializer_class, request, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+def post_action(url_path: str, name: str, *, url_name: str | None = None, **kwargs):
+    """`@action` for a POST on the collection at `url_path`; its URL name is the path with
+    hyphens unless `url_name` says otherwise."""
+    url_name = url_name or url_path.replace("/", "-")
+    return action(
+        detail=False, methods=["post"], url_path=url_path, url_name=url_name, name=name, **kwargs
+    )
+
+
+def _accepted(detail: str) -> Response:
+    """The 202 of a step that mails or texts something, or pretends to (whatever the account)."""
+    return Response({"code": "accepted", "detail": detail}, status=status.HTTP_202_ACCEPTED)
 
 
 # The descriptions the auth operations are published with.
@@ -121,7 +130,9 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"], **PUBLIC)
     def signup(self, request):
-        user = services.user_signup(client_ip=client_ip(request), **_valid(s.SignupInput, request))
+        user = services.user_signup(
+            client_ip=client_ip(request), **validated(s.SignupInput, request.data)
+        )
         return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -133,7 +144,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"], **PUBLIC)
     def activate(self, request):
-        services.user_activate(**_valid(s.TokenInput, request))
+        services.user_activate(**validated(s.TokenInput, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -143,22 +154,12 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         request=s.EmailInput,
         responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="activate/resend",
-        url_name="activate-resend",
-        name="Activation Resend",
-        **PUBLIC,
-    )
+    @post_action("activate/resend", "Activation Resend", **PUBLIC)
     def activation_resend(self, request):
         services.user_activation_resend(
-            client_ip=client_ip(request), **_valid(s.EmailInput, request)
+            client_ip=client_ip(request), **validated(s.EmailInput, request.data)
         )
-        return Response(
-            {"code": "accepted", "detail": "If that account awaits activation, a link was sent."},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return _accepted("If that account awaits activation, a link was sent.")
 
     @extend_schema(
         tags=AUTH,
@@ -176,7 +177,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     @action(detail=False, methods=["post"], **PUBLIC)
     def login(self, request):
         issued = services.user_login_start(
-            client_ip=client_ip(request), **_valid(s.LoginInput, request)
+            client_ip=client_ip(request), **validated(s.LoginInput, request.data)
         )
         return Response(s.OtpIssuedOutput(issued).data)
 
@@ -196,17 +197,10 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
             429: SIGN_IN_REFUSED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="login/verify",
-        url_name="login-verify",
-        name="Login Verify",
-        **PUBLIC,
-    )
+    @post_action("login/verify", "Login Verify", **PUBLIC)
     def login_verify(self, request):
         pair = services.user_login_verify(
-            client_ip=client_ip(request), **_valid(s.LoginVerifyInput, request)
+            client_ip=client_ip(request), **validated(s.LoginVerifyInput, request.data)
         )
         return Response(s.TokenPairOutput(pair).data)
 
@@ -224,17 +218,12 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
             ),
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="token/refresh",
-        url_name="token-refresh",
-        name="Token Refresh",
-        **PUBLIC,
-    )
+    @post_action("token/refresh", "Token Refresh", **PUBLIC)
     def token_refresh(self, request):
         return Response(
-            s.TokenPairOutput(services.token_refresh(**_valid(s.RefreshInput, request))).data
+            s.TokenPairOutput(
+                services.token_refresh(**validated(s.RefreshInput, request.data))
+            ).data
         )
 
     @extend_schema(
@@ -246,7 +235,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def logout(self, request):
-        data = _valid(s.RefreshInput, request)
+        data = validated(s.RefreshInput, request.data)
         services.user_logout(
             user=request.user,
             refresh=data["refresh"],
@@ -270,18 +259,12 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
             429: THROTTLED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="password/change",
-        url_name="password-change",
-        name="Password Change",
-    )
+    @post_action("password/change", "Password Change")
     def password_change(self, request):
         services.password_change(
             user=request.user,
             client_ip=client_ip(request),
-            **_valid(s.PasswordChangeInput, request),
+            **validated(s.PasswordChangeInput, request.data),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -292,22 +275,12 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         request=s.EmailInput,
         responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="password/reset",
-        url_name="password-reset",
-        name="Password Reset",
-        **PUBLIC,
-    )
+    @post_action("password/reset", "Password Reset", **PUBLIC)
     def password_reset(self, request):
         services.password_reset_request(
-            client_ip=client_ip(request), **_valid(s.EmailInput, request)
+            client_ip=client_ip(request), **validated(s.EmailInput, request.data)
         )
-        return Response(
-            {"code": "accepted", "detail": "If that account exists, a reset link was sent."},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return _accepted("If that account exists, a reset link was sent.")
 
     @extend_schema(
         tags=AUTH,
@@ -316,17 +289,10 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         request=s.PasswordResetConfirmInput,
         responses={204: None, 400: LINK_ERRORS, 429: THROTTLED},
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="password/reset/confirm",
-        url_name="password-reset-confirm",
-        name="Password Reset Confirm",
-        **PUBLIC,
-    )
+    @post_action("password/reset/confirm", "Password Reset Confirm", **PUBLIC)
     def password_reset_confirm(self, request):
         services.password_reset_confirm(
-            client_ip=client_ip(request), **_valid(s.PasswordResetConfirmInput, request)
+            client_ip=client_ip(request), **validated(s.PasswordResetConfirmInput, request.data)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -421,7 +387,7 @@ class UserViewSet(
         return self._update_me(request, partial=True)
 
     def _update_me(self, request, *, partial: bool):
-        data = _valid(s.UserUpdateInput, request, partial=partial)
+        data = validated(s.UserUpdateInput, request.data, partial=partial)
         user = services.user_profile_update(user=request.user, data=data)
         return Response(s.UserOutput(user).data)
 
@@ -458,18 +424,18 @@ class UserViewSet(
             429: THROTTLED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="me/phone",
+    @post_action(
+        "me/phone",
+        "Phone Change",
         url_name="phone-change",
-        name="Phone Change",
         permission_classes=[IsAuthenticated],
         no_store=True,
     )
     def phone_change(self, request):
         started = services.user_phone_change_start(
-            user=request.user, client_ip=client_ip(request), **_valid(s.PhoneChangeInput, request)
+            user=request.user,
+            client_ip=client_ip(request),
+            **validated(s.PhoneChangeInput, request.data),
         )
         return Response(s.PhoneChangeStartedOutput(started).data, status=status.HTTP_202_ACCEPTED)
 
@@ -491,18 +457,16 @@ class UserViewSet(
             429: THROTTLED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="me/phone/confirm",
+    @post_action(
+        "me/phone/confirm",
+        "Phone Change Confirm",
         url_name="phone-change-confirm",
-        name="Phone Change Confirm",
         permission_classes=[IsAuthenticated],
         no_store=True,
     )
     def phone_change_confirm(self, request):
         pair = services.user_phone_change_confirm(
-            user=request.user, **_valid(s.PhoneChangeConfirmInput, request)
+            user=request.user, **validated(s.PhoneChangeConfirmInput, request.data)
         )
         return Response(s.TokenPairOutput(pair).data)
 
@@ -522,23 +486,20 @@ class UserViewSet(
             429: THROTTLED,
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="me/email",
+    @post_action(
+        "me/email",
+        "Email Change",
         url_name="email-change",
-        name="Email Change",
         permission_classes=[IsAuthenticated],
         no_store=True,
     )
     def email_change(self, request):
         services.user_email_change_start(
-            user=request.user, client_ip=client_ip(request), **_valid(s.EmailChangeInput, request)
+            user=request.user,
+            client_ip=client_ip(request),
+            **validated(s.EmailChangeInput, request.data),
         )
-        return Response(
-            {"code": "accepted", "detail": "A confirmation link was mailed to the new address."},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return _accepted("A confirmation link was mailed to the new address.")
 
     @extend_schema(
         tags=USERS,
@@ -554,17 +515,15 @@ class UserViewSet(
             ),
         },
     )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="me/email/confirm",
+    @post_action(
+        "me/email/confirm",
+        "Email Change Confirm",
         url_name="email-change-confirm",
-        name="Email Change Confirm",
         no_store=True,
         **PUBLIC,
     )
     def email_change_confirm(self, request):
-        services.user_email_change_confirm(**_valid(s.TokenInput, request))
+        services.user_email_change_confirm(**validated(s.TokenInput, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -638,7 +597,7 @@ class CustomerViewSet(
 
     def _update_mine(self, request, *, partial: bool):
         customer = self._mine(request)
-        data = _valid(s.CustomerUpdateInput, request, partial=partial)
+        data = validated(s.CustomerUpdateInput, request.data, partial=partial)
         services.customer_update(customer=customer, data=data)
         return Response(s.CustomerOutput(self._mine(request)).data)
 

@@ -20,7 +20,7 @@ from accounts.tests.factories import (
 from library_project.tests.outbox import outbox
 from purchasing.models import Wallet
 from purchasing.tests.factories import fund
-from reservations.tests.factories import ReservationFactory
+from reservations.tests.factories import QueueEntryFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -256,14 +256,7 @@ def test_the_customer_list_shows_plan_its_end_balance_and_counts(staff_client):
     fund(customer, 12_345)
     ReservationFactory(customer=customer)
     ReservationFactory(customer=customer)
-    from reservations.models import QueueEntry
-
-    QueueEntry.objects.create(
-        customer=customer,
-        book=ReservationFactory().book,
-        days=2,
-        queued_at=timezone.now(),
-    )
+    QueueEntryFactory(customer=customer, book=ReservationFactory().book, days=2)
     response = staff_client.get(CUSTOMERS, {"q": customer.user.email})
     [row] = listed(response)
     assert (row.plan_now, row.active_reservations_count, row.waiting_entries_count) == (

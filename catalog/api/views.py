@@ -23,6 +23,7 @@ from catalog.api.serializers import (
     NamedInputSerializer,
     book_body,
 )
+from core.inputs import validated
 from core.permissions import has_admin_permissions, staff_with
 
 CONFLICT = OpenApiResponse(description="Conflict with the current state: `{code, detail}`.")
@@ -48,9 +49,7 @@ class CatalogViewSet(viewsets.GenericViewSet):
     input_serializer_class = None
 
     def validated_input(self, *, partial: bool = False) -> dict:
-        serializer = self.input_serializer_class(data=self.request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return validated(self.input_serializer_class, self.request.data, partial=partial)
 
     def render(self, instance, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(instance).data, status=status_code)

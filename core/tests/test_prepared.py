@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from catalog import selectors as catalog_selectors
+from catalog import sql as catalog_sql
 from catalog.tests.factories import BookFactory
 from core import prepared
 from purchasing import services as purchasing_services
@@ -31,17 +31,15 @@ def test_a_name_is_registered_once():
 
 
 def test_the_project_registry_refuses_a_name_an_app_already_took():
-    from catalog import selectors
-
     with pytest.raises(ImproperlyConfigured, match="already registered"):
         prepared.register("catalog_book_detail", "SELECT 1")
     assert "catalog_book_detail" in prepared.statements.names()
-    assert selectors.BOOK_DETAIL.sql().startswith("SELECT ")
+    assert catalog_sql.BOOK_DETAIL.sql().startswith("SELECT ")
 
 
 def test_each_hand_written_statement_of_the_apps_is_registered_under_its_own_name():
     handles = [
-        catalog_selectors.BOOK_DETAIL,
+        catalog_sql.BOOK_DETAIL,
         purchasing_services.WALLET_LOCK,
         purchasing_services.WALLET_BALANCE_SAVE,
         purchasing_services.WALLET_LEDGER_APPEND,

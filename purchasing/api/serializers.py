@@ -5,6 +5,7 @@ import re
 from rest_framework import serializers
 
 from accounts.models import Membership, Plan
+from core.error_shapes import ErrorShape, field_errors
 from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
 from purchasing.services import MAX_CHARGE_AMOUNT, MAX_MEMBERSHIP_MONTHS, PURCHASABLE_PLANS
 
@@ -149,16 +150,13 @@ class MembershipPurchaseSerializer(serializers.Serializer):
 # --- Error shapes (documentation) ---------------------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
+class ErrorSerializer(ErrorShape):
+    pass
 
 
 class ValidationErrorSerializer(ErrorSerializer):
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="The offending fields and their messages (with `invalid`; not with other codes).",
+    errors = field_errors(
+        "The offending fields and their messages (with `invalid`; not with other codes)."
     )
 
 

@@ -3,7 +3,12 @@
 import re
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts.plans import PLANS, plan_of
 from accounts.selectors import current_membership
+from core.inputs import validated
 from core.metadata import WithoutForm
 from core.parsers import JSONParser
 from purchasing.api import serializers as s
@@ -73,10 +79,9 @@ class WalletViewSet(viewsets.ViewSet):
         parser_classes=[JSONParser],
     )
     def charge_form(self, request):
-        query = s.ChargeQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = validated(s.ChargeQuerySerializer, request.query_params)
         form = {
-            "amount": query.validated_data.get("amount"),
+            "amount": query.get("amount"),
             "min_amount": 1,
             "max_amount": MAX_CHARGE_AMOUNT,
         }
@@ -123,12 +128,11 @@ class WalletViewSet(viewsets.ViewSet):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
             raise ValidationError({IDEMPOTENCY_HEADER: ["1 to 128 visible ASCII characters."]})
-        data = s.ChargeInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        amount = validated(s.ChargeInputSerializer, request.data)["amount"]
         wallet = wallet_of(user=request.user)
         result = wallet_charge(
             customer_id=wallet.customer_id,
-            amount=data.validated_data["amount"],
+            amount=amount,
             idempotency_key=key,
         )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
@@ -139,12 +143,23 @@ class WalletViewSet(viewsets.ViewSet):
         )
 
 
-# My wallet's ledger.
-class WalletTransactionViewSet(viewsets.GenericViewSet):
-    serializer_class = s.WalletTransactionSerializer
+# A page of my wallet's rows (`wallet_rows` reads them for a wallet), rendered with
+# `serializer_class`. A comment, not a docstring: drf-spectacular would publish a docstring as the
+# description of every operation of the viewsets below.
+class MyWalletRowsViewSet(viewsets.GenericViewSet):
     filter_backends: list = []
 
-    @extend_schema(
+    def wallet_rows(self, *, wallet):
+        raise NotImplementedError
+
+    def list(self, request):
+        page = self.paginate_queryset(self.wallet_rows(wallet=wallet_of(user=request.user)))
+        return self.get_paginated_response(self.serializer_class(page, many=True).data)
+
+
+# My wallet's ledger.
+@extend_schema_view(
+    list=extend_schema(
         tags=["wallet"],
         summary="My wallet ledger, newest first",
         responses={
@@ -153,24 +168,23 @@ class WalletTransactionViewSet(viewsets.GenericViewSet):
             404: NO_WALLET,
         },
     )
-    def list(self, request):
-        page = self.paginate_queryset(wallet_transactions(wallet=wallet_of(user=request.user)))
-        return self.get_paginated_response(s.WalletTransactionSerializer(page, many=True).data)
+)
+class WalletTransactionViewSet(MyWalletRowsViewSet):
+    serializer_class = s.WalletTransactionSerializer
+    wallet_rows = staticmethod(wallet_transactions)
 
 
 # My wallet's payments, and the payment provider's webhook that settles them.
-class PaymentViewSet(viewsets.GenericViewSet):
-    serializer_class = s.PaymentSerializer
-    filter_backends: list = []
-
-    @extend_schema(
+@extend_schema_view(
+    list=extend_schema(
         tags=["payments"],
         summary="My wallet charges (payments) with their status, newest first",
         responses={200: s.PaymentSerializer(many=True), 401: UNAUTHORIZED, 404: NO_WALLET},
     )
-    def list(self, request):
-        page = self.paginate_queryset(wallet_payments(wallet=wallet_of(user=request.user)))
-        return self.get_paginated_response(s.PaymentSerializer(page, many=True).data)
+)
+class PaymentViewSet(MyWalletRowsViewSet):
+    serializer_class = s.PaymentSerializer
+    wallet_rows = staticmethod(wallet_payments)
 
     @extend_schema(
         tags=["payments"],
@@ -257,10 +271,9 @@ class MembershipViewSet(viewsets.ViewSet):
         },
     )
     def create(self, request):
-        data = s.MembershipPurchaseInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(s.MembershipPurchaseInputSerializer, request.data)
         wallet = wallet_of(user=request.user)
-        purchase = membership_purchase(customer_id=wallet.customer_id, **data.validated_data)
+        purchase = membership_purchase(customer_id=wallet.customer_id, **data)
         return Response(
             s.MembershipPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED
         )

@@ -1,7 +1,10 @@
-"""Test data for the models purchasing owns: money in a wallet, put there through the wallet service."""
+"""Test data for the models purchasing owns: money in a wallet, put there through the wallet
+service, and what a wallet holds."""
+
+from django.db.models import Sum
 
 from accounts.models import Customer
-from purchasing.models import TransactionKind
+from purchasing.models import TransactionKind, Wallet, WalletTransaction
 from purchasing.services import wallet_credit
 
 
@@ -13,3 +16,15 @@ def fund(customer: Customer, amount: int) -> None:
         kind=TransactionKind.CHARGE,
         reference="test:top-up",
     )
+
+
+def balance_of(customer: Customer) -> int:
+    """The customer's wallet balance as stored now."""
+    return Wallet.objects.get(customer=customer).balance
+
+
+def ledger_sum(customer: Customer) -> int:
+    """The sum of every ledger row of the customer's wallet (what the balance must equal)."""
+    return WalletTransaction.objects.filter(wallet__customer=customer).aggregate(s=Sum("amount"))[
+        "s"
+    ]

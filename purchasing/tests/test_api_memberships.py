@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership
 from accounts.tests.factories import CustomerFactory, MembershipFactory
-from purchasing.models import Wallet
 from purchasing.services import membership_purchase
+from purchasing.tests.factories import balance_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +18,6 @@ def client_for(customer):
     client = APIClient()
     client.force_authenticate(customer.user)
     return client
-
-
-def balance_of(customer) -> int:
-    return Wallet.objects.get(customer=customer).balance
 
 
 def test_plans_are_public_with_prices_limits_and_priority():

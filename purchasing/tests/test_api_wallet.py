@@ -2,8 +2,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import CustomerFactory, UserFactory
-from purchasing.models import Payment, TransactionKind, Wallet
+from purchasing.models import Payment, TransactionKind
 from purchasing.services import MAX_CHARGE_AMOUNT, wallet_charge, wallet_debit
+from purchasing.tests.factories import balance_of
 
 pytestmark = pytest.mark.django_db
 
@@ -15,10 +16,6 @@ def client(customer):
     client = APIClient()
     client.force_authenticate(customer.user)
     return client
-
-
-def balance_of(customer) -> int:
-    return Wallet.objects.get(customer=customer).balance
 
 
 @pytest.mark.parametrize(

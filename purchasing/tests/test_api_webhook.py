@@ -4,8 +4,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from purchasing.gateways import sign
-from purchasing.models import Payment, Wallet, WalletTransaction
+from purchasing.models import Payment, WalletTransaction
 from purchasing.services import wallet_charge
+from purchasing.tests.factories import balance_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +29,6 @@ def event_body(payment, *, status="succeeded", amount=None) -> bytes:
 def post(body: bytes, signature: str | None = None, **extra):
     headers = {} if signature is None else {"HTTP_X_SIGNATURE": signature}
     return APIClient().post(WEBHOOK, body, content_type="application/json", **headers, **extra)
-
-
-def balance_of(customer) -> int:
-    return Wallet.objects.get(customer=customer).balance
 
 
 def test_a_signed_success_event_credits_the_wallet_without_any_token(customer, pending):

@@ -8,14 +8,11 @@ from purchasing.errors import (
     PaymentNotFound,
     PaymentNotPending,
 )
-from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
+from purchasing.models import Payment, PaymentStatus, WalletTransaction
 from purchasing.services import MAX_CHARGE_AMOUNT, payment_confirm, wallet_charge
+from purchasing.tests.factories import balance_of
 
 pytestmark = pytest.mark.django_db
-
-
-def balance_of(customer) -> int:
-    return Wallet.objects.get(customer=customer).balance
 
 
 def charges_of(customer) -> int:

@@ -6,17 +6,14 @@ from accounts.models import Membership, Plan
 from accounts.selectors import current_plan
 from accounts.tests.factories import CustomerFactory, MembershipFactory
 from purchasing.errors import InsufficientFunds, InvalidMembershipPurchase
-from purchasing.models import TransactionKind, Wallet, WalletTransaction
+from purchasing.models import TransactionKind, WalletTransaction
 from purchasing.services import membership_purchase, membership_refund_value
+from purchasing.tests.factories import balance_of
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-def balance_of(customer) -> int:
-    return Wallet.objects.get(customer=customer).balance
 
 
 def ledger_of(customer) -> list[tuple[str, int, str]]:

@@ -1,24 +1,14 @@
 import pytest
 from django.db import transaction
-from django.db.models import Sum
 from django.db.transaction import TransactionManagementError
 
 from accounts.tests.factories import CustomerFactory
 from purchasing.errors import InsufficientFunds, WalletNotFound
 from purchasing.models import LedgerIsAppendOnly, TransactionKind, Wallet, WalletTransaction
 from purchasing.services import wallet_credit, wallet_debit, wallet_for_update
+from purchasing.tests.factories import balance_of, ledger_sum
 
 pytestmark = pytest.mark.django_db
-
-
-def balance_of(customer) -> int:
-    return Wallet.objects.get(customer=customer).balance
-
-
-def ledger_sum(customer) -> int:
-    return WalletTransaction.objects.filter(wallet__customer=customer).aggregate(s=Sum("amount"))[
-        "s"
-    ]
 
 
 def test_credit_raises_the_balance_and_writes_a_ledger_row_with_the_new_balance(customer):

@@ -2,12 +2,12 @@
 
 from rest_framework import serializers
 
+from core.error_shapes import ErrorShape
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 
 
-class ReservationErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
+class ReservationErrorSerializer(ErrorShape):
+    pass
 
 
 class ReserveInsufficientFundsSerializer(ReservationErrorSerializer):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from accounts.models import Customer
 from catalog.models import Book
 from core.errors import NotFound
+from core.inputs import validated
 from core.metadata import WithoutForm
 from core.permissions import staff_with
 from reservations import selectors, services
@@ -93,12 +94,6 @@ def _queue_owner(request) -> Customer:
 def _my_entry_response(request, pk: int) -> Response:
     entry = selectors.customer_queue_entry(customer_id=request.user.customer.pk, entry_id=pk)
     return Response(QueueEntrySerializer(entry).data)
-
-
-def validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ReservationViewSet(viewsets.GenericViewSet):

@@ -4,16 +4,15 @@ whose limits the member's loans break is refused."""
 from datetime import timedelta
 
 import pytest
-from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, Plan
 from accounts.tests.factories import CustomerFactory, member
 from catalog.tests.factories import BookFactory
-from purchasing.models import TransactionKind, Wallet, WalletTransaction
+from purchasing.models import TransactionKind, WalletTransaction
 from purchasing.services import membership_purchase, wallet_debit
-from purchasing.tests.factories import fund
+from purchasing.tests.factories import balance_of, fund, ledger_sum
 from reservations.errors import InvalidDuration
 from reservations.models import QueueEntry, QueueStatus, Reservation
 from reservations.pricing import PRICE_PER_DAY, REASON_BIG_SPENDER
@@ -30,16 +29,6 @@ def client_for(customer) -> APIClient:
     client = APIClient()
     client.force_authenticate(customer.user)
     return client
-
-
-def balance_of(customer) -> int:
-    return Wallet.objects.get(customer=customer).balance
-
-
-def ledger_sum(customer) -> int:
-    return WalletTransaction.objects.filter(wallet__customer=customer).aggregate(s=Sum("amount"))[
-        "s"
-    ]
 
 
 def test_the_bought_discount_replay_costs_at_least_the_loans_at_full_price():

@@ -10,6 +10,7 @@ from catalog.tests.factories import BookFactory
 from core.errors import NotFound
 from purchasing.errors import InsufficientFunds
 from purchasing.models import Wallet, WalletTransaction
+from purchasing.tests.factories import balance_of as balance
 from reservations.errors import (
     AlreadyQueued,
     AlreadyReserved,
@@ -33,10 +34,6 @@ from reservations.services import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def balance(customer) -> int:
-    return Wallet.objects.get(customer=customer).balance
 
 
 def reserve(customer, book, days=3):
