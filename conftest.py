@@ -1,6 +1,8 @@
 """Test-wide setup: markers for the real services, and one switch for CI (never skip there)."""
 
 import os
+import time
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -33,6 +35,14 @@ def pytest_runtest_setup(item):
 def _fast_password_hashing(settings):
     """Argon2 is slow by design; tests use a fast hasher (production keeps Argon2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _one_throttle_window(monkeypatch):
+    """The auth throttles count in fixed windows of the clock; a test sees the clock stand at the
+    moment it started, so a run that crosses a window's edge cannot split its attempts in two."""
+    started = time.time()
+    monkeypatch.setattr("accounts.throttling.time", SimpleNamespace(time=lambda: started))
 
 
 @pytest.fixture(autouse=True)
