@@ -96,16 +96,21 @@ def _locked_wallet(customer_id: int) -> Wallet | None:
     return None if row is None else Wallet.from_db(connection.alias, WALLET_LOCKED_FIELDS, row)
 
 
-def _move_money(*, customer_id: int, kind: str, amount: int, reference: str) -> WalletTransaction:
+def _move_money(
+    *, customer_id: int, kind: str, amount: int, reference: str, wallet: Wallet | None = None
+) -> WalletTransaction:
     """Add the signed `amount` to the customer's wallet under its row lock, with its ledger row,
-    in the caller's transaction (or in a new one).
+    in the caller's transaction (or in a new one). `wallet` is the customer's wallet when the
+    caller has locked it already in this transaction (so a use case takes the lock once).
 
     No savepoint of its own (two round trips on every reserve that costs money): a missing
     wallet or a short balance is raised after the block, with nothing written, so the caller's
     transaction stays usable; any other error fails the caller's transaction with it.
     """
+    if wallet is not None and wallet.customer_id != customer_id:
+        raise ValueError(f"wallet {wallet.pk} is not customer {customer_id}'s")
     with transaction.atomic(savepoint=False):
-        wallet = _locked_wallet(customer_id)
+        wallet = wallet or _locked_wallet(customer_id)
         if wallet is not None and wallet.balance + amount >= 0:
             return _apply(wallet=wallet, kind=kind, amount=amount, reference=reference)
     if wallet is None:
@@ -162,12 +167,27 @@ def wallet_credit(
 
 
 def wallet_debit(
-    *, customer_id: int, amount: int, kind: str, reference: str = ""
+    *,
+    customer_id: int,
+    amount: int,
+    kind: str,
+    reference: str = "",
+    locked_wallet: Wallet | None = None,
 ) -> WalletTransaction:
-    """Take money and write its ledger row; `InsufficientFunds` (402) when the balance is short."""
+    """Take money and write its ledger row; `InsufficientFunds` (402) when the balance is short.
+
+    `locked_wallet`: the customer's wallet as `wallet_for_update` returned it in this
+    transaction, when the use case has locked it already (its lock is then not taken again).
+    """
     if kind not in DEBIT_KINDS or not _is_whole(amount) or amount <= 0:
         raise ValueError(f"invalid debit: {kind} {amount!r}")
-    return _move_money(customer_id=customer_id, kind=kind, amount=-amount, reference=reference)
+    return _move_money(
+        customer_id=customer_id,
+        kind=kind,
+        amount=-amount,
+        reference=reference,
+        wallet=locked_wallet,
+    )
 
 
 def _is_whole(value) -> bool:

@@ -79,14 +79,16 @@ def with_live_position(queryset: QuerySet[QueueEntry], *, at: datetime) -> Query
 
 
 def start_reservation(
-    *, customer_id: int, book: Book, days: int, quote: pricing.Quote, at: datetime
+    *, wallet: Wallet, book: Book, days: int, quote: pricing.Quote, at: datetime
 ) -> Reservation:
-    """Create an active reservation from `at` and take its price (nothing when it is free).
+    """Create an active reservation from `at` and take its price (nothing when it is free) from
+    the customer's `wallet`, which the caller has locked.
 
     The caller has checked plan, limit and balance under the wallet lock. The book's popularity
     (and, for an instant reserve, its units) change: cached catalog pages go stale on commit.
     """
     catalog_changed()
+    customer_id = wallet.customer_id
     reservation = Reservation.objects.create(
         customer_id=customer_id,
         book=book,
@@ -103,6 +105,7 @@ def start_reservation(
             amount=quote.price,
             kind=TransactionKind.RESERVATION_FEE,
             reference=f"reservation:{reservation.pk}",
+            locked_wallet=wallet,
         )
     return reservation
 
@@ -173,9 +176,7 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
     quote = pricing.quote_from_annotations(figures, days=entry.days)
     if wallet.balance < quote.price:
         return DROP_INSUFFICIENT_FUNDS
-    reservation = start_reservation(
-        customer_id=entry.customer_id, book=book, days=entry.days, quote=quote, at=at
-    )
+    reservation = start_reservation(wallet=wallet, book=book, days=entry.days, quote=quote, at=at)
     entry.resolve(status=QueueStatus.FULFILLED, at=at, reservation=reservation)
     notify(
         user_id=entry.user_id,

@@ -370,9 +370,7 @@ def _reserve_under_lock(
             raise ReservationLimitReached(limit=rules.max_active_reservations)
         quote = pricing.quote_from_annotations(figures, days=days)
         _ensure_covers(balance=wallet.balance, price=quote.price)
-        reservation = start_reservation(
-            customer_id=customer.pk, book=book, days=days, quote=quote, at=at
-        )
+        reservation = start_reservation(wallet=wallet, book=book, days=days, quote=quote, at=at)
         book.available_units -= 1
         save_book_units(book)
         return ReserveOutcome(reservation=reservation, plan=rules.plan)
@@ -456,9 +454,15 @@ def _lock_book_and_active_reservation(
     if has_due or (book.available_units and has_servable):
         expire_due_on_locked_book(book=book, at=at)
         reservation.refresh_from_db(fields=["status", "ended_at"])
+        # Settling can only serve or drop waiting entries: ask again only if someone waited.
+        reservation.queue_waiting = reservation.queue_waiting and _someone_waits(book_id=book.pk)
     if not reservation.is_active:
         raise ReservationNotActive(status=reservation.status)
     return book, reservation
+
+
+def _someone_waits(*, book_id: int) -> bool:
+    return QueueEntry.objects.filter(book_id=book_id, status=QueueStatus.WAITING).exists()
 
 
 @atomic_with_retry
@@ -467,14 +471,14 @@ def reservation_renew(
 ) -> Reservation:
     """Extend an active reservation to `days` in total, charging the extra days at today's price."""
     at = _now(now)
-    book, reservation = _lock_book_and_active_reservation(
+    _, reservation = _lock_book_and_active_reservation(
         reservation_id=reservation_id, customer_id=customer.pk, at=at
     )
     if days <= reservation.days:
         raise ShorteningRefused(current_days=reservation.days)
     wallet = wallet_for_update(customer_id=customer.pk)
     plan_rules_allowing(plan=locked_plan(customer_id=customer.pk, at=at), days=days)
-    if QueueEntry.objects.filter(book=book, status=QueueStatus.WAITING).exists():
+    if reservation.queue_waiting:
         raise RenewalBlocked()
     quote = pricing.quote_for(customer_id=customer.pk, days=days - reservation.days, at=at)
     _ensure_covers(balance=wallet.balance, price=quote.price)
@@ -484,6 +488,7 @@ def reservation_renew(
             amount=quote.price,
             kind=TransactionKind.RESERVATION_FEE,
             reference=f"reservation:{reservation.pk}",
+            locked_wallet=wallet,
         )
     reservation.extend(new_days=days, extra_price=quote.price)
     return reservation
