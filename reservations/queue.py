@@ -22,7 +22,6 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import NotificationEvent, notify, notify_many
-from accounts.plans import rules_for
 from catalog.models import Book
 from catalog.services import catalog_changed
 from core import prepared
@@ -31,26 +30,13 @@ from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing
 from reservations import rules as reservation_rules
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
+from reservations.rules import REFUSALS, Refusal, Standing, start_refusal
 from reservations.selectors import active_reservation_count
 
 # The walk reads candidates in batches that double (200, 400, 800, ...): one sort of the queue per
 # batch, so a long run of drops costs a few queries, and a release served at once reads few rows.
 WALK_BATCH_SIZE = 200
 WALK_BATCH_MAX = 3_200
-
-DROP_MEMBERSHIP_REQUIRED = "membership_required"
-DROP_INVALID_DURATION = "invalid_duration"
-DROP_LIMIT_REACHED = "reservation_limit_reached"
-DROP_INSUFFICIENT_FUNDS = "insufficient_funds"
-DROP_ACCOUNT_CLOSED = "account_closed"
-
-DROP_MESSAGES = {
-    DROP_MEMBERSHIP_REQUIRED: "your membership no longer allows reserving",
-    DROP_INVALID_DURATION: "your plan no longer allows that many days",
-    DROP_LIMIT_REACHED: "you already hold as many reservations as your plan allows",
-    DROP_INSUFFICIENT_FUNDS: "your wallet did not cover the price",
-    DROP_ACCOUNT_CLOSED: "your account is closed",
-}
 
 
 def waiting_in_priority_order(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
@@ -119,12 +105,12 @@ def locked_plan(*, customer_id: int, at: datetime) -> str:
     return plan
 
 
-def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
+def walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
     """The next candidates with everything the checks need, computed in the same query.
 
     Entries suspended at `at` are left out (skipped, not dropped: they stay `waiting` with their
-    `queued_at`). Same index range as before (`queue_waiting_book_order`); the suspension test is
-    a filter on the rows of that range.
+    `queued_at`). It reads the index range `queue_waiting_book_order`; the suspension test
+    filters the rows of that range.
     """
     balance = Wallet.objects.filter(customer_id=OuterRef("customer_id")).values("balance")
     return (
@@ -140,42 +126,46 @@ def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
     )
 
 
-def _precheck(entry: QueueEntry) -> str | None:
-    """The reason this candidate cannot be served, from the figures read with it (None: try it)."""
-    if not entry.user_is_active:
-        return DROP_ACCOUNT_CLOSED
-    rules = rules_for(entry.queue_plan)
-    if not rules.may_reserve:
-        return DROP_MEMBERSHIP_REQUIRED
-    if entry.days > rules.max_days:
-        return DROP_INVALID_DURATION
-    if entry.active_count >= rules.max_active_reservations:
-        return DROP_LIMIT_REACHED
-    if entry.balance < pricing.quote_from_annotations(entry, days=entry.days).price:
-        return DROP_INSUFFICIENT_FUNDS
-    return None
+def candidate_standing(entry: QueueEntry) -> Standing:
+    """What the rule asks of a walk candidate, from the figures read with it (`walk_candidates`)."""
+    return Standing(
+        plan=entry.queue_plan,
+        days=entry.days,
+        account_open=entry.user_is_active,
+        active_count=entry.active_count,
+        balance=entry.balance,
+        price=pricing.quote_from_annotations(entry, days=entry.days).price,
+    )
 
 
-def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
-    """Serve one candidate: re-check plan, limit and balance under the wallet lock, then reserve.
+def locked_standing(*, wallet: Wallet, days: int, at: datetime) -> tuple[Standing, pricing.Quote]:
+    """What the rule asks of the owner of a locked `wallet` about to be granted `days`, read
+    under that lock, with the price they would pay."""
+    # Closing an account takes this wallet lock too: read it now that no closing can be midway.
+    account_open = User.objects.filter(customer__pk=wallet.customer_id, is_active=True).exists()
+    figures = pricing.reserve_figures(customer_id=wallet.customer_id, at=at)
+    quote = pricing.quote_from_annotations(figures, days=days)
+    standing = Standing(
+        plan=figures.plan,
+        days=days,
+        account_open=account_open,
+        active_count=figures.active_count,
+        balance=wallet.balance,
+        price=quote.price,
+    )
+    return standing, quote
 
-    Returns the drop reason when a check fails (nothing has been written then).
+
+def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> Refusal | None:
+    """Serve one candidate: ask the rule again under the wallet lock, then reserve.
+
+    Returns the refusal when the rule refuses (nothing has been written then).
     """
     wallet = wallet_for_update(customer_id=entry.customer_id)
-    # Closing an account takes this wallet lock too: re-read it now that no closing can be midway.
-    if not User.objects.filter(customer__pk=entry.customer_id, is_active=True).exists():
-        return DROP_ACCOUNT_CLOSED
-    figures = pricing.reserve_figures(customer_id=entry.customer_id, at=at)
-    rules = rules_for(figures.plan)
-    if not rules.may_reserve:
-        return DROP_MEMBERSHIP_REQUIRED
-    if entry.days > rules.max_days:
-        return DROP_INVALID_DURATION
-    if figures.active_count >= rules.max_active_reservations:
-        return DROP_LIMIT_REACHED
-    quote = pricing.quote_from_annotations(figures, days=entry.days)
-    if wallet.balance < quote.price:
-        return DROP_INSUFFICIENT_FUNDS
+    standing, quote = locked_standing(wallet=wallet, days=entry.days, at=at)
+    refusal = start_refusal(standing)
+    if refusal is not None:
+        return refusal
     reservation = start_reservation(wallet=wallet, book=book, days=entry.days, quote=quote, at=at)
     entry.resolve(status=QueueStatus.FULFILLED, at=at, reservation=reservation)
     notify(
@@ -190,16 +180,17 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
     return None
 
 
-def _record_drops(*, drops: dict[str, list[QueueEntry]], book: Book, at: datetime) -> None:
+def _record_drops(*, drops: dict[Refusal, list[QueueEntry]], book: Book, at: datetime) -> None:
     """One UPDATE per reason and one bulk notification for the whole batch of dropped entries."""
     events = []
     for reason, entries in drops.items():
+        answer = REFUSALS[reason]
         QueueEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
-            status=QueueStatus.DROPPED, drop_reason=reason, resolved_at=at
+            status=QueueStatus.DROPPED, drop_reason=answer.drop_code, resolved_at=at
         )
         message = (
             f"A copy of “{book.title}” came free but you were taken off its queue: "
-            f"{DROP_MESSAGES[reason]}."
+            f"{answer.drop_message}."
         )
         events += [
             NotificationEvent(
@@ -227,13 +218,15 @@ def release_units(*, book: Book, units: int, at: datetime, queue_empty: bool = F
     remaining = units
     batch_size = WALK_BATCH_SIZE
     while remaining and not queue_empty:
-        batch = list(_walk_candidates(book_id=book.pk, at=at)[:batch_size])
+        batch = list(walk_candidates(book_id=book.pk, at=at)[:batch_size])
         if not batch:
             break
         batch_size = min(2 * batch_size, WALK_BATCH_MAX)
-        drops: dict[str, list[QueueEntry]] = defaultdict(list)
+        drops: dict[Refusal, list[QueueEntry]] = defaultdict(list)
         for entry in batch:
-            reason = _precheck(entry) or _grant(entry=entry, book=book, at=at)
+            reason = start_refusal(candidate_standing(entry)) or _grant(
+                entry=entry, book=book, at=at
+            )
             if reason:
                 drops[reason].append(entry)
             else:

@@ -24,18 +24,13 @@ from core import prepared
 from core.errors import NotFound
 from core.permissions import has_admin_permissions
 from core.rows import model_from_row
-from purchasing.errors import InsufficientFunds
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing, settlement
 from reservations import rules as reservation_rules
 from reservations.errors import (
-    AlreadyQueued,
-    AlreadyReserved,
     InvalidSuspension,
     QueueEntryNotWaiting,
-    RenewalBlocked,
-    ReservationLimitReached,
     ReservationNotActive,
     ShorteningRefused,
 )
@@ -48,9 +43,9 @@ from reservations.queue import (
     save_book_units,
     start_reservation,
 )
+from reservations.rules import Standing, ensure_may_start
 from reservations.selectors import (
     MAX_ID,
-    plan_rules_allowing,
     queue_entry_position,
     unknown_book,
 )
@@ -265,11 +260,6 @@ class ReserveOutcome:
     plan: str = ""
 
 
-def _ensure_covers(*, balance: int, price: int) -> None:
-    if balance < price:
-        raise InsufficientFunds(required_amount=price, balance=balance)
-
-
 def _settling_flags_sql(*, book_id: int, at: datetime) -> tuple[str, list]:
     """Two SQL columns on a locked book: whether one of its active reservations is due at `at`,
     and whether an entry waits that the walk may serve at `at` (with units on the shelf, such an
@@ -351,25 +341,30 @@ def _reserve_under_lock(
 ) -> ReserveOutcome:
     at = _now(now)
     book, plan = _book_for_update_with_plan(book_id=book_id, customer_id=customer.pk, at=at)
-    rules = plan_rules_allowing(plan=plan, days=days)
+    standing = Standing(plan=plan, days=days)
+    ensure_may_start(standing)
     state = _reserve_conflicts(book=book, customer_id=customer.pk, at=at)
     if state["has_due"] or (book.available_units and state["has_servable"]):
         # Settling may end the customer's own reservation or serve their entry: read again.
         expire_due_on_locked_book(book=book, at=at)
         state = _reserve_conflicts(book=book, customer_id=customer.pk, at=at)
-    if state["reserved"]:
-        raise AlreadyReserved()
-    if state["queued"]:
-        raise AlreadyQueued()
+    ensure_may_start(
+        replace(standing, holds_book=state["reserved"], waits_for_book=state["queued"])
+    )
 
     if book.available_units > 0:
         wallet = wallet_for_update(customer_id=customer.pk)
         figures = pricing.reserve_figures(customer_id=customer.pk, at=at)
-        rules = plan_rules_allowing(plan=figures.plan, days=days)
-        if figures.active_count >= rules.max_active_reservations:
-            raise ReservationLimitReached(limit=rules.max_active_reservations)
         quote = pricing.quote_from_annotations(figures, days=days)
-        _ensure_covers(balance=wallet.balance, price=quote.price)
+        rules = ensure_may_start(
+            Standing(
+                plan=figures.plan,
+                days=days,
+                active_count=figures.active_count,
+                balance=wallet.balance,
+                price=quote.price,
+            )
+        )
         reservation = start_reservation(wallet=wallet, book=book, days=days, quote=quote, at=at)
         book.available_units -= 1
         save_book_units(book)
@@ -380,9 +375,9 @@ def _reserve_under_lock(
     price = pricing.quote_from_annotations(
         pricing.reserve_figures(customer_id=customer.pk, at=at), days=days
     ).price
-    _ensure_covers(balance=wallet.first() or 0, price=price)
+    ensure_may_start(replace(standing, balance=wallet.first() or 0, price=price))
     entry = QueueEntry.objects.create(customer=customer, book=book, days=days, queued_at=at)
-    return ReserveOutcome(queue_entry=entry, plan=rules.plan)
+    return ReserveOutcome(queue_entry=entry, plan=plan)
 
 
 # --- renew and return -------------------------------------------------------------------------
@@ -477,11 +472,14 @@ def reservation_renew(
     if days <= reservation.days:
         raise ShorteningRefused(current_days=reservation.days)
     wallet = wallet_for_update(customer_id=customer.pk)
-    plan_rules_allowing(plan=locked_plan(customer_id=customer.pk, at=at), days=days)
-    if reservation.queue_waiting:
-        raise RenewalBlocked()
+    standing = Standing(
+        plan=locked_plan(customer_id=customer.pk, at=at),
+        days=days,
+        someone_waits=reservation.queue_waiting,
+    )
+    ensure_may_start(standing)
     quote = pricing.quote_for(customer_id=customer.pk, days=days - reservation.days, at=at)
-    _ensure_covers(balance=wallet.balance, price=quote.price)
+    ensure_may_start(replace(standing, balance=wallet.balance, price=quote.price))
     if quote.price:
         wallet_debit(
             customer_id=customer.pk,
