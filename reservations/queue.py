@@ -8,7 +8,6 @@ its units and its reservations, across any number of processes.
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db import connection
 from django.db.models import (
     Count,
     F,
@@ -24,7 +23,6 @@ from accounts.models import NotificationKind, User
 from accounts.notifications import NotificationEvent, notify, notify_many
 from catalog.models import Book
 from catalog.services import catalog_changed
-from core import prepared
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing
@@ -32,6 +30,7 @@ from reservations import rules as reservation_rules
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.rules import REFUSALS, Refusal, Standing, start_refusal
 from reservations.selectors import active_reservation_count
+from reservations.sql import reserve_figures, save_book_units
 
 # The walk reads candidates in batches that double (200, 400, 800, ...): one sort of the queue per
 # batch, so a long run of drops costs a few queries, and a release served at once reads few rows.
@@ -96,15 +95,6 @@ def start_reservation(
     return reservation
 
 
-def locked_plan(*, customer_id: int, at: datetime) -> str:
-    """The plan to apply under the customer's wallet lock (see `pricing.reserve_figures`)."""
-    sql, params = pricing.locked_plan_sql(customer_id=customer_id, at=at)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql}", params)
-        (plan,) = cursor.fetchone()
-    return plan
-
-
 def walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
     """The next candidates with everything the checks need, computed in the same query.
 
@@ -143,7 +133,7 @@ def locked_standing(*, wallet: Wallet, days: int, at: datetime) -> tuple[Standin
     under that lock, with the price they would pay."""
     # Closing an account takes this wallet lock too: read it now that no closing can be midway.
     account_open = User.objects.filter(customer__pk=wallet.customer_id, is_active=True).exists()
-    figures = pricing.reserve_figures(customer_id=wallet.customer_id, at=at)
+    figures = reserve_figures(customer_id=wallet.customer_id, at=at)
     quote = pricing.quote_from_annotations(figures, days=days)
     standing = Standing(
         plan=figures.plan,
@@ -238,22 +228,6 @@ def release_units(*, book: Book, units: int, at: datetime, queue_empty: bool = F
         book.available_units += remaining
         save_book_units(book)
     return units - remaining
-
-
-BOOK_UNITS_SAVE = prepared.register(
-    "book_units_save",
-    f"UPDATE {Book._meta.db_table} SET total_units = %s, available_units = %s WHERE id = %s",
-)
-
-
-def save_book_units(book: Book) -> None:
-    """Write `total_units` and `available_units` of a locked book from `book`.
-
-    In SQL because every reserve and return writes them, and the ORM's `update()` costs several
-    times the statement's database time in Python on this path (measured by `make bench`).
-    """
-    with connection.cursor() as cursor:
-        BOOK_UNITS_SAVE.execute(cursor, [book.total_units, book.available_units, book.pk])
 
 
 def _take_shelf_units(book: Book) -> int:

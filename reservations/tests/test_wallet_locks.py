@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import member
 from catalog.tests.factories import BookFactory
 from purchasing.models import Wallet
-from purchasing.services import WALLET_LOCK
+from purchasing.sql import WALLET_LOCK
 from reservations.models import QueueStatus
 from reservations.services import reservation_create, reservation_renew, reservation_return
 
