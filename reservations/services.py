@@ -32,7 +32,7 @@ from reservations.errors import (
 )
 from reservations.estimates import attach_estimates
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
-from reservations.queue import (
+from reservations.release import (
     expire_due_on_locked_book,
     release_units,
     start_reservation,

@@ -58,7 +58,7 @@ KNOWN_CIRCLES = [
         {
             "catalog.services",
             "purchasing.services",
-            "reservations.queue",
+            "reservations.release",
             "reservations.selectors",
             "reservations.services",
         }

@@ -19,7 +19,7 @@ from purchasing.selectors import amount_paid
 from purchasing.services import wallet_for_update
 from reservations import pricing, rules
 from reservations.models import QueueEntry
-from reservations.queue import candidate_standing, locked_standing, walk_candidates
+from reservations.release import candidate_standing, locked_standing, walk_candidates
 from reservations.rules import REFUSALS, Refusal, Standing, counts_toward_limit, start_refusal
 from reservations.tests.test_pricing_rule import (
     CUSTOMERS,
