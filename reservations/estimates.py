@@ -134,6 +134,17 @@ def _queue_heads(*, limits: dict[int, int | None], at: datetime) -> dict[int, li
     return heads
 
 
+def _read_limits(waiting: Sequence[QueueEntry], *, at: datetime) -> dict[int, int | None]:
+    """Per book, how far down its queue the estimates of `waiting` must read (None: all of it,
+    behind a suspended entry)."""
+    limits: dict[int, int | None] = {}
+    for entry in waiting:
+        limit = None if is_suspended(entry, at) else entry.position
+        current = limits.get(entry.book_id, 0)
+        limits[entry.book_id] = None if limit is None or current is None else max(current, limit)
+    return limits
+
+
 def attach_estimates(entries: Sequence[QueueEntry], *, at: datetime) -> None:
     """Set `estimated_available_at` on waiting entries that carry `position` and their `book`.
 
@@ -146,11 +157,7 @@ def attach_estimates(entries: Sequence[QueueEntry], *, at: datetime) -> None:
         entry.estimated_available_at = None
     if not waiting:
         return
-    limits: dict[int, int | None] = {}
-    for entry in waiting:
-        limit = None if is_suspended(entry, at) else entry.position
-        current = limits.get(entry.book_id, 0)
-        limits[entry.book_id] = None if limit is None or current is None else max(current, limit)
+    limits = _read_limits(waiting, at=at)
     holder_ends = _holder_ends(book_ids=limits)
     heads = _queue_heads(limits=limits, at=at)
     for entry in waiting:

@@ -42,9 +42,8 @@ def start_reservation(
     (and, for an instant reserve, its units) change: cached catalog pages go stale on commit.
     """
     catalog_changed()
-    customer_id = wallet.customer_id
     reservation = Reservation.objects.create(
-        customer_id=customer_id,
+        customer_id=wallet.customer_id,
         book=book,
         days=days,
         starts_at=at,
@@ -53,15 +52,21 @@ def start_reservation(
         discount_percent=quote.discount_percent,
         discount_reason=quote.discount_reason,
     )
-    if quote.price:
+    charge_reservation_fee(wallet=wallet, reservation=reservation, price=quote.price)
+    return reservation
+
+
+def charge_reservation_fee(*, wallet: Wallet, reservation: Reservation, price: int) -> None:
+    """Take `price` (nothing when it is free) for `reservation` from its customer's `wallet`,
+    which the caller has locked: a `reservation_fee` ledger row naming the reservation."""
+    if price:
         wallet_debit(
-            customer_id=customer_id,
-            amount=quote.price,
+            customer_id=wallet.customer_id,
+            amount=price,
             kind=TransactionKind.RESERVATION_FEE,
             reference=f"reservation:{reservation.pk}",
             locked_wallet=wallet,
         )
-    return reservation
 
 
 def walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:

@@ -33,6 +33,7 @@ from reservations.errors import (
 from reservations.estimates import attach_estimates
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.release import (
+    charge_reservation_fee,
     expire_due_on_locked_book,
     release_units,
     start_reservation,
@@ -300,14 +301,7 @@ def reservation_renew(
     ensure_may_start(standing)
     quote = pricing.quote_for(customer_id=customer.pk, days=days - reservation.days, at=at)
     ensure_may_start(replace(standing, balance=wallet.balance, price=quote.price))
-    if quote.price:
-        wallet_debit(
-            customer_id=customer.pk,
-            amount=quote.price,
-            kind=TransactionKind.RESERVATION_FEE,
-            reference=f"reservation:{reservation.pk}",
-            locked_wallet=wallet,
-        )
+    charge_reservation_fee(wallet=wallet, reservation=reservation, price=quote.price)
     reservation.extend(new_days=days, extra_price=quote.price)
     return reservation
 

@@ -18,7 +18,7 @@ from reservations import pricing
 from reservations.models import Reservation
 from reservations.services import reservation_create, reservation_renew
 from reservations.tests.factories import ReservationFactory
-from reservations.tests.test_pricing import past_reservations, spend
+from reservations.tests.test_pricing import past_reservations, read_a_past_book_again, spend
 
 pytestmark = pytest.mark.django_db
 
@@ -112,21 +112,10 @@ def test_a_renewal_with_four_distinct_books_in_30_days_gets_30_percent(renewal_p
     assert renewal_price(customer, days=5) == 2_100
 
 
-def test_the_held_book_read_again_counts_once_for_a_renewal(renewal_price):
+def test_a_book_read_twice_counts_once_for_a_renewal(renewal_price):
     customer = member()
     past_reservations(customer, 2)
-    book = Reservation.objects.filter(customer=customer).first().book
-    start = timezone.now() - timedelta(hours=5)
-    Reservation.objects.create(
-        customer=customer,
-        book=book,
-        days=1,
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-        price=1_000,
-        status="returned",
-        ended_at=start + timedelta(hours=1),
-    )
+    read_a_past_book_again(customer)
     assert renewal_price(customer) == 3_000
 
 
