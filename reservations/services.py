@@ -220,31 +220,45 @@ def _reserve_under_lock(
     )
 
     if book.available_units > 0:
-        wallet = wallet_for_update(customer_id=customer.pk)
-        figures = sql.reserve_figures(customer_id=customer.pk, at=at)
-        quote = pricing.quote_from_annotations(figures, days=days)
-        rules = ensure_may_start(
-            Standing(
-                plan=figures.plan,
-                days=days,
-                active_count=figures.active_count,
-                balance=wallet.balance,
-                price=quote.price,
-            )
-        )
-        reservation = start_reservation(wallet=wallet, book=book, days=days, quote=quote, at=at)
-        book.available_units -= 1
-        save_book_units(book)
-        return ReserveOutcome(reservation=reservation, plan=rules.plan)
+        return _reserve_a_free_unit(customer_id=customer.pk, book=book, days=days, at=at)
+    return _join_the_queue(customer=customer, book=book, standing=standing, at=at)
 
-    # Joining charges nothing: the balance is checked without the wallet's lock.
-    wallet = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
-    price = pricing.quote_from_annotations(
-        sql.reserve_figures(customer_id=customer.pk, at=at), days=days
-    ).price
-    ensure_may_start(replace(standing, balance=wallet.first() or 0, price=price))
-    entry = QueueEntry.objects.create(customer=customer, book=book, days=days, queued_at=at)
-    return ReserveOutcome(queue_entry=entry, plan=plan)
+
+def _reserve_a_free_unit(
+    *, customer_id: int, book: Book, days: int, at: datetime
+) -> ReserveOutcome:
+    """Take a unit of the locked book, asking the rule again under the customer's wallet lock."""
+    wallet = wallet_for_update(customer_id=customer_id)
+    figures = sql.reserve_figures(customer_id=customer_id, at=at)
+    quote = pricing.quote_from_annotations(figures, days=days)
+    rules = ensure_may_start(
+        Standing(
+            plan=figures.plan,
+            days=days,
+            active_count=figures.active_count,
+            balance=wallet.balance,
+            price=quote.price,
+        )
+    )
+    reservation = start_reservation(wallet=wallet, book=book, days=days, quote=quote, at=at)
+    book.available_units -= 1
+    save_book_units(book)
+    return ReserveOutcome(reservation=reservation, plan=rules.plan)
+
+
+def _join_the_queue(
+    *, customer: Customer, book: Book, standing: Standing, at: datetime
+) -> ReserveOutcome:
+    """Wait for the locked book; joining charges nothing, so the balance is checked without the
+    wallet's lock."""
+    balance = Wallet.objects.filter(customer_id=customer.pk).values_list("balance", flat=True)
+    figures = sql.reserve_figures(customer_id=customer.pk, at=at)
+    price = pricing.quote_from_annotations(figures, days=standing.days).price
+    ensure_may_start(replace(standing, balance=balance.first() or 0, price=price))
+    entry = QueueEntry.objects.create(
+        customer=customer, book=book, days=standing.days, queued_at=at
+    )
+    return ReserveOutcome(queue_entry=entry, plan=standing.plan)
 
 
 # --- renew and return -------------------------------------------------------------------------
