@@ -11,15 +11,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
-from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.models import Membership, Plan
 from accounts.plans import MEMBERSHIP_PERIOD_DAYS, rules_for
 from accounts.selectors import current_membership
-from core import prepared
 from purchasing import hooks
 from purchasing.errors import (
     IdempotencyKeyReused,
@@ -34,6 +32,7 @@ from purchasing.errors import (
 )
 from purchasing.gateways import get_gateway
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet, WalletTransaction
+from purchasing.sql import appended_ledger_row, locked_wallet
 
 CREDIT_KINDS = {TransactionKind.CHARGE, TransactionKind.REFUND}
 DEBIT_KINDS = {TransactionKind.RESERVATION_FEE, TransactionKind.MEMBERSHIP_FEE}
@@ -50,63 +49,29 @@ def wallet_open(*, customer_id: int) -> Wallet:
     return Wallet.objects.create(customer_id=customer_id)
 
 
-WALLET_LOCKED_FIELDS = ["id", "customer_id", "balance"]
-
-
-def _wallet_lock_sql() -> str:
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    fields = ", ".join(WALLET_LOCKED_FIELDS)
-    return f"SELECT {fields} FROM {Wallet._meta.db_table} WHERE customer_id = %s{lock}"
-
-
-WALLET_LOCK = prepared.register("wallet_for_update", _wallet_lock_sql)
-WALLET_BALANCE_SAVE = prepared.register(
-    "wallet_balance_save",
-    f"UPDATE {Wallet._meta.db_table} SET balance = %s, updated_at = %s WHERE id = %s",
-)
-WALLET_LEDGER_APPEND = prepared.register(
-    "wallet_ledger_append",
-    f"INSERT INTO {WalletTransaction._meta.db_table}"
-    " (wallet_id, kind, amount, balance_after, reference, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-)
-
-
 def wallet_for_update(*, customer_id: int) -> Wallet:
     """Lock the customer's wallet row for the rest of the transaction (the last lock in our order)."""
-    wallet = _locked_wallet(customer_id)
+    wallet = locked_wallet(customer_id)
     if wallet is None:
         raise WalletNotFound()
     return wallet
 
 
-def _locked_wallet(customer_id: int) -> Wallet | None:
-    """`wallet_for_update`, None when the customer has no wallet.
-
-    A prepared statement because every reserve, grant and money movement takes this lock, and
-    the ORM's `select_for_update()` costs several times its database time in Python on this path
-    (measured by `make bench`). `updated_at` is not read (a balance change sets it; it is loaded
-    if ever used).
-    """
-    if connection.features.has_select_for_update and connection.get_autocommit():
-        # as the ORM's select_for_update() refuses
-        raise TransactionManagementError("A wallet can be locked only inside a transaction.")
-    with connection.cursor() as cursor:
-        WALLET_LOCK.execute(cursor, [customer_id])
-        row = cursor.fetchone()
-    return None if row is None else Wallet.from_db(connection.alias, WALLET_LOCKED_FIELDS, row)
-
-
-def _move_money(*, customer_id: int, kind: str, amount: int, reference: str) -> WalletTransaction:
+def _move_money(
+    *, customer_id: int, kind: str, amount: int, reference: str, wallet: Wallet | None = None
+) -> WalletTransaction:
     """Add the signed `amount` to the customer's wallet under its row lock, with its ledger row,
-    in the caller's transaction (or in a new one).
+    in the caller's transaction (or in a new one). `wallet` is the customer's wallet when the
+    caller has locked it already in this transaction (so a use case takes the lock once).
 
     No savepoint of its own (two round trips on every reserve that costs money): a missing
     wallet or a short balance is raised after the block, with nothing written, so the caller's
     transaction stays usable; any other error fails the caller's transaction with it.
     """
+    if wallet is not None and wallet.customer_id != customer_id:
+        raise ValueError(f"wallet {wallet.pk} is not customer {customer_id}'s")
     with transaction.atomic(savepoint=False):
-        wallet = _locked_wallet(customer_id)
+        wallet = wallet or locked_wallet(customer_id)
         if wallet is not None and wallet.balance + amount >= 0:
             return _apply(wallet=wallet, kind=kind, amount=amount, reference=reference)
     if wallet is None:
@@ -115,26 +80,12 @@ def _move_money(*, customer_id: int, kind: str, amount: int, reference: str) -> 
 
 
 def _apply(*, wallet: Wallet, kind: str, amount: int, reference: str) -> WalletTransaction:
-    """Write the locked wallet's new balance and append its ledger row.
-
-    Prepared statements because every reserve that costs money runs them, and the ORM's `save()`
-    and `create()` cost several times their database time in Python on this path (measured by
-    `make bench`). Neither model has a save signal; the ledger's append-only rule is about
-    changing rows, and this only inserts.
-    """
+    """Change the locked wallet's balance by `amount` and append its ledger row."""
     wallet.balance += amount
-    wallet.updated_at = at = timezone.now()
-    moment = connection.ops.adapt_datetimefield_value(at)
-    with connection.cursor() as cursor:
-        WALLET_BALANCE_SAVE.execute(cursor, [wallet.balance, moment, wallet.pk])
-        WALLET_LEDGER_APPEND.execute(
-            cursor, [wallet.pk, str(kind), amount, wallet.balance, reference, moment]
-        )
-        (ledger_id,) = cursor.fetchone()
-    entry = WalletTransaction.from_db(
-        connection.alias, None, [ledger_id, wallet.pk, kind, amount, wallet.balance, reference, at]
+    wallet.updated_at = timezone.now()
+    entry = appended_ledger_row(
+        wallet=wallet, kind=kind, amount=amount, reference=reference, at=wallet.updated_at
     )
-    entry.wallet = wallet
     _log_after_commit(
         "money.ledger",
         customer_id=wallet.customer_id,
@@ -163,12 +114,27 @@ def wallet_credit(
 
 
 def wallet_debit(
-    *, customer_id: int, amount: int, kind: str, reference: str = ""
+    *,
+    customer_id: int,
+    amount: int,
+    kind: str,
+    reference: str = "",
+    locked_wallet: Wallet | None = None,
 ) -> WalletTransaction:
-    """Take money and write its ledger row; `InsufficientFunds` (402) when the balance is short."""
+    """Take money and write its ledger row; `InsufficientFunds` (402) when the balance is short.
+
+    `locked_wallet`: the customer's wallet as `wallet_for_update` returned it in this
+    transaction, when the use case has locked it already (its lock is then not taken again).
+    """
     if kind not in DEBIT_KINDS or not _is_whole(amount) or amount <= 0:
         raise ValueError(f"invalid debit: {kind} {amount!r}")
-    return _move_money(customer_id=customer_id, kind=kind, amount=-amount, reference=reference)
+    return _move_money(
+        customer_id=customer_id,
+        kind=kind,
+        amount=-amount,
+        reference=reference,
+        wallet=locked_wallet,
+    )
 
 
 def _is_whole(value) -> bool:

@@ -25,9 +25,7 @@ from purchasing.selectors import (
     amount_paid,
     counts_as_paid,
     paid_ledger_sum,
-    paid_ledger_sum_sql,
 )
-from reservations import rules as reservation_rules
 from reservations.models import Reservation
 
 PRICE_PER_DAY = 1_000
@@ -149,7 +147,8 @@ def quote_for(*, customer_id: int, days: int, at: datetime) -> Quote:
 
 
 def quote_from_annotations(obj, *, days: int) -> Quote:
-    """The price from the two figures as `pricing_annotations` or `reserve_figures` read them."""
+    """The price from the two figures as `pricing_annotations` or `sql.reserve_figures` read
+    them."""
     return price_from(
         days=days,
         amount_paid=amount_paid(obj.ledger_sum_60d),
@@ -157,57 +156,9 @@ def quote_from_annotations(obj, *, days: int) -> Quote:
     )
 
 
-@dataclass(frozen=True)
-class ReserveFigures:
-    """What the plan, the limit and the price of a reserve or a grant depend on."""
-
-    plan: str
-    active_count: int
-    ledger_sum_60d: int
-    distinct_books_30d: int
-
-
-def reserve_figures(*, customer_id: int, at: datetime) -> ReserveFigures:
-    """The customer's active reservations and both pricing figures as of `at`, in one query:
-    the limit's count and `pricing_annotations` in SQL, as every reserve and every grant reads
-    them (through the ORM the statement costs several times its database time in Python; measured
-    by `make bench`). Not prepared: its generic plan runs slower than the plan made for each
-    customer's figures.
-
-    Read it after taking the customer's wallet lock: the lock serialises the customer's reserves,
-    so the count cannot change before the reservation is written. It serialises plan switches
-    too, and `plan` is read then: the plan as of `at`, or as of the start of a membership bought
-    after `at` (a switch that took the lock first), so a reserve never uses limits that a switch
-    has just replaced.
-    """
-    customer = sql_param(customer_id)
-    plan_sql, plan_params = locked_plan_sql(customer_id=customer_id, at=at)
-    holding_sql, holding_params = reservation_rules.counting_toward_limit_sql(
-        alias="r", moment=sql_param(at)
-    )
-    paid_sql, paid_params = paid_ledger_sum_sql(customer=customer, since=sql_param(paid_since(at)))
-    books_sql, books_params = distinct_books_sql(customer=customer, at=at)
-    sql = (
-        f"SELECT {plan_sql},"
-        f" (SELECT COUNT(*) FROM {Reservation._meta.db_table} r"
-        f" WHERE r.customer_id = %s AND {holding_sql}),"
-        f" {paid_sql}, {books_sql}"
-    )
-    params = [*plan_params, customer_id, *holding_params, *paid_params, *books_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        plan, active, ledger_sum_60d, books = cursor.fetchone()
-    return ReserveFigures(
-        plan=plan,
-        active_count=active,
-        ledger_sum_60d=int(ledger_sum_60d),
-        distinct_books_30d=books,
-    )
-
-
 def locked_plan_sql(*, customer_id: int, at: datetime) -> SqlFragment:
     """The customer's plan as of `at`, or as of the start of a membership bought after `at`, as
-    a scalar subquery (the plan `reserve_figures` reads under the wallet lock)."""
+    a scalar subquery (the plan `sql.reserve_figures` reads under the wallet lock)."""
     membership = Membership._meta
     starts_at = membership.get_field("starts_at").column
     customer_column = membership.get_field("customer").column

@@ -1,289 +1,35 @@
-"""The hold-queue manager: the queue's priority order as of a moment, and the release walk.
+"""The hold queue as of a moment, for reads: a book's waiting entries in the order they would be
+served, and each entry's live position in that order."""
 
-Every function here runs inside the caller's transaction with the book row already locked
-(`services.book_for_update`): the book lock is what serialises everything that touches its queue,
-its units and its reservations, across any number of processes.
-"""
+from datetime import datetime
 
-from collections import defaultdict
-from datetime import datetime, timedelta
-
-from django.db import connection
-from django.db.models import (
-    F,
-    IntegerField,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-)
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from accounts.models import NotificationKind, User
-from accounts.notifications import NotificationEvent, notify, notify_many
-from accounts.plans import rules_for
-from catalog.models import Book
-from catalog.services import catalog_changed
-from core import prepared
-from purchasing.models import TransactionKind, Wallet
-from purchasing.services import wallet_debit, wallet_for_update
-from reservations import pricing
 from reservations import rules as reservation_rules
-from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
-from reservations.queue_order import waiting_in_priority_order
-from reservations.selectors import active_reservation_count
-
-# The walk reads candidates in batches that double (200, 400, 800, ...): one sort of the queue per
-# batch, so a long run of drops costs a few queries, and a release served at once reads few rows.
-WALK_BATCH_SIZE = 200
-WALK_BATCH_MAX = 3_200
-
-DROP_MEMBERSHIP_REQUIRED = "membership_required"
-DROP_INVALID_DURATION = "invalid_duration"
-DROP_LIMIT_REACHED = "reservation_limit_reached"
-DROP_INSUFFICIENT_FUNDS = "insufficient_funds"
-DROP_ACCOUNT_CLOSED = "account_closed"
-
-DROP_MESSAGES = {
-    DROP_MEMBERSHIP_REQUIRED: "your membership no longer allows reserving",
-    DROP_INVALID_DURATION: "your plan no longer allows that many days",
-    DROP_LIMIT_REACHED: "you already hold as many reservations as your plan allows",
-    DROP_INSUFFICIENT_FUNDS: "your wallet did not cover the price",
-    DROP_ACCOUNT_CLOSED: "your account is closed",
-}
+from reservations.models import QueueEntry, QueueStatus
 
 
-def start_reservation(
-    *, customer_id: int, book: Book, days: int, quote: pricing.Quote, at: datetime
-) -> Reservation:
-    """Create an active reservation from `at` and take its price (nothing when it is free).
-
-    The caller has checked plan, limit and balance under the wallet lock. The book's popularity
-    (and, for an instant reserve, its units) change: cached catalog pages go stale on commit.
-    """
-    catalog_changed()
-    reservation = Reservation.objects.create(
-        customer_id=customer_id,
-        book=book,
-        days=days,
-        starts_at=at,
-        ends_at=at + timedelta(days=days),
-        price=quote.price,
-        discount_percent=quote.discount_percent,
-        discount_reason=quote.discount_reason,
-    )
-    if quote.price:
-        wallet_debit(
-            customer_id=customer_id,
-            amount=quote.price,
-            kind=TransactionKind.RESERVATION_FEE,
-            reference=f"reservation:{reservation.pk}",
-        )
-    return reservation
-
-
-def locked_plan(*, customer_id: int, at: datetime) -> str:
-    """The plan to apply under the customer's wallet lock (see `pricing.reserve_figures`)."""
-    sql, params = pricing.locked_plan_sql(customer_id=customer_id, at=at)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql}", params)
-        (plan,) = cursor.fetchone()
-    return plan
-
-
-def _walk_candidates(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
-    """The next candidates with everything the checks need, computed in the same query.
-
-    Entries suspended at `at` are left out (skipped, not dropped: they stay `waiting` with their
-    `queued_at`). Same index range as before (`queue_waiting_book_order`); the suspension test is
-    a filter on the rows of that range.
-    """
-    balance = Wallet.objects.filter(customer_id=OuterRef("customer_id")).values("balance")
+def waiting_in_priority_order(*, book_id: int, at: datetime) -> QuerySet[QueueEntry]:
+    """A book's waiting entries in the order they would be served at `at`."""
     return (
-        waiting_in_priority_order(book_id=book_id, at=at)
-        .filter(reservation_rules.servable_q(at))
-        .annotate(
-            user_id=F("customer__user_id"),
-            user_is_active=F("customer__user__is_active"),
-            active_count=active_reservation_count(at=at),
-            balance=Coalesce(Subquery(balance), Value(0), output_field=IntegerField()),
-            **pricing.pricing_annotations(at=at),
-        )
+        QueueEntry.objects.filter(book_id=book_id, status=QueueStatus.WAITING)
+        .annotate(**reservation_rules.plan_annotations(at=at))
+        .order_by(*reservation_rules.queue_order_by())
     )
 
 
-def _precheck(entry: QueueEntry) -> str | None:
-    """The reason this candidate cannot be served, from the figures read with it (None: try it)."""
-    if not entry.user_is_active:
-        return DROP_ACCOUNT_CLOSED
-    rules = rules_for(entry.queue_plan)
-    if not rules.may_reserve:
-        return DROP_MEMBERSHIP_REQUIRED
-    if entry.days > rules.max_days:
-        return DROP_INVALID_DURATION
-    if entry.active_count >= rules.max_active_reservations:
-        return DROP_LIMIT_REACHED
-    if entry.balance < pricing.quote_from_annotations(entry, days=entry.days).price:
-        return DROP_INSUFFICIENT_FUNDS
-    return None
-
-
-def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> str | None:
-    """Serve one candidate: re-check plan, limit and balance under the wallet lock, then reserve.
-
-    Returns the drop reason when a check fails (nothing has been written then).
-    """
-    wallet = wallet_for_update(customer_id=entry.customer_id)
-    # Closing an account takes this wallet lock too: re-read it now that no closing can be midway.
-    if not User.objects.filter(customer__pk=entry.customer_id, is_active=True).exists():
-        return DROP_ACCOUNT_CLOSED
-    figures = pricing.reserve_figures(customer_id=entry.customer_id, at=at)
-    rules = rules_for(figures.plan)
-    if not rules.may_reserve:
-        return DROP_MEMBERSHIP_REQUIRED
-    if entry.days > rules.max_days:
-        return DROP_INVALID_DURATION
-    if figures.active_count >= rules.max_active_reservations:
-        return DROP_LIMIT_REACHED
-    quote = pricing.quote_from_annotations(figures, days=entry.days)
-    if wallet.balance < quote.price:
-        return DROP_INSUFFICIENT_FUNDS
-    reservation = start_reservation(
-        customer_id=entry.customer_id, book=book, days=entry.days, quote=quote, at=at
+def with_live_position(queryset: QuerySet[QueueEntry], *, at: datetime) -> QuerySet[QueueEntry]:
+    """Annotate waiting entries with `position` (1 = served next) in their book's order at `at`."""
+    ahead = (
+        QueueEntry.objects.filter(book_id=OuterRef("book_id"), status=QueueStatus.WAITING)
+        .annotate(**reservation_rules.plan_annotations(at=at))
+        .filter(reservation_rules.ahead_of_outer_q())
+        .order_by()
+        .values("book_id")
+        .annotate(n=Count("id"))
+        .values("n")
     )
-    entry.resolve(status=QueueStatus.FULFILLED, at=at, reservation=reservation)
-    notify(
-        user_id=entry.user_id,
-        kind=NotificationKind.QUEUE_GRANTED,
-        message=(
-            f"Good news: a copy of “{book.title}” is yours for {entry.days} days, "
-            f"until {reservation.ends_at:%Y-%m-%d %H:%M} UTC."
-        ),
-        event_key=f"queue_granted:{entry.pk}",
+    return queryset.annotate(**reservation_rules.plan_annotations(at=at)).annotate(
+        position=Coalesce(Subquery(ahead), Value(0), output_field=IntegerField()) + 1
     )
-    return None
-
-
-def _record_drops(*, drops: dict[str, list[QueueEntry]], book: Book, at: datetime) -> None:
-    """One UPDATE per reason and one bulk notification for the whole batch of dropped entries."""
-    events = []
-    for reason, entries in drops.items():
-        QueueEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
-            status=QueueStatus.DROPPED, drop_reason=reason, resolved_at=at
-        )
-        message = (
-            f"A copy of “{book.title}” came free but you were taken off its queue: "
-            f"{DROP_MESSAGES[reason]}."
-        )
-        events += [
-            NotificationEvent(
-                user_id=entry.user_id,
-                kind=NotificationKind.QUEUE_DROPPED,
-                message=message,
-                event_key=f"queue_dropped:{entry.pk}",
-            )
-            for entry in entries
-        ]
-    notify_many(events)
-
-
-def release_units(*, book: Book, units: int, at: datetime, queue_empty: bool = False) -> int:
-    """The release walk: give `units` freed units of a locked book to its queue, in order as of `at`.
-
-    Each candidate gets an instant reserve with every check re-run as of `at`; one who fails is
-    dropped with the reason and notified, and the next is tried. Entries suspended at `at` are
-    skipped and keep their place. Units nobody qualifies for go back to `available_units` (where
-    `serve_shelf_units` hands them to a suspended entry once its suspension is over). Returns how
-    many units went to the queue. `queue_empty`: the caller read under the lock that nobody
-    waits, so the walk reads nothing.
-    """
-    catalog_changed()
-    remaining = units
-    batch_size = WALK_BATCH_SIZE
-    while remaining and not queue_empty:
-        batch = list(_walk_candidates(book_id=book.pk, at=at)[:batch_size])
-        if not batch:
-            break
-        batch_size = min(2 * batch_size, WALK_BATCH_MAX)
-        drops: dict[str, list[QueueEntry]] = defaultdict(list)
-        for entry in batch:
-            reason = _precheck(entry) or _grant(entry=entry, book=book, at=at)
-            if reason:
-                drops[reason].append(entry)
-            else:
-                remaining -= 1
-                if not remaining:
-                    break
-        _record_drops(drops=drops, book=book, at=at)
-    if remaining:
-        book.available_units += remaining
-        save_book_units(book)
-    return units - remaining
-
-
-BOOK_UNITS_SAVE = prepared.register(
-    "book_units_save",
-    f"UPDATE {Book._meta.db_table} SET total_units = %s, available_units = %s WHERE id = %s",
-)
-
-
-def save_book_units(book: Book) -> None:
-    """Write `total_units` and `available_units` of a locked book from `book`.
-
-    In SQL because every reserve and return writes them, and the ORM's `update()` costs several
-    times the statement's database time in Python on this path (measured by `make bench`).
-    """
-    with connection.cursor() as cursor:
-        BOOK_UNITS_SAVE.execute(cursor, [book.total_units, book.available_units, book.pk])
-
-
-def _take_shelf_units(book: Book) -> int:
-    """Take the shelf units of a locked book off the shelf, for a walk to hand out again."""
-    units = book.available_units
-    if units:
-        book.available_units = 0
-        save_book_units(book)
-    return units
-
-
-def serve_shelf_units(*, book: Book, at: datetime) -> int:
-    """Walk the queue with the units on the shelf of a locked book; returns how many were given.
-
-    Units stay on the shelf while people wait only when every waiting entry was suspended at the
-    last release; once a suspension is over (or ended by `resume`) those units belong to the queue,
-    in order, before any newcomer. Costs no query with an empty shelf, one when nobody can take a
-    unit.
-    """
-    if not book.available_units:
-        return 0
-    servable = QueueEntry.objects.filter(reservation_rules.servable_q(at), book_id=book.pk)
-    if not servable.exists():
-        return 0
-    return release_units(book=book, units=_take_shelf_units(book), at=at)
-
-
-def expire_due_on_locked_book(*, book: Book, at: datetime) -> int:
-    """Settle a locked book as of `at`: end (as `expired`) its reservations whose time has passed
-    and walk the queue with their units and any shelf units a lapsed suspension now claims.
-    Returns how many reservations expired."""
-    due = list(
-        Reservation.objects.filter(reservation_rules.due_q(at), book_id=book.pk).select_related(
-            "customer"
-        )
-    )
-    if not due:
-        serve_shelf_units(book=book, at=at)
-        return 0
-    for reservation in due:
-        reservation.end(status=ReservationStatus.EXPIRED, at=reservation.ends_at)
-    notify_many(
-        NotificationEvent(
-            user_id=reservation.customer.user_id,
-            kind=NotificationKind.RESERVATION_EXPIRED,
-            message=f"Your reservation of “{book.title}” has expired.",
-            event_key=f"reservation_expired:{reservation.pk}",
-        )
-        for reservation in due
-    )
-    release_units(book=book, units=len(due) + _take_shelf_units(book), at=at)
-    return len(due)

@@ -7,18 +7,38 @@
   other waiting entry (never suspended, resumed, or its suspension over) may be served by the walk.
 - **Queue order**: premium at `t` first, everyone else (plus, or lapsed to free) after; then first
   come first served by `queued_at`, then by id.
+- **May start a reservation**: the first of these that holds refuses it — the account is closed;
+  the plan does not allow reserving; the days are not 1 to the plan's maximum; the member holds
+  the book; the member waits for it; (a renewal) someone waits for it; the member's reservations
+  counting toward the limit reach the plan's maximum; the wallet does not cover the price.
+  `REFUSALS` maps each refusal to the error the API answers and the code the release walk records
+  when it drops a waiter for it.
 
 Each rule comes in the forms the code needs, generated from the constants here: Python over model
 objects, an ORM expression for querysets, and a SQL fragment for hand-written statements that
 takes the table alias of the enclosing statement.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from django.db.models import Expression, F, IntegerField, OuterRef, Q
 
+from accounts.errors import AccountInactive
 from accounts.models import Plan
-from accounts.plans import PLANS, SqlFragment, plan_at_expression, plan_at_sql
+from accounts.plans import PLANS, PlanRules, SqlFragment, plan_at_expression, plan_at_sql, rules_for
+from core.errors import DomainError
+from purchasing.errors import InsufficientFunds
+from reservations.errors import (
+    AlreadyQueued,
+    AlreadyReserved,
+    InvalidDuration,
+    MembershipRequired,
+    RenewalBlocked,
+    ReservationLimitReached,
+)
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 
 ACTIVE = ReservationStatus.ACTIVE.value
@@ -192,3 +212,132 @@ def queue_order_sql(*, alias: str, moment: SqlFragment) -> SqlFragment:
     priority_sql, params = queue_priority_sql(alias=alias, moment=moment)
     arrival = ", ".join(_column(QueueEntry, alias, field) for field in ARRIVAL_ORDER)
     return f"{priority_sql}, {arrival}", params
+
+
+# --- may a member start a reservation ---------------------------------------------------------
+
+
+class Refusal(StrEnum):
+    """Why a member may not start (or extend) a reservation now."""
+
+    ACCOUNT_CLOSED = "account_closed"
+    MEMBERSHIP_REQUIRED = "membership_required"
+    INVALID_DURATION = "invalid_duration"
+    ALREADY_RESERVED = "already_reserved"
+    ALREADY_QUEUED = "already_queued"
+    SOMEONE_WAITS = "someone_waits"
+    LIMIT_REACHED = "reservation_limit_reached"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the rule asks of a member about to start or extend a reservation of `days`.
+
+    Each caller fills in what it has read at that point: a figure left None is not asked (a
+    member joining a queue is not measured against the limit; a renewal holds its book).
+    """
+
+    plan: str
+    days: int
+    account_open: bool = True
+    holds_book: bool = False
+    waits_for_book: bool = False
+    someone_waits: bool = False
+    active_count: int | None = None
+    balance: int | None = None
+    price: int = 0
+
+
+# The checks in the order they are asked: the first that holds is the refusal.
+START_CHECKS: tuple[tuple[Refusal, Callable[[Standing, PlanRules], bool]], ...] = (
+    (Refusal.ACCOUNT_CLOSED, lambda s, rules: not s.account_open),
+    (Refusal.MEMBERSHIP_REQUIRED, lambda s, rules: not rules.may_reserve),
+    (Refusal.INVALID_DURATION, lambda s, rules: not 1 <= s.days <= rules.max_days),
+    (Refusal.ALREADY_RESERVED, lambda s, rules: s.holds_book),
+    (Refusal.ALREADY_QUEUED, lambda s, rules: s.waits_for_book),
+    (Refusal.SOMEONE_WAITS, lambda s, rules: s.someone_waits),
+    (
+        Refusal.LIMIT_REACHED,
+        lambda s, rules: (
+            s.active_count is not None and s.active_count >= rules.max_active_reservations
+        ),
+    ),
+    (
+        Refusal.INSUFFICIENT_FUNDS,
+        lambda s, rules: s.balance is not None and s.balance < s.price,
+    ),
+)
+
+
+def start_refusal(standing: Standing) -> Refusal | None:
+    """Why `standing` may not start its reservation, or None when it may."""
+    rules = rules_for(standing.plan)
+    return next((reason for reason, refuses in START_CHECKS if refuses(standing, rules)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalAnswer:
+    """How a refusal is told: the API's error (built from the standing and the plan's rules),
+    and, for a refusal the release walk can meet, the code it records on the waiter it drops and
+    the reason its notification gives."""
+
+    error: type[DomainError]
+    error_arguments: Callable[[Standing, PlanRules], dict]
+    drop_code: str | None = None
+    drop_message: str = ""
+
+
+def _no_arguments(standing: Standing, rules: PlanRules) -> dict:
+    return {}
+
+
+REFUSALS: dict[Refusal, RefusalAnswer] = {
+    Refusal.ACCOUNT_CLOSED: RefusalAnswer(
+        AccountInactive, _no_arguments, "account_closed", "your account is closed"
+    ),
+    Refusal.MEMBERSHIP_REQUIRED: RefusalAnswer(
+        MembershipRequired,
+        _no_arguments,
+        "membership_required",
+        "your membership no longer allows reserving",
+    ),
+    Refusal.INVALID_DURATION: RefusalAnswer(
+        InvalidDuration,
+        lambda s, rules: {
+            "detail": f"Your plan allows reservations of 1 to {rules.max_days} days.",
+            "max_days": rules.max_days,
+        },
+        "invalid_duration",
+        "your plan no longer allows that many days",
+    ),
+    Refusal.ALREADY_RESERVED: RefusalAnswer(AlreadyReserved, _no_arguments),
+    Refusal.ALREADY_QUEUED: RefusalAnswer(AlreadyQueued, _no_arguments),
+    Refusal.SOMEONE_WAITS: RefusalAnswer(RenewalBlocked, _no_arguments),
+    Refusal.LIMIT_REACHED: RefusalAnswer(
+        ReservationLimitReached,
+        lambda s, rules: {"limit": rules.max_active_reservations},
+        "reservation_limit_reached",
+        "you already hold as many reservations as your plan allows",
+    ),
+    Refusal.INSUFFICIENT_FUNDS: RefusalAnswer(
+        InsufficientFunds,
+        lambda s, rules: {"required_amount": s.price, "balance": s.balance},
+        "insufficient_funds",
+        "your wallet did not cover the price",
+    ),
+}
+
+
+def refusal_error(reason: Refusal, standing: Standing) -> DomainError:
+    """The API's error for `reason`, with the figures of `standing` it reports."""
+    answer = REFUSALS[reason]
+    return answer.error(**answer.error_arguments(standing, rules_for(standing.plan)))
+
+
+def ensure_may_start(standing: Standing) -> PlanRules:
+    """The rules of the standing's plan, when the rule lets it start (else its API error)."""
+    reason = start_refusal(standing)
+    if reason is not None:
+        raise refusal_error(reason, standing)
+    return rules_for(standing.plan)

@@ -14,21 +14,24 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Customer
-from accounts.plans import PlanRules, rules_for
+from accounts.plans import PlanRules
 from accounts.selectors import current_plan
 from catalog.models import Book
 from purchasing.models import Wallet
 from reservations import pricing
-from reservations.errors import InvalidDuration, MembershipRequired
 from reservations.estimates import attach_estimates, estimate_for_newcomer, estimate_queue
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
-from reservations.queue_order import waiting_in_priority_order, with_live_position
+from reservations.queue import waiting_in_priority_order, with_live_position
 from reservations.rules import (
     ARRIVAL_ORDER,
+    REFUSALS,
+    Standing,
     counting_toward_limit_q,
     due_sql,
+    ensure_may_start,
     had_suspension_over_sql,
     plan_annotations,
+    start_refusal,
 )
 
 # The largest primary key: a bigger id names no row (and is refused by SQLite's driver).
@@ -81,20 +84,7 @@ def active_loans(*, customer_id: int, at: datetime) -> ActiveLoans:
 
 def reservable_plan_rules(*, customer: Customer, days: int, at: datetime) -> PlanRules:
     """The customer's plan rules as of `at`, if they allow reserving `days` days (else the error)."""
-    return plan_rules_allowing(plan=current_plan(customer=customer, at=at), days=days)
-
-
-def plan_rules_allowing(*, plan: str, days: int) -> PlanRules:
-    """The rules of `plan`, if they allow reserving `days` days (else the error)."""
-    rules = rules_for(plan)
-    if not rules.may_reserve:
-        raise MembershipRequired()
-    if days < 1 or days > rules.max_days:
-        raise InvalidDuration(
-            f"Your plan allows reservations of 1 to {rules.max_days} days.",
-            max_days=rules.max_days,
-        )
-    return rules
+    return ensure_may_start(Standing(plan=current_plan(customer=customer, at=at), days=days))
 
 
 def book_is_in_use(*, book_id: int) -> bool:
@@ -247,18 +237,23 @@ def reservation_quote(
             book_id=book_id, available_units=available, ahead=position - 1, days=days, at=at
         )
     mine = {"customer_id": customer.pk, "book_id": book_id}
-    blocked_by = None
-    if Reservation.objects.filter(**mine, status=ReservationStatus.ACTIVE).exists():
-        blocked_by = "already_reserved"
-    elif QueueEntry.objects.filter(**mine, status=QueueStatus.WAITING).exists():
-        blocked_by = "already_queued"
-    elif instant and (
-        customer_active_reservation_count(customer_id=customer.pk, at=at)
-        >= rules.max_active_reservations
-    ):
-        blocked_by = "reservation_limit_reached"
-    elif balance < quote.price:
-        blocked_by = "insufficient_funds"
+    refusal = start_refusal(
+        Standing(
+            plan=rules.plan,
+            days=days,
+            holds_book=Reservation.objects.filter(**mine, status=ReservationStatus.ACTIVE).exists(),
+            waits_for_book=QueueEntry.objects.filter(**mine, status=QueueStatus.WAITING).exists(),
+            # Joining a queue is not measured against the limit.
+            active_count=(
+                customer_active_reservation_count(customer_id=customer.pk, at=at)
+                if instant
+                else None
+            ),
+            balance=balance,
+            price=quote.price,
+        )
+    )
+    blocked_by = None if refusal is None else REFUSALS[refusal].error.code
     return ReservationQuote(
         book_id=book_id,
         days=days,

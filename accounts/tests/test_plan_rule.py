@@ -19,7 +19,7 @@ from accounts.plans import (
 )
 from accounts.selectors import current_membership, current_plan
 from accounts.tests.factories import CustomerFactory, MembershipFactory
-from reservations.queue import locked_plan
+from reservations.sql import locked_plan
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 # Whole days, so moments often fall exactly on a start or an end, and ends often tie.

@@ -10,9 +10,8 @@ from rest_framework.test import APIClient
 from catalog import sql as catalog_sql
 from catalog.tests.factories import BookFactory
 from core import prepared
-from purchasing import services as purchasing_services
-from reservations import queue
-from reservations import services as reservation_services
+from purchasing import sql as purchasing_sql
+from reservations import sql as reservation_sql
 
 
 def test_placeholders_become_numbered_parameters():
@@ -40,13 +39,13 @@ def test_the_project_registry_refuses_a_name_an_app_already_took():
 def test_each_hand_written_statement_of_the_apps_is_registered_under_its_own_name():
     handles = [
         catalog_sql.BOOK_DETAIL,
-        purchasing_services.WALLET_LOCK,
-        purchasing_services.WALLET_BALANCE_SAVE,
-        purchasing_services.WALLET_LEDGER_APPEND,
-        queue.BOOK_UNITS_SAVE,
-        reservation_services.BOOK_LOCK_WITH_PLAN,
-        reservation_services.RESERVATION_BOOK_LOCK,
-        reservation_services.MY_RESERVATION_BOOK_LOCK,
+        purchasing_sql.WALLET_LOCK,
+        purchasing_sql.WALLET_BALANCE_SAVE,
+        purchasing_sql.WALLET_LEDGER_APPEND,
+        reservation_sql.BOOK_UNITS_SAVE,
+        reservation_sql.BOOK_LOCK_WITH_PLAN,
+        reservation_sql.RESERVATION_BOOK_LOCK,
+        reservation_sql.MY_RESERVATION_BOOK_LOCK,
     ]
     assert prepared.statements.names() == sorted(handle.name for handle in handles)
     assert len({handle.sql() for handle in handles}) == len(handles)

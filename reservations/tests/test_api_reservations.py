@@ -391,9 +391,9 @@ def test_reserving_costs_a_fixed_number_of_queries(django_assert_num_queries):
     client = warm_bearer_client(customer)
     book = BookFactory(total_units=1)
     # user with its customer; the service's savepoint: book locked with the plan read, conflicts,
-    # wallet locked, limit-and-price figures, reservation, the debit (wallet, balance, ledger
-    # row), units; release.
-    with django_assert_num_queries(12):
+    # wallet locked, limit-and-price figures, reservation, the debit (balance, ledger row),
+    # units; release.
+    with django_assert_num_queries(11):
         response = client.post("/api/reservations/", {"book": book.pk, "days": 2})
     assert (response.status_code, response.json()["book_title"]) == (201, book.title)
     assert Book.objects.get(pk=book.pk).available_units == 0

@@ -18,6 +18,7 @@ from purchasing.selectors import amount_paid, amount_paid_since
 from reservations import pricing
 from reservations.models import Reservation, ReservationStatus
 from reservations.rules import counts_toward_limit
+from reservations.sql import reserve_figures
 
 T0 = datetime(2030, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -147,7 +148,7 @@ def test_the_python_orm_and_sql_forms_of_the_pricing_figures_agree(ledger, held,
                 python_plan = plan_of(current_membership_among(ms, switched_at))
                 python_active = sum(counts_toward_limit(r, at) for r in mine)
 
-                sql = pricing.reserve_figures(customer_id=pk, at=at)
+                sql = reserve_figures(customer_id=pk, at=at)
                 assert (sql.plan, sql.active_count, sql.ledger_sum_60d, sql.distinct_books_30d) == (
                     python_plan,
                     python_active,

@@ -21,8 +21,7 @@ from reservations.models import (
     Reservation,
     ReservationStatus,
 )
-from reservations.pricing import reserve_figures
-from reservations.queue_order import waiting_in_priority_order, with_live_position
+from reservations.queue import waiting_in_priority_order, with_live_position
 from reservations.rules import (
     counting_toward_limit_q,
     counting_toward_limit_sql,
@@ -45,6 +44,7 @@ from reservations.selectors import (
     active_reservation_count,
     customer_active_reservation_count,
 )
+from reservations.sql import reserve_figures
 from reservations.tests.factories import BookFactory
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ from catalog.tests.factories import BookFactory
 from purchasing.models import Wallet
 from purchasing.tests.factories import fund
 from reservations.models import QueueEntry, QueueStatus
-from reservations.queue import release_units
+from reservations.release import release_units
 from reservations.services import atomic_with_retry
 
 
