@@ -53,7 +53,13 @@ class Command(BaseCommand):
     def _load(self, data: dict) -> None:
         now = timezone.now()
         cities = {name: City.objects.create(name=name) for name in data["cities"]}
-        genres = {name: Genre.objects.create(name=name) for name in data["genres"]}
+        customers = self._load_people(data, cities=cities, now=now)
+        books = self._load_catalog(data, cities=cities)
+        self._load_loans(data, customers=customers, books=books, now=now)
+
+    @staticmethod
+    def _load_people(data: dict, *, cities: dict, now) -> dict[str, Customer]:
+        """Users with their customer, wallet, first charge and membership, by e-mail name."""
         customers: dict[str, Customer] = {}
         prototype = User()
         prototype.set_password(SAMPLE_PASSWORD)
@@ -106,7 +112,12 @@ class Command(BaseCommand):
                     kind=TransactionKind.MEMBERSHIP_FEE,
                     reference=f"membership:{membership.pk}",
                 )
+        return customers
 
+    @staticmethod
+    def _load_catalog(data: dict, *, cities: dict) -> dict[str, Book]:
+        """Genres, authors and books, the books by title."""
+        genres = {name: Genre.objects.create(name=name) for name in data["genres"]}
         authors = {}
         for row in data["authors"]:
             linked = User.objects.get(email=row["user"]) if row["user"] else None
@@ -129,7 +140,10 @@ class Command(BaseCommand):
             book.save()
             book.authors.set([authors[name] for name in row["authors"]])
             books[row["title"]] = book
+        return books
 
+    def _load_loans(self, data: dict, *, customers: dict, books: dict, now) -> None:
+        """Past and current reservations (paid through the wallet) and the hold queues."""
         for row in data["past_reservations"]:
             starts_at = now - timedelta(days=row["started_days_ago"])
             reservation = self._reserve(
