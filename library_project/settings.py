@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+import library_project
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -231,7 +233,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Library reservation service API",
     "DESCRIPTION": "Reserve physical copies of books, wait in a fair hold queue, pay from a wallet.",
-    "VERSION": "1.0.0",
+    "VERSION": library_project.__version__,
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/",
     # Swagger UI and ReDoc come from our own static files: the docs work without internet.

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Permission
 from drf_spectacular.generators import SchemaGenerator
 from openapi_spec_validator import validate
 
+import library_project
 from accounts.models import Plan
 from accounts.tests.factories import PASSWORD, UserFactory, member
 from catalog.tests.factories import AuthorFactory, BookFactory
@@ -255,3 +256,7 @@ def test_a_members_whole_journey_runs_through_the_generated_client(api, shelf):
     after = api.op("users", "users_me_retrieve").sync_detailed(client=me)
     assert after.status_code == 401
     assert after.parsed.code == "token_revoked"
+
+
+def test_the_schema_carries_the_services_version():
+    assert openapi_document()["info"]["version"] == library_project.__version__
