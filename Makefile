@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install lint format migrate sample-data worker beat clean bench fuzz
+.PHONY: run test install lint format migrate sample-data worker beat clean bench fuzz client
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo 'Python 3.11+ is required (python3 on PATH)'; exit 1; }
@@ -46,6 +46,13 @@ bench: install  ## benchmark on PostgreSQL + gunicorn + wrk (see bench/run.py); 
 fuzz: install  ## the schema fuzzing with a large budget (FUZZ_EXAMPLES per operation and role)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest library_project/tests/test_fuzz_schema.py $(PYTEST_ARGS)
 
+client: install  ## a Python client generated from the OpenAPI schema, in build/library-client
+	mkdir -p build
+	$(DEV_ENV) $(BIN)/python manage.py spectacular --format openapi-json --file build/openapi.json
+	printf 'post_hooks: []\n' > build/client-config.yaml
+	$(BIN)/openapi-python-client generate --path build/openapi.json --meta setup \
+	  --output-path build/library-client --overwrite --config build/client-config.yaml
+
 worker: install  ## a Celery worker (needs REDIS_URL)
 	$(BIN)/celery -A library_project worker --loglevel=info
 
@@ -53,4 +60,4 @@ beat: install  ## the one Celery beat (needs REDIS_URL)
 	$(BIN)/celery -A library_project beat --loglevel=info
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache build

@@ -48,3 +48,24 @@ class RefuseNulMiddleware:
         return HttpResponseBadRequest(
             "Bad request: the request carries a NUL character.", content_type="text/plain"
         )
+
+
+class ApiJsonNotFoundMiddleware:
+    """Under /api/, a URL that matches no route (or an id of the wrong form) answers the API's
+    JSON 404 rather than Django's HTML page, with DEBUG on or off, so every client can parse it.
+
+    It sits outside CommonMiddleware, so a missing trailing slash is still redirected first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        return response
