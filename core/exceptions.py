@@ -3,7 +3,7 @@
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -42,11 +42,6 @@ def _own_response(exc) -> Response | None:
                 "detail": f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
             },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        )
-    if isinstance(exc, TooManyFieldsSent):
-        return Response(
-            {"code": "too_many_fields", "detail": "The form has too many fields."},
-            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, IntegrityError):
         # Constraints are the last line of defence: a write that slipped past the services'

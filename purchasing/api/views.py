@@ -19,7 +19,6 @@ from accounts.plans import PLANS, plan_of
 from accounts.selectors import current_membership
 from core.inputs import validated
 from core.metadata import WithoutForm
-from core.parsers import JSONParser
 from purchasing.api import serializers as s
 from purchasing.gateways import SIGNATURE_HEADER, get_gateway
 from purchasing.selectors import wallet_of, wallet_payments, wallet_transactions
@@ -76,7 +75,6 @@ class WalletViewSet(viewsets.ViewSet):
         methods=["get"],
         url_path="charge",
         url_name="charge",
-        parser_classes=[JSONParser],
     )
     def charge_form(self, request):
         query = validated(s.ChargeQuerySerializer, request.query_params)
