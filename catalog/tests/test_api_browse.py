@@ -172,11 +172,14 @@ def test_popular_lists_recently_reserved_books_most_reserved_first():
     assert [b["popularity"] for b in response.json()["results"]] == [2, 1]
 
 
-def test_page_size_is_capped_at_100():
+def test_page_size_is_at_most_100():
     BookFactory.create_batch(101)
-    body = browse(page_size=500).json()
+    body = browse(page_size=100).json()
     assert body["count"] == 101
     assert len(body["results"]) == 100
+    refused = browse(page_size=500)
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["page_size"]
 
 
 def test_page_and_page_size_select_a_slice():
@@ -215,8 +218,10 @@ def test_invalid_browse_parameters_answer_400_naming_the_parameter(params, field
     assert field in body["errors"]
 
 
-def test_an_invalid_page_is_a_404_not_a_server_error():
-    assert browse(page="abc").status_code == 404
+def test_an_invalid_page_is_a_400_and_a_page_past_the_last_a_404():
+    BookFactory()
+    assert browse(page="abc").status_code == 400
+    assert browse(page=2).status_code == 404
 
 
 def test_detail_is_public():
