@@ -221,7 +221,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     # JSON in, JSON out: any other request body is a 415 (the payment webhook reads its raw body).
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
@@ -242,7 +242,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Payment's status set shares the field name with reservations' and the queue's.
-    "ENUM_NAME_OVERRIDES": {"PaymentStatusEnum": "purchasing.models.PaymentStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentStatusEnum": "purchasing.models.PaymentStatus",
+        "PlanEnum": "accounts.models.Plan",
+    },
     # Open while DEBUG is on; otherwise an admin session is required.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"]
     if DEBUG

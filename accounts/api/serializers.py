@@ -6,7 +6,6 @@ from rest_framework import serializers
 
 from accounts.models import E164_VALIDATOR, Customer, Notification, User
 from accounts.selectors import prefetched_membership
-from core.error_shapes import ErrorShape, field_errors
 
 
 def _cities():
@@ -187,26 +186,3 @@ class NotificationOutput(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "kind", "message", "created_at", "read_at"]
         read_only_fields = fields
-
-
-# --- error shapes for the schema ---------------------------------------------------------------
-
-
-class ErrorOutput(ErrorShape):
-    pass
-
-
-class ValidationErrorOutput(ErrorOutput):
-    errors = field_errors("Offending field → messages (with `invalid`; other 400 codes have none).")
-
-
-class InvalidCodeOutput(ValidationErrorOutput):
-    attempts_left = serializers.IntegerField(required=False, help_text="With `invalid_code`.")
-
-
-class ThrottledOutput(ErrorOutput):
-    retry_after = serializers.IntegerField(help_text="Seconds; also in the Retry-After header.")
-
-
-class ActiveReservationsOutput(ErrorOutput):
-    active_reservations = serializers.IntegerField()

@@ -12,6 +12,8 @@ from accounts.api import serializers as s
 from accounts.api.permissions import IsSelf
 from accounts.models import Notification
 from accounts.throttling import client_ip
+from core.error_shapes import AcceptedSerializer as Accepted
+from core.error_shapes import ErrorSerializer as Error
 from core.errors import NotFound
 from core.inputs import validated
 from core.metadata import WithoutForm
@@ -26,34 +28,27 @@ NOTIFICATIONS = ["notifications"]
 VIEW_USERS = "accounts.view_user"
 VIEW_CUSTOMERS = "accounts.view_customer"
 
-INVALID = OpenApiResponse(s.ValidationErrorOutput, description="Invalid input (`invalid`).")
-UNAUTHENTICATED = OpenApiResponse(
-    s.ErrorOutput, description="Missing, invalid, expired or revoked access token."
-)
 FORBIDDEN = OpenApiResponse(
-    s.ErrorOutput,
+    Error,
     description="Staff holding the Django permission the admin site requires only "
     "(`permission_denied`).",
 )
-NOT_FOUND = OpenApiResponse(s.ErrorOutput, description="No such object, or not yours.")
-THROTTLED = OpenApiResponse(
-    s.ThrottledOutput, description="Too many attempts (`throttled`); see Retry-After."
-)
+THROTTLED = OpenApiResponse(Error, description="Too many attempts (`throttled`); see Retry-After.")
 SIGN_IN_REFUSED = OpenApiResponse(
-    s.ThrottledOutput,
+    Error,
     description="Too many attempts (`throttled`), or the account's sign-in is locked after too "
     "many wrong codes (`login_locked`); see Retry-After.",
 )
 LINK_ERRORS = OpenApiResponse(
-    s.ValidationErrorOutput,
+    Error,
     description="Invalid input; `token_invalid` (unknown or used link) or `token_expired`.",
 )
 PROFILE_INVALID = OpenApiResponse(
-    s.ValidationErrorOutput,
+    Error,
     description="Invalid input (`invalid`); a new phone or email answers `use_phone_change` or "
     "`use_email_change` and changes nothing.",
 )
-ACCEPTED = OpenApiResponse(s.ErrorOutput, description="Accepted, whether or not the email exists.")
+ACCEPTED = OpenApiResponse(Accepted, description="Accepted, whether or not the email exists.")
 
 
 def post_action(url_path: str, name: str, *, url_name: str | None = None, **kwargs):
@@ -122,7 +117,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         responses={
             201: s.UserOutput,
             400: OpenApiResponse(
-                s.ValidationErrorOutput,
+                Error,
                 description="Invalid input (`invalid`), or email/phone taken (`already_registered`).",
             ),
             429: THROTTLED,
@@ -152,7 +147,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         summary="Mail a new activation link (202 whatever the email)",
         description=PUBLIC_DESCRIPTION,
         request=s.EmailInput,
-        responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
+        responses={202: ACCEPTED, 429: THROTTLED},
     )
     @post_action("activate/resend", "Activation Resend", **PUBLIC)
     def activation_resend(self, request):
@@ -168,9 +163,8 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         request=s.LoginInput,
         responses={
             200: s.OtpIssuedOutput,
-            400: INVALID,
-            401: OpenApiResponse(s.ErrorOutput, description="`invalid_credentials`."),
-            403: OpenApiResponse(s.ErrorOutput, description="`account_inactive` (password right)."),
+            401: OpenApiResponse(Error, description="`invalid_credentials`."),
+            403: OpenApiResponse(Error, description="`account_inactive` (password right)."),
             429: SIGN_IN_REFUSED,
         },
     )
@@ -189,11 +183,11 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         responses={
             200: s.TokenPairOutput,
             400: OpenApiResponse(
-                s.InvalidCodeOutput,
+                Error,
                 description="`invalid` input; `invalid_code` (with `attempts_left`); "
                 "`otp_expired`; `otp_token_invalid` (unknown, used or burned).",
             ),
-            403: OpenApiResponse(s.ErrorOutput, description="`account_inactive`."),
+            403: OpenApiResponse(Error, description="`account_inactive`."),
             429: SIGN_IN_REFUSED,
         },
     )
@@ -211,9 +205,8 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         request=s.RefreshInput,
         responses={
             200: s.TokenPairOutput,
-            400: INVALID,
             401: OpenApiResponse(
-                s.ErrorOutput,
+                Error,
                 description="`token_not_valid`: expired, rotated already, logged out or revoked.",
             ),
         },
@@ -231,7 +224,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         summary="Log out: the refresh token and the access token of this call stop working",
         description=NO_STORE_DESCRIPTION,
         request=s.RefreshInput,
-        responses={204: None, 400: INVALID, 401: UNAUTHENTICATED},
+        responses={204: None},
     )
     @action(detail=False, methods=["post"])
     def logout(self, request):
@@ -252,10 +245,9 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         responses={
             204: None,
             400: OpenApiResponse(
-                s.ValidationErrorOutput,
+                Error,
                 description="Wrong `old_password` or a `new_password` breaking the policy.",
             ),
-            401: UNAUTHENTICATED,
             429: THROTTLED,
         },
     )
@@ -273,7 +265,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         summary="Mail a password-reset link (202 whatever the email)",
         description=PUBLIC_DESCRIPTION,
         request=s.EmailInput,
-        responses={202: ACCEPTED, 400: INVALID, 429: THROTTLED},
+        responses={202: ACCEPTED, 429: THROTTLED},
     )
     @post_action("password/reset", "Password Reset", **PUBLIC)
     def password_reset(self, request):
@@ -333,12 +325,12 @@ class StaffListOwnDetail:
     list=extend_schema(
         tags=USERS,
         summary="All users (admins)",
-        responses={200: s.UserOutput(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        responses={200: s.UserOutput(many=True), 403: FORBIDDEN},
     ),
     retrieve=extend_schema(
         tags=USERS,
         summary="One user (yourself, or anyone for admins)",
-        responses={200: s.UserOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        responses={200: s.UserOutput},
     ),
 )
 class UserViewSet(
@@ -359,9 +351,7 @@ class UserViewSet(
     def all_rows(self):
         return selectors.user_list()
 
-    @extend_schema(
-        tags=USERS, summary="My account", responses={200: s.UserOutput, 401: UNAUTHENTICATED}
-    )
+    @extend_schema(tags=USERS, summary="My account", responses={200: s.UserOutput})
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated], name="User Me")
     def me(self, request):
         return Response(s.UserOutput(request.user).data)
@@ -370,7 +360,7 @@ class UserViewSet(
         tags=USERS,
         summary="Replace my names (phone and email change through their own flows)",
         request=s.UserUpdateInput,
-        responses={200: s.UserOutput, 400: PROFILE_INVALID, 401: UNAUTHENTICATED},
+        responses={200: s.UserOutput, 400: PROFILE_INVALID},
     )
     @me.mapping.put
     def me_replace(self, request):
@@ -380,7 +370,7 @@ class UserViewSet(
         tags=USERS,
         summary="Change some of my names (phone and email change through their own flows)",
         request=s.UserUpdateInput,
-        responses={200: s.UserOutput, 400: PROFILE_INVALID, 401: UNAUTHENTICATED},
+        responses={200: s.UserOutput, 400: PROFILE_INVALID},
     )
     @me.mapping.patch
     def me_change(self, request):
@@ -396,9 +386,8 @@ class UserViewSet(
         summary="Delete my account: deactivates it and revokes its tokens",
         responses={
             204: None,
-            401: UNAUTHENTICATED,
             409: OpenApiResponse(
-                s.ActiveReservationsOutput,
+                Error,
                 description="`active_reservations`: return your books first.",
             ),
         },
@@ -416,11 +405,10 @@ class UserViewSet(
         responses={
             202: s.PhoneChangeStartedOutput,
             400: OpenApiResponse(
-                s.ValidationErrorOutput,
+                Error,
                 description="Invalid input or wrong `password` (`invalid`), or the number is "
                 "another account's (`already_registered`).",
             ),
-            401: UNAUTHENTICATED,
             429: THROTTLED,
         },
     )
@@ -448,12 +436,11 @@ class UserViewSet(
         responses={
             200: s.TokenPairOutput,
             400: OpenApiResponse(
-                s.InvalidCodeOutput,
+                Error,
                 description="`invalid` input; `invalid_code` (with `attempts_left`); "
                 "`change_expired`; `change_token_invalid` (unknown, used, burned or not yours); "
                 "`already_registered` (the number was taken meanwhile).",
             ),
-            401: UNAUTHENTICATED,
             429: THROTTLED,
         },
     )
@@ -476,13 +463,12 @@ class UserViewSet(
         description=NO_STORE_DESCRIPTION,
         request=s.EmailChangeInput,
         responses={
-            202: OpenApiResponse(s.ErrorOutput, description="The link was mailed."),
+            202: OpenApiResponse(Accepted, description="The link was mailed."),
             400: OpenApiResponse(
-                s.ValidationErrorOutput,
+                Error,
                 description="Invalid input or wrong `password` (`invalid`), or the address is "
                 "another account's (`already_registered`).",
             ),
-            401: UNAUTHENTICATED,
             429: THROTTLED,
         },
     )
@@ -509,7 +495,7 @@ class UserViewSet(
         responses={
             204: None,
             400: OpenApiResponse(
-                s.ValidationErrorOutput,
+                Error,
                 description="Invalid input; `token_invalid` (unknown or used link), "
                 "`token_expired`, or `already_registered` (the address was taken meanwhile).",
             ),
@@ -535,12 +521,12 @@ class UserViewSet(
     list=extend_schema(
         tags=CUSTOMERS,
         summary="All customers with plan, wallet balance and active reservations (admins)",
-        responses={200: s.CustomerOutput(many=True), 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        responses={200: s.CustomerOutput(many=True), 403: FORBIDDEN},
     ),
     retrieve=extend_schema(
         tags=CUSTOMERS,
         summary="One customer (your own, or any for admins)",
-        responses={200: s.CustomerOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        responses={200: s.CustomerOutput},
     ),
 )
 class CustomerViewSet(
@@ -569,7 +555,7 @@ class CustomerViewSet(
     @extend_schema(
         tags=CUSTOMERS,
         summary="My customer profile: plan and its end, wallet balance, active reservations",
-        responses={200: s.CustomerOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        responses={200: s.CustomerOutput},
     )
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated], name="Customer Me")
     def me(self, request):
@@ -579,7 +565,7 @@ class CustomerViewSet(
         tags=CUSTOMERS,
         summary="Replace my city, address and date of birth",
         request=s.CustomerUpdateInput,
-        responses={200: s.CustomerOutput, 400: INVALID, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        responses={200: s.CustomerOutput},
     )
     @me.mapping.put
     def me_replace(self, request):
@@ -589,7 +575,7 @@ class CustomerViewSet(
         tags=CUSTOMERS,
         summary="Change some of my city, address and date of birth",
         request=s.CustomerUpdateInput,
-        responses={200: s.CustomerOutput, 400: INVALID, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        responses={200: s.CustomerOutput},
     )
     @me.mapping.patch
     def me_change(self, request):
@@ -610,7 +596,7 @@ class CustomerViewSet(
     list=extend_schema(
         tags=NOTIFICATIONS,
         summary="My notifications, newest first",
-        responses={200: s.NotificationOutput(many=True), 401: UNAUTHENTICATED},
+        responses={200: s.NotificationOutput(many=True)},
     )
 )
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -627,7 +613,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         tags=NOTIFICATIONS,
         summary="Mark one of my notifications read",
         request=None,
-        responses={200: s.NotificationOutput, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        responses={200: s.NotificationOutput},
     )
     @action(detail=True, methods=["post"], name="Notification Read")
     def read(self, request, pk: int):
@@ -649,13 +635,11 @@ class AdminUserViewSet(viewsets.ViewSet):
         request=None,
         responses={
             204: None,
-            401: UNAUTHENTICATED,
             403: OpenApiResponse(
-                s.ErrorOutput,
+                Error,
                 description="Not an admin (`permission_denied`), or an admin target "
                 "(`cannot_revoke_admin`).",
             ),
-            404: NOT_FOUND,
         },
     )
     @action(

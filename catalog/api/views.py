@@ -23,11 +23,29 @@ from catalog.api.serializers import (
     NamedInputSerializer,
     book_body,
 )
+from core.error_shapes import ErrorSerializer
 from core.inputs import validated
 from core.permissions import has_admin_permissions, staff_with
 
-CONFLICT = OpenApiResponse(description="Conflict with the current state: `{code, detail}`.")
-INVALID = OpenApiResponse(description="Invalid input: `{code: invalid, detail, errors}`.")
+UNITS_ON_LOAN = OpenApiResponse(
+    ErrorSerializer,
+    description="`units_on_loan` (with `units_on_loan` and `minimum_total_units`): fewer units "
+    "than are on loan.",
+)
+BOOK_KEPT = OpenApiResponse(
+    ErrorSerializer,
+    description="`book_in_use` (reserved or awaited) or `book_has_history` (kept for the records).",
+)
+AUTHOR_PROFILE_EXISTS = OpenApiResponse(
+    ErrorSerializer, description="`author_profile_exists`: the user already has one."
+)
+SOLE_AUTHOR = OpenApiResponse(
+    ErrorSerializer,
+    description="`sole_author_of_books` (with `book_ids`): add another author to them first.",
+)
+GENRE_IN_USE = OpenApiResponse(
+    ErrorSerializer, description="`genre_in_use`: books belong to this genre."
+)
 # What DRF's JSONRenderer writes (COMPACT_JSON, UTF-8): the fast path's body is the same bytes.
 COMPACT_JSON = {"ensure_ascii": False, "separators": (",", ":")}
 
@@ -92,17 +110,15 @@ def _book_page(book_id: int) -> dict | None:
 
 
 @extend_schema_view(
-    create=extend_schema(
-        request=BookInputSerializer, responses={201: BookSerializer, 400: INVALID}
-    ),
+    create=extend_schema(request=BookInputSerializer, responses={201: BookSerializer}),
     update=extend_schema(
-        request=BookInputSerializer, responses={200: BookSerializer, 400: INVALID, 409: CONFLICT}
+        request=BookInputSerializer, responses={200: BookSerializer, 409: UNITS_ON_LOAN}
     ),
     partial_update=extend_schema(
-        request=BookInputSerializer, responses={200: BookSerializer, 400: INVALID, 409: CONFLICT}
+        request=BookInputSerializer, responses={200: BookSerializer, 409: UNITS_ON_LOAN}
     ),
-    destroy=extend_schema(responses={204: None, 409: CONFLICT}),
-    list=extend_schema(responses={200: BookSerializer(many=True), 400: INVALID}),
+    destroy=extend_schema(responses={204: None, 409: BOOK_KEPT}),
+    list=extend_schema(responses={200: BookSerializer(many=True)}),
 )
 class BookViewSet(
     CatalogViewSet,
@@ -199,11 +215,12 @@ class BookViewSet(
 
 @extend_schema_view(
     create=extend_schema(
-        request=AuthorAdminInputSerializer, responses={201: AuthorSerializer, 409: CONFLICT}
+        request=AuthorAdminInputSerializer,
+        responses={201: AuthorSerializer, 409: AUTHOR_PROFILE_EXISTS},
     ),
     update=extend_schema(request=AuthorInputSerializer, responses={200: AuthorSerializer}),
     partial_update=extend_schema(request=AuthorInputSerializer, responses={200: AuthorSerializer}),
-    destroy=extend_schema(responses={204: None, 409: CONFLICT}),
+    destroy=extend_schema(responses={204: None, 409: SOLE_AUTHOR}),
 )
 class AuthorViewSet(CatalogViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Authors are public; a signed-in user creates their own profile once and edits only it."""
@@ -278,7 +295,7 @@ class ReferenceDataViewSet(CatalogViewSet, mixins.ListModelMixin, mixins.Retriev
     create=extend_schema(request=NamedInputSerializer, responses={201: GenreSerializer}),
     update=extend_schema(request=NamedInputSerializer, responses={200: GenreSerializer}),
     partial_update=extend_schema(request=NamedInputSerializer, responses={200: GenreSerializer}),
-    destroy=extend_schema(responses={204: None, 409: CONFLICT}),
+    destroy=extend_schema(responses={204: None, 409: GENRE_IN_USE}),
 )
 class GenreViewSet(ReferenceDataViewSet):
     """Genres with their number of books; public to read."""

@@ -2,10 +2,10 @@
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Membership, Plan
-from core.error_shapes import ErrorShape, field_errors
 from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
 from purchasing.services import MAX_CHARGE_AMOUNT, MAX_MEMBERSHIP_MONTHS, PURCHASABLE_PLANS
 
@@ -102,7 +102,7 @@ class WebhookEventSerializer(serializers.Serializer):
 
 
 class PlanSerializer(serializers.Serializer):
-    plan = serializers.CharField()
+    plan = serializers.ChoiceField(choices=Plan.choices)
     price_per_30_days = serializers.IntegerField(source="price_per_period")
     purchasable = serializers.SerializerMethodField()
     may_reserve = serializers.BooleanField()
@@ -115,6 +115,7 @@ class PlanSerializer(serializers.Serializer):
     def get_purchasable(self, rules) -> bool:
         return rules.plan in PURCHASABLE_PLANS
 
+    @extend_schema_field(serializers.ChoiceField(choices=["first", "normal"], allow_null=True))
     def get_queue_priority(self, rules) -> str | None:
         if not rules.may_reserve:
             return None
@@ -145,27 +146,3 @@ class MembershipPurchaseSerializer(serializers.Serializer):
         )
     )
     balance = serializers.IntegerField(help_text="The wallet balance afterwards.")
-
-
-# --- Error shapes (documentation) ---------------------------------------------------------------
-
-
-class ErrorSerializer(ErrorShape):
-    pass
-
-
-class ValidationErrorSerializer(ErrorSerializer):
-    errors = field_errors(
-        "The offending fields and their messages (with `invalid`; not with other codes)."
-    )
-
-
-class InsufficientFundsSerializer(ErrorSerializer):
-    required_amount = serializers.IntegerField()
-    balance = serializers.IntegerField()
-    missing_amount = serializers.IntegerField()
-    charge_url = serializers.CharField(help_text="/api/wallet/charge/?amount=<missing_amount>")
-
-
-class AmountMismatchSerializer(ErrorSerializer):
-    expected_amount = serializers.IntegerField()

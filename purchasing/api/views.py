@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts.plans import PLANS, plan_of
 from accounts.selectors import current_membership
+from core.error_shapes import ErrorSerializer, InsufficientFundsSerializer
 from core.inputs import validated
 from core.metadata import WithoutForm
 from purchasing.api import serializers as s
@@ -32,11 +33,13 @@ from purchasing.services import (
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as the model column
 
-UNAUTHORIZED = OpenApiResponse(s.ErrorSerializer, description="Missing, invalid or revoked token.")
-NO_WALLET = OpenApiResponse(s.ErrorSerializer, description="`wallet_not_found`: no wallet.")
-INVALID = OpenApiResponse(s.ValidationErrorSerializer, description="`invalid`: offending fields.")
+NO_WALLET = OpenApiResponse(ErrorSerializer, description="`wallet_not_found`: no wallet.")
+BAD_AMOUNT = OpenApiResponse(
+    ErrorSerializer,
+    description="`invalid` (with `errors`) or `invalid_amount` (with `max_amount`).",
+)
 SHORT_OF_MONEY = OpenApiResponse(
-    s.InsufficientFundsSerializer,
+    InsufficientFundsSerializer,
     description="`insufficient_funds`; the `Location` header repeats `charge_url`.",
 )
 LOCATION_ON_402 = OpenApiParameter(
@@ -55,7 +58,7 @@ class WalletViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["wallet"],
         summary="My wallet balance",
-        responses={200: s.WalletSerializer, 401: UNAUTHORIZED, 404: NO_WALLET},
+        responses={200: s.WalletSerializer, 404: NO_WALLET},
     )
     def retrieve(self, request):
         return Response(s.WalletSerializer(wallet_of(user=request.user)).data)
@@ -68,7 +71,7 @@ class WalletViewSet(viewsets.ViewSet):
                 "amount", OpenApiTypes.INT, description="Whole toman, digits only (optional)."
             )
         ],
-        responses={200: s.ChargeFormSerializer, 400: INVALID, 401: UNAUTHORIZED},
+        responses={200: s.ChargeFormSerializer, 400: BAD_AMOUNT},
     )
     @action(
         detail=False,
@@ -114,11 +117,9 @@ class WalletViewSet(viewsets.ViewSet):
         ],
         responses={
             201: s.PaymentSerializer,
-            400: INVALID,
-            401: UNAUTHORIZED,
+            400: BAD_AMOUNT,
             404: NO_WALLET,
-            409: OpenApiResponse(s.ErrorSerializer, description="`idempotency_key_reused`."),
-            415: OpenApiResponse(s.ErrorSerializer, description="Only application/json."),
+            409: OpenApiResponse(ErrorSerializer, description="`idempotency_key_reused`."),
         },
     )
     @charge_form.mapping.post
@@ -162,7 +163,6 @@ class MyWalletRowsViewSet(viewsets.GenericViewSet):
         summary="My wallet ledger, newest first",
         responses={
             200: s.WalletTransactionSerializer(many=True),
-            401: UNAUTHORIZED,
             404: NO_WALLET,
         },
     )
@@ -177,7 +177,7 @@ class WalletTransactionViewSet(MyWalletRowsViewSet):
     list=extend_schema(
         tags=["payments"],
         summary="My wallet charges (payments) with their status, newest first",
-        responses={200: s.PaymentSerializer(many=True), 401: UNAUTHORIZED, 404: NO_WALLET},
+        responses={200: s.PaymentSerializer(many=True), 404: NO_WALLET},
     )
 )
 class PaymentViewSet(MyWalletRowsViewSet):
@@ -201,13 +201,13 @@ class PaymentViewSet(MyWalletRowsViewSet):
         responses={
             200: s.WebhookAnswerSerializer,
             400: OpenApiResponse(
-                s.ValidationErrorSerializer,
+                ErrorSerializer,
                 description="`invalid_signature` (missing or wrong signature), `invalid_payload` "
                 "(with `errors`) or `amount_mismatch` (with `expected_amount`); nothing changes.",
             ),
-            404: OpenApiResponse(s.ErrorSerializer, description="`payment_not_found`."),
+            404: OpenApiResponse(ErrorSerializer, description="`payment_not_found`."),
             409: OpenApiResponse(
-                s.ErrorSerializer,
+                ErrorSerializer,
                 description="`payment_not_pending`: the payment already has the other outcome.",
             ),
         },
@@ -255,12 +255,14 @@ class MembershipViewSet(viewsets.ViewSet):
         parameters=[LOCATION_ON_402],
         responses={
             201: s.MembershipPurchaseSerializer,
-            400: INVALID,
-            401: UNAUTHORIZED,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`invalid` (with `errors`) or `invalid_membership_purchase`.",
+            ),
             402: SHORT_OF_MONEY,
             404: NO_WALLET,
             409: OpenApiResponse(
-                s.ErrorSerializer,
+                ErrorSerializer,
                 description=(
                     "`plan_limits_exceeded`: `plan`, `active_reservations`, `max_reservations`, "
                     "`longest_active_days`, `max_days`."
@@ -288,7 +290,7 @@ class MembershipViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["memberships"],
         summary="My plan as of now",
-        responses={200: s.CurrentMembershipSerializer, 401: UNAUTHORIZED, 404: NO_WALLET},
+        responses={200: s.CurrentMembershipSerializer, 404: NO_WALLET},
     )
     @action(detail=False, methods=["get"])
     def current(self, request):

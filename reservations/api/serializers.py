@@ -2,19 +2,9 @@
 
 from rest_framework import serializers
 
-from core.error_shapes import ErrorShape
+from accounts.models import Plan
 from reservations.models import QueueEntry, Reservation, ReservationStatus
-
-
-class ReservationErrorSerializer(ErrorShape):
-    pass
-
-
-class ReserveInsufficientFundsSerializer(ReservationErrorSerializer):
-    required_amount = serializers.IntegerField()
-    balance = serializers.IntegerField()
-    missing_amount = serializers.IntegerField()
-    charge_url = serializers.CharField()
+from reservations.rules import REFUSALS
 
 
 class ReserveInputSerializer(serializers.Serializer):
@@ -81,8 +71,11 @@ class QueueEntrySerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="1 = served next, as of now; suspended entries count. Null when not waiting.",
     )
-    plan = serializers.CharField(
-        source="queue_plan", read_only=True, help_text="The plan deciding the order, as of now."
+    plan = serializers.ChoiceField(
+        choices=Plan.choices,
+        source="queue_plan",
+        read_only=True,
+        help_text="The plan deciding the order, as of now.",
     )
     suspended_until = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text=SUSPENDED_HELP
@@ -111,7 +104,7 @@ class QueueEntrySerializer(serializers.ModelSerializer):
 class QuoteSerializer(serializers.Serializer):
     book = serializers.IntegerField(source="book_id")
     days = serializers.IntegerField()
-    plan = serializers.CharField()
+    plan = serializers.ChoiceField(choices=Plan.choices)
     base_price = serializers.IntegerField()
     discount_percent = serializers.IntegerField()
     discount_reason = serializers.CharField(allow_blank=True)
@@ -123,8 +116,10 @@ class QuoteSerializer(serializers.Serializer):
         help_text="When queued: when a unit would reach you if you joined now. " + ESTIMATE_HELP,
     )
     balance = serializers.IntegerField()
-    blocked_by = serializers.CharField(
-        allow_null=True, help_text="The error code reserving would answer now, or null."
+    blocked_by = serializers.ChoiceField(
+        choices=sorted({answer.error.code for answer in REFUSALS.values()}),
+        allow_null=True,
+        help_text="The error code reserving would answer now, or null.",
     )
 
 
@@ -144,7 +139,7 @@ class WaiterSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id")
     email = serializers.EmailField(source="customer.user.email")
     position = serializers.IntegerField()
-    plan = serializers.CharField(source="queue_plan")
+    plan = serializers.ChoiceField(choices=Plan.choices, source="queue_plan")
     suspended_until = serializers.DateTimeField(allow_null=True, help_text=SUSPENDED_HELP)
     estimated_available_at = serializers.DateTimeField(allow_null=True, help_text=ESTIMATE_HELP)
 

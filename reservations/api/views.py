@@ -1,60 +1,60 @@
 """Thin views: validate input, call one service or selector, render the result."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Customer
 from catalog.models import Book
+from core.error_shapes import ErrorSerializer, InsufficientFundsSerializer
 from core.errors import NotFound
 from core.inputs import validated
 from core.metadata import WithoutForm
 from core.permissions import staff_with
 from reservations import selectors, services
 from reservations.api.serializers import (
-    ESTIMATE_HELP,
     HoldersAndQueueSerializer,
     QueueEntrySerializer,
     QuoteSerializer,
     RenewInputSerializer,
-    ReservationErrorSerializer,
     ReservationListQuerySerializer,
     ReservationSerializer,
     ReserveInputSerializer,
-    ReserveInsufficientFundsSerializer,
     SuspendInputSerializer,
 )
 from reservations.errors import CustomerRequired
 from reservations.models import QueueEntry, Reservation
 
-ERROR = ReservationErrorSerializer
-E400 = OpenApiResponse(ERROR, description="`invalid` (with `errors` per field) or a rule's code.")
+E400 = OpenApiResponse(
+    ErrorSerializer,
+    description="`invalid` (with `errors`), or `invalid_duration` (with `max_days`): more days "
+    "than your plan allows.",
+)
 E402 = OpenApiResponse(
-    ReserveInsufficientFundsSerializer,
+    InsufficientFundsSerializer,
     description="`insufficient_funds`; the `Location` header is the wallet-charge URL.",
 )
-E403 = OpenApiResponse(ERROR, description="`membership_required` (free plan) or not allowed.")
-E404 = OpenApiResponse(ERROR, description="Not found, or not yours.")
-E409 = OpenApiResponse(ERROR, description="Conflict with the current state (see `code`).")
-
-WaitingSerializer = inline_serializer(
-    "ReserveQueued",
-    fields={
-        "status": serializers.CharField(default="waiting"),
-        "id": serializers.IntegerField(),
-        "book": serializers.IntegerField(),
-        "book_title": serializers.CharField(),
-        "days": serializers.IntegerField(),
-        "queued_at": serializers.DateTimeField(),
-        "position": serializers.IntegerField(),
-        "plan": serializers.CharField(),
-        "suspended_until": serializers.DateTimeField(allow_null=True),
-        "estimated_available_at": serializers.DateTimeField(
-            allow_null=True, help_text=ESTIMATE_HELP
-        ),
-    },
+E403 = OpenApiResponse(
+    ErrorSerializer,
+    description="`customer_required` (no member profile), `membership_required` (free plan) or "
+    "`account_inactive`.",
+)
+STAFF_ONLY = OpenApiResponse(
+    ErrorSerializer, description="`permission_denied`: staff with the admin's permission only."
+)
+RESERVATION_ENDED = OpenApiResponse(
+    ErrorSerializer, description="`reservation_not_active` (with `status`): it has already ended."
+)
+NOT_WAITING = OpenApiResponse(
+    ErrorSerializer,
+    description="`queue_entry_not_waiting` (with `status`): the entry is no longer waiting.",
+)
+QUEUED = OpenApiResponse(
+    QueueEntrySerializer,
+    description="Waiting in the book's queue (`status` `waiting`, with its `position`), or "
+    "served at once by a release (`fulfilled`, `position` null).",
 )
 
 
@@ -105,7 +105,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[ReservationListQuerySerializer],
-        responses={200: ReservationSerializer(many=True), 400: E400},
+        responses={200: ReservationSerializer(many=True)},
         summary="List my reservations (newest first, due ones already ended)",
         description="My reservations; reserve a book (instantly, or by joining its queue).",
     )
@@ -126,11 +126,15 @@ class ReservationViewSet(viewsets.GenericViewSet):
         request=ReserveInputSerializer,
         responses={
             201: ReservationSerializer,
-            202: WaitingSerializer,
+            202: QUEUED,
             400: E400,
             402: E402,
             403: E403,
-            409: E409,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`already_reserved`, `already_queued`, or "
+                "`reservation_limit_reached` (with `limit`).",
+            ),
         },
         summary="Reserve a book: 201 active reservation, or 202 waiting in its queue",
         description=(
@@ -174,7 +178,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
         return Response(QuoteSerializer(quote).data)
 
     @extend_schema(
-        responses={200: ReservationSerializer, 404: E404},
+        responses={200: ReservationSerializer},
         description=DETAIL_DESCRIPTION,
     )
     def retrieve(self, request, pk: int):
@@ -191,11 +195,18 @@ class ReservationViewSet(viewsets.GenericViewSet):
         request=RenewInputSerializer,
         responses={
             200: ReservationSerializer,
-            400: E400,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`invalid` (with `errors`), `invalid_duration` (with `max_days`), or "
+                "`shortening_refused` (with `current_days`): not longer than it is.",
+            ),
             402: E402,
             403: E403,
-            404: E404,
-            409: E409,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`renewal_blocked` (someone waits for the book) or "
+                "`reservation_not_active` (with `status`).",
+            ),
         },
         summary="Renew: extend to a new total of days (409 renewal_blocked if anyone waits)",
         description=DETAIL_DESCRIPTION,
@@ -210,7 +221,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
         return Response(ReservationSerializer(reservation).data)
 
     @extend_schema(
-        responses={204: None, 404: E404, 409: E409},
+        responses={204: None, 409: RESERVATION_ENDED},
         summary="Return the book (nothing is refunded); the unit goes to the queue",
         description=DETAIL_DESCRIPTION,
     )
@@ -251,7 +262,7 @@ class QueueEntryViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(QueueEntrySerializer(page, many=True).data)
 
     @extend_schema(
-        responses={204: None, 404: E404, 409: E409},
+        responses={204: None, 409: NOT_WAITING},
         summary="Leave the queue",
         description="Leave a queue.",
     )
@@ -261,7 +272,15 @@ class QueueEntryViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=SuspendInputSerializer,
-        responses={200: QueueEntrySerializer, 400: E400, 404: E404, 409: E409},
+        responses={
+            200: QueueEntrySerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`invalid` (with `errors`), or `invalid_suspension` (with `errors` "
+                "and `latest_until`).",
+            ),
+            409: NOT_WAITING,
+        },
         summary="Suspend my place in a queue until a moment (at most 30 days ahead)",
         description=(
             "The entry keeps its `queued_at` and its place, and counts in everyone's positions, "
@@ -282,7 +301,7 @@ class QueueEntryViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: QueueEntrySerializer, 404: E404, 409: E409},
+        responses={200: QueueEntrySerializer, 409: NOT_WAITING},
         summary="Resume a suspended queue entry now",
         description=(
             "Clears `suspended_until` (a no-op for an entry that is not suspended). If a unit was "
@@ -303,7 +322,7 @@ class AdminBookViewSet(viewsets.ViewSet):
     lookup_value_converter = "int"
 
     @extend_schema(
-        responses={200: HoldersAndQueueSerializer, 403: E403, 404: E404},
+        responses={200: HoldersAndQueueSerializer, 403: STAFF_ONLY},
         description=(
             "`queue` is in the order a released unit would be served now; each entry's "
             "`estimated_available_at` is simulated from the holders' `ends_at` (no early returns, "
@@ -334,7 +353,7 @@ class AdminReservationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: ReservationSerializer, 403: E403, 404: E404, 409: E409},
+        responses={200: ReservationSerializer, 403: STAFF_ONLY, 409: RESERVATION_ENDED},
         description="End a reservation now: the unit is released and the queue promoted.",
     )
     @action(
@@ -355,7 +374,7 @@ class AdminQueueEntryViewSet(viewsets.ViewSet):
     permission_classes = [staff_with(services.REMOVE_QUEUE_ENTRY_PERMISSION)]
 
     @extend_schema(
-        responses={204: None, 403: E403, 404: E404, 409: E409},
+        responses={204: None, 403: STAFF_ONLY, 409: NOT_WAITING},
         description="Remove someone from a queue.",
     )
     def destroy(self, request, pk: int):
