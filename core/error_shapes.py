@@ -39,15 +39,25 @@ class ErrorSerializer(serializers.Serializer):
         help_text="`payment_not_pending`, `reservation_not_active`, `queue_entry_not_waiting`: "
         "the object's current status.",
     )
-    max_days = serializers.IntegerField(required=False, help_text="`invalid_duration`.")
+    max_days = serializers.IntegerField(
+        required=False, help_text="`invalid_duration`, `plan_limits_exceeded`."
+    )
     current_days = serializers.IntegerField(required=False, help_text="`shortening_refused`.")
     latest_until = serializers.DateTimeField(required=False, help_text="`invalid_suspension`.")
     attempts_left = serializers.IntegerField(required=False, help_text="`invalid_code`.")
     retry_after = serializers.IntegerField(
         required=False, help_text="`throttled`, `login_locked`: seconds, as in Retry-After."
     )
+    limit = serializers.IntegerField(
+        required=False, help_text="`reservation_limit_reached`: the plan's most active ones."
+    )
+    plan = serializers.CharField(required=False, help_text="`plan_limits_exceeded`.")
     active_reservations = serializers.IntegerField(
-        required=False, help_text="`active_reservations`."
+        required=False, help_text="`active_reservations`, `plan_limits_exceeded`."
+    )
+    max_reservations = serializers.IntegerField(required=False, help_text="`plan_limits_exceeded`.")
+    longest_active_days = serializers.IntegerField(
+        required=False, help_text="`plan_limits_exceeded`."
     )
     units_on_loan = serializers.IntegerField(required=False, help_text="`units_on_loan`.")
     minimum_total_units = serializers.IntegerField(required=False, help_text="`units_on_loan`.")

@@ -218,8 +218,8 @@ def test_a_members_whole_journey_runs_through_the_generated_client(api, shelf):
     assert loan.parsed.price == quote.parsed.price
     queued = reservations.sync_detailed(client=me, body=reserve(book=shelf["busy"].pk, days=2))
     assert queued.status_code == 202
-    assert isinstance(queued.parsed, m("ReserveQueued"))
-    assert queued.parsed.position == 1
+    assert isinstance(queued.parsed, m("QueueEntry"))
+    assert (queued.parsed.status.value, queued.parsed.position) == ("waiting", 1)
 
     # Renew the loan; shortening it is a typed 400.
     renew = api.op("reservations", "reservations_update")
@@ -227,14 +227,15 @@ def test_a_members_whole_journey_runs_through_the_generated_client(api, shelf):
     assert (longer.status_code, longer.parsed.days) == (200, 5)
     shorter = renew.sync_detailed(loan.parsed.id, client=me, body=m("RenewInputRequest")(days=2))
     assert shorter.status_code == 400
-    assert isinstance(shorter.parsed, m("ReservationError"))
+    assert isinstance(shorter.parsed, m("Error"))
+    assert (shorter.parsed.code, shorter.parsed.current_days) == ("shortening_refused", 5)
 
     # Return the book; returning it again is a typed 409.
     give_back = api.op("reservations", "reservations_destroy")
     assert give_back.sync_detailed(loan.parsed.id, client=me).status_code == 204
     twice = give_back.sync_detailed(loan.parsed.id, client=me)
     assert twice.status_code == 409
-    assert twice.parsed.code == "reservation_not_active"
+    assert (twice.parsed.code, twice.parsed.status) == ("reservation_not_active", "returned")
 
     # A librarian ends the other member's loan: the queued member is served.
     staff_access, _ = api.sign_in(shelf["librarian"].email, shelf["librarian"].phone)
@@ -255,6 +256,7 @@ def test_a_members_whole_journey_runs_through_the_generated_client(api, shelf):
     assert logged_out.status_code == 204
     after = api.op("users", "users_me_retrieve").sync_detailed(client=me)
     assert after.status_code == 401
+    assert isinstance(after.parsed, m("Error"))
     assert after.parsed.code == "token_revoked"
 
 

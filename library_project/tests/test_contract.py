@@ -1,0 +1,66 @@
+"""The consumer's view of the contract: Schemathesis, with every check it has, run as its command
+line runs against a live server, as an anonymous caller, a member and an admin.
+
+The checks: no 5xx; every status, content type, header and body as the schema declares it; a
+request the schema calls invalid is refused, one it calls valid is not (`schemathesis.toml` names
+the operations where only the server's state can refuse a well-formed request, with a 400 saying
+why); a token is not ignored; a deleted object stays gone and a created one can be read.
+`CONTRACT_EXAMPLES` sets the budget per operation (`make contract` raises it); the seed is fixed so
+a failure reproduces.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings as django_settings
+
+from library_project.tests.security_world import access_token, make_world
+from library_project.tests.test_fuzz_schema import openapi_document
+
+EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "3"))
+ROLES = ["anonymous", "member", "admin"]
+
+
+@pytest.fixture
+def contract_world(settings):
+    settings.SMS_BACKEND = "accounts.sms.LocmemSmsBackend"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+    return make_world()
+
+
+def schemathesis_run(*, schema_path, url: str, headers: list[str]) -> subprocess.CompletedProcess:
+    """`st run` with every check, as a consumer would call it (the project's schemathesis.toml
+    is read from the working directory)."""
+    command = [
+        *(sys.executable, "-m", "schemathesis.cli", "--no-color", "run", str(schema_path)),
+        *("--url", url, "--checks", "all", "--max-examples", str(EXAMPLES)),
+        *("--seed", "1", "--generation-deterministic", "--workers", "1"),
+        *headers,
+    ]
+    return subprocess.run(
+        command, cwd=django_settings.BASE_DIR, capture_output=True, text=True, timeout=900
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_schemathesis_check_passes_against_a_live_server(
+    role, contract_world, live_server, tmp_path
+):
+    schema_path = tmp_path / "openapi.json"
+    schema_path.write_text(json.dumps(openapi_document()))
+    headers = []
+    if role != "anonymous":
+        token = access_token(getattr(contract_world, role))
+        headers = ["--header", f"Authorization: Bearer {token}"]
+
+    result = schemathesis_run(schema_path=schema_path, url=live_server.url, headers=headers)
+
+    assert result.returncode == 0, result.stdout[-30_000:] + result.stderr[-5_000:]
+    operations = sum(len(methods) for methods in openapi_document()["paths"].values())
+    assert f"{operations} selected / {operations} total" in result.stdout
+    assert int(re.search(r"(\d+) generated", result.stdout).group(1)) >= operations
