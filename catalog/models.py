@@ -26,11 +26,15 @@ def normalize_isbn(value: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in compact)
 
 
+# What an ISBN may look like as typed: 13 decimal digits of any script among hyphens and spaces
+# (what `normalize_isbn` turns into 13 ASCII digits); the check digit is tested after.
+ISBN_INPUT_PATTERN = r"^[- ]*(?:\d[- ]*){13}$"
+ISBN_MESSAGE = "Enter a valid ISBN-13 (13 digits with a correct check digit)."
+
+
 def validate_isbn13(value: str) -> None:
     if not isbn13_is_valid(value):
-        raise ValidationError(
-            "Enter a valid ISBN-13 (13 digits with a correct check digit).", code="invalid_isbn"
-        )
+        raise ValidationError(ISBN_MESSAGE, code="invalid_isbn")
 
 
 class City(models.Model):
