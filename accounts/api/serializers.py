@@ -30,6 +30,8 @@ def _password_min_length() -> int:
 
 
 PASSWORD_MIN_LENGTH = _password_min_length()
+# A texted code: ASCII digits, as a client reads the schema's pattern.
+SIX_DIGITS = r"^[0-9]{6}$"
 
 
 def new_password_field(**kwargs) -> serializers.CharField:
@@ -66,7 +68,7 @@ class LoginInput(serializers.Serializer):
 
 class LoginVerifyInput(serializers.Serializer):
     otp_token = serializers.CharField(max_length=200)
-    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code from the SMS.")
+    code = serializers.RegexField(SIX_DIGITS, help_text="The 6-digit code from the SMS.")
 
 
 class RefreshInput(serializers.Serializer):
@@ -109,7 +111,7 @@ class PhoneChangeInput(serializers.Serializer):
 
 class PhoneChangeConfirmInput(serializers.Serializer):
     change_token = serializers.CharField(max_length=200)
-    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code sent to the new number.")
+    code = serializers.RegexField(SIX_DIGITS, help_text="The 6-digit code sent to the new number.")
 
 
 class EmailChangeInput(serializers.Serializer):
