@@ -49,6 +49,7 @@ class Limit:
     name: str
     outside: tuple
     at_bound: tuple
+    pattern: str | None = None
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path} {self.location} {self.name}"
@@ -129,7 +130,15 @@ def _limits() -> Iterator[Limit]:
                 if location == "query" and prop.get("type") == "integer":
                     outside.append("")  # present but empty is not a number
                 if outside:
-                    yield Limit(method, path, location, name, tuple(outside), tuple(at_bound))
+                    yield Limit(
+                        method,
+                        path,
+                        location,
+                        name,
+                        tuple(outside),
+                        tuple(at_bound),
+                        prop.get("pattern"),
+                    )
 
 
 LIMITS = list(_limits())
@@ -250,3 +259,23 @@ def test_a_value_outside_a_stated_bound_is_a_400_naming_it_and_one_at_it_is_not(
         if (_errors_on(response, limit.name, value) or set()) & bound_messages:
             failures.append(f"at bound {value!r}: {response.status_code} {response.content[:300]}")
     assert failures == [], str(limit)
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("limit", [lim for lim in LIMITS if lim.pattern], ids=str)
+def test_a_pattern_means_what_a_client_reads_in_it_for_other_scripts_digits(limit, world):
+    """A client reads a pattern as ECMAScript, where \\d is ASCII only (Python's `re.ASCII`
+    here): the server refuses digits of another script exactly where that reading does."""
+    fitting = (f(n) for n in range(1, 40) for f in PATTERN_FILLERS)
+    ascii_value = next(v for v in fitting if re.search(limit.pattern, v))
+    value = ascii_value[:2] + ascii_value[2:].translate(ARABIC_INDIC)
+    client_reading_accepts = re.search(limit.pattern, value, re.ASCII) is not None
+    url = _url(world, limit.path)
+    for user in (world.member, world.author, world.admin):
+        response = _send(client_for(user), limit, url, value)
+        if response.status_code not in (403, 404):
+            break
+    refused = _errors_on(response, limit.name, value) is not None
+    assert refused != client_reading_accepts, (str(limit), value, response.content[:300])
