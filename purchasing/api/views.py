@@ -107,7 +107,8 @@ class WalletViewSet(viewsets.ViewSet):
                 IDEMPOTENCY_HEADER,
                 IDEMPOTENCY_KEY_SCHEMA,
                 OpenApiParameter.HEADER,
-                description="Optional, 1 to 128 visible ASCII characters, unique per charge.",
+                description=f"Optional, 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters, "
+                "unique per charge.",
             ),
             OpenApiParameter(
                 "Idempotent-Replayed",
