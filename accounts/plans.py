@@ -37,6 +37,11 @@ PLANS: dict[str, PlanRules] = {
 }
 
 
+# The longest reservation any plan allows: the bound the API states for `days` (each plan's own
+# maximum is the rule a reservation is then held to).
+MAX_RESERVATION_DAYS = max(rules.max_days for rules in PLANS.values())
+
+
 def rules_for(plan: str) -> PlanRules:
     return PLANS[plan]
 

@@ -26,11 +26,29 @@ def normalize_isbn(value: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in compact)
 
 
+def _bmp_decimal_digit_class() -> str:
+    """The decimal digits of every script in the Basic Multilingual Plane as one regex class,
+    written with \\u escapes so that Python and a client's ECMAScript read it alike (in
+    ECMAScript \\d is ASCII only)."""
+    ranges: list[list[int]] = []
+    for code in range(0x10000):
+        if chr(code).isdecimal():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "[" + "".join(f"\\u{first:04x}-\\u{last:04x}" for first, last in ranges) + "]"
+
+
+# What an ISBN may look like as typed: 13 decimal digits among hyphens and spaces (what
+# `normalize_isbn` turns into 13 ASCII digits); the check digit is tested after.
+ISBN_INPUT_PATTERN = rf"^[- ]*(?:{_bmp_decimal_digit_class()}[- ]*){{13}}$"
+ISBN_MESSAGE = "Enter a valid ISBN-13 (13 digits with a correct check digit)."
+
+
 def validate_isbn13(value: str) -> None:
     if not isbn13_is_valid(value):
-        raise ValidationError(
-            "Enter a valid ISBN-13 (13 digits with a correct check digit).", code="invalid_isbn"
-        )
+        raise ValidationError(ISBN_MESSAGE, code="invalid_isbn")
 
 
 class City(models.Model):

@@ -17,9 +17,12 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from purchasing.errors import InvalidSignature, InvalidWebhookPayload
-from purchasing.models import Payment
+from purchasing.models import Payment, PaymentStatus
 
 SIGNATURE_HEADER = "X-Signature"
+# The outcomes an event reports, and the longest reference it may name (the payment's column).
+EVENT_STATUSES = (PaymentStatus.SUCCEEDED.value, PaymentStatus.FAILED.value)
+REFERENCE_MAX_LENGTH = Payment._meta.get_field("gateway_reference").max_length
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,14 @@ def _read_event(body: bytes) -> PaymentEvent:
         raise InvalidWebhookPayload(errors={"body": ["Expected a JSON object."]})
     errors = {}
     reference, status, amount = data.get("reference"), data.get("status"), data.get("amount")
-    if not isinstance(reference, str) or not 0 < len(reference) <= 128:
-        errors["reference"] = ["A string of 1 to 128 characters is required."]
-    if status not in ("succeeded", "failed"):
+    if not isinstance(reference, str) or not 0 < len(reference) <= REFERENCE_MAX_LENGTH:
+        errors["reference"] = [f"A string of 1 to {REFERENCE_MAX_LENGTH} characters is required."]
+    if status not in EVENT_STATUSES:
         errors["status"] = ['Must be "succeeded" or "failed".']
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         errors["amount"] = ["A positive whole number is required."]
     if errors:
         raise InvalidWebhookPayload(errors=errors)
-    return PaymentEvent(reference=reference, succeeded=status == "succeeded", amount=amount)
+    return PaymentEvent(
+        reference=reference, succeeded=status == PaymentStatus.SUCCEEDED, amount=amount
+    )

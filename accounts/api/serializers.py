@@ -2,6 +2,10 @@
 
 from datetime import datetime
 
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+)
 from rest_framework import serializers
 
 from accounts.models import E164_VALIDATOR, Customer, Notification, User
@@ -13,13 +17,36 @@ def _cities():
     return Customer._meta.get_field("city").related_model.objects.all()
 
 
+def _password_min_length() -> int:
+    """The shortest password the policy (`AUTH_PASSWORD_VALIDATORS`) can accept, so a new
+    password's field states it; the policy's other rules are checked when it is set."""
+    lengths = [
+        validator.min_length
+        for validator in get_default_password_validators()
+        if isinstance(validator, MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
+
+
+PASSWORD_MIN_LENGTH = _password_min_length()
+# A texted code: ASCII digits, as a client reads the schema's pattern.
+SIX_DIGITS = r"^[0-9]{6}$"
+
+
+def new_password_field(**kwargs) -> serializers.CharField:
+    """A password being set: the policy's length bounds, whitespace kept."""
+    return serializers.CharField(
+        min_length=PASSWORD_MIN_LENGTH, max_length=128, trim_whitespace=False, **kwargs
+    )
+
+
 # --- inputs ---------------------------------------------------------------------------------------
 
 
 class SignupInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     phone = serializers.CharField(max_length=16, validators=[E164_VALIDATOR])
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    password = new_password_field(write_only=True)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     city = serializers.PrimaryKeyRelatedField(queryset=_cities(), required=False, allow_null=True)
@@ -40,7 +67,7 @@ class LoginInput(serializers.Serializer):
 
 class LoginVerifyInput(serializers.Serializer):
     otp_token = serializers.CharField(max_length=200)
-    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code from the SMS.")
+    code = serializers.RegexField(SIX_DIGITS, help_text="The 6-digit code from the SMS.")
 
 
 class RefreshInput(serializers.Serializer):
@@ -49,12 +76,12 @@ class RefreshInput(serializers.Serializer):
 
 class PasswordChangeInput(serializers.Serializer):
     old_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = new_password_field()
 
 
 class PasswordResetConfirmInput(serializers.Serializer):
     token = serializers.CharField(max_length=200)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = new_password_field()
 
 
 class UserUpdateInput(serializers.Serializer):
@@ -83,7 +110,7 @@ class PhoneChangeInput(serializers.Serializer):
 
 class PhoneChangeConfirmInput(serializers.Serializer):
     change_token = serializers.CharField(max_length=200)
-    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code sent to the new number.")
+    code = serializers.RegexField(SIX_DIGITS, help_text="The 6-digit code sent to the new number.")
 
 
 class EmailChangeInput(serializers.Serializer):

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -10,32 +11,38 @@ from catalog.models import Author, Book, Genre
 from catalog.selectors import book_search
 
 SEARCH_MAX_LENGTH = 100
+SEARCH_HELP = "Words in the title, description, an author's name or the ISBN."
 AVAILABLE_CHOICES = ("true", "false", "1", "0")
+YEAR_MIN, YEAR_MAX = 0, 9999
+# The one parameter an empty value is a value of (it matches every book).
+BLANK_PARAMETERS = {"search"}
 
 
 class BookFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
+        for name in self.fields:
+            if self.data.get(name) == "" and name not in BLANK_PARAMETERS:
+                self.add_error(name, "A value is required when the parameter is given.")
         year_min, year_max = cleaned.get("year_min"), cleaned.get("year_max")
         if year_min is not None and year_max is not None and year_min > year_max:
             self.add_error("year_max", "year_max must not be lower than year_min.")
         return cleaned
 
 
+@extend_schema_field(serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX))
 class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", 9999)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
 
 
 class BookFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         max_length=SEARCH_MAX_LENGTH,
-        help_text="Words in the title, description, an author's name or the ISBN.",
+        help_text=SEARCH_HELP,
     )
     genre = django_filters.ModelChoiceFilter(queryset=Genre.objects.all(), help_text="Genre id.")
     author = django_filters.ModelChoiceFilter(
@@ -56,6 +63,9 @@ class BookFilter(django_filters.FilterSet):
         form = BookFilterForm
         fields = ["search", "genre", "author", "available", "year_min", "year_max"]
 
+    @extend_schema_field(
+        {"type": "string", "maxLength": SEARCH_MAX_LENGTH, "description": SEARCH_HELP}
+    )
     def filter_search(self, queryset, name, value: str):
         return book_search(queryset, value)
 
@@ -67,28 +77,50 @@ class BookFilter(django_filters.FilterSet):
 
 
 class StrictOrderingFilter(OrderingFilter):
-    """DRF's ordering filter drops unknown fields silently; here they are a 400. Ties end by id."""
+    """`?ordering=` is a comma-separated list of the view's `ordering_fields`, each with a leading
+    - for descending; any other term (an empty one too) is a 400 naming the parameter, where DRF
+    would drop it silently. The schema states the terms as an enum. Ties end by id."""
 
-    def remove_invalid_fields(self, queryset, fields, view, request):
-        valid = super().remove_invalid_fields(queryset, fields, view, request)
-        invalid = [term for term in fields if term not in valid]
-        if invalid:
-            allowed = ", ".join(sorted(self.get_ordering_fields(view)))
+    def terms(self, view) -> list[str]:
+        return [f"{sign}{name}" for name in view.ordering_fields for sign in ("", "-")]
+
+    def get_ordering(self, request, queryset, view):
+        given = request.query_params.get(self.ordering_param)
+        if given is None:
+            return self._ended_by_id(self.get_default_ordering(view))
+        ordering, allowed = given.split(","), self.terms(view)
+        unknown = [term for term in ordering if term not in allowed]
+        if unknown:
             raise ValidationError(
                 {
                     self.ordering_param: [
-                        f"Unknown ordering {invalid[0]!r}; use one of: {allowed} "
-                        "(prefix - for descending)."
+                        f"Unknown ordering {unknown[0]!r}; use one of: "
+                        f"{', '.join(sorted(view.ordering_fields))} (prefix - for descending)."
                     ]
                 }
             )
-        return valid
+        return self._ended_by_id(ordering)
 
-    def get_ordering_fields(self, view):
-        return [name for name in view.ordering_fields]
-
-    def get_ordering(self, request, queryset, view):
-        ordering = list(super().get_ordering(request, queryset, view) or [])
+    @staticmethod
+    def _ended_by_id(ordering) -> list[str]:
+        ordering = list(ordering or [])
         if ordering and not {"id", "-id"} & set(ordering):
             ordering.append("id")
         return ordering
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "Comma-separated, first decides; a leading - sorts descending.",
+                "style": "form",
+                "explode": False,
+                "schema": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": self.terms(view)},
+                    "minItems": 1,
+                },
+            }
+        ]

@@ -1,9 +1,10 @@
 """Input serializers validate requests; output serializers render. Writes go through services."""
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import User
-from catalog.models import Author, Book, City, Genre
+from catalog.models import ISBN_INPUT_PATTERN, ISBN_MESSAGE, Author, Book, City, Genre
 
 
 class CitySerializer(serializers.ModelSerializer):
@@ -113,7 +114,9 @@ class BookSerializer(serializers.ModelSerializer):
 class BookInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     isbn = serializers.CharField(
-        max_length=32, help_text="ISBN-13; hyphens and spaces are ignored."
+        max_length=32,
+        validators=[RegexValidator(ISBN_INPUT_PATTERN, ISBN_MESSAGE, code="invalid_isbn")],
+        help_text="ISBN-13; hyphens and spaces are ignored.",
     )
     description = serializers.CharField(required=False, allow_blank=True, default="")
     genre = serializers.PrimaryKeyRelatedField(queryset=Genre.objects.all())

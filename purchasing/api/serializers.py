@@ -1,11 +1,11 @@
 """Input validation and output shapes of the wallet, payment and membership endpoints."""
 
-import re
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Membership, Plan
+from core.query import QueryIntegerField
+from purchasing.gateways import EVENT_STATUSES, REFERENCE_MAX_LENGTH
 from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
 from purchasing.services import MAX_CHARGE_AMOUNT, MAX_MEMBERSHIP_MONTHS, PURCHASABLE_PLANS
 
@@ -15,15 +15,6 @@ class StrictIntegerField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class QueryIntegerField(serializers.IntegerField):
-    """A query-string integer: ASCII digits only (no sign, decimal point or exponent)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or not re.fullmatch(r"[0-9]{1,18}", data):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -38,7 +29,12 @@ class ChargeInputSerializer(serializers.Serializer):
 
 
 class ChargeQuerySerializer(serializers.Serializer):
-    amount = QueryIntegerField(min_value=1, max_value=MAX_CHARGE_AMOUNT, required=False)
+    amount = QueryIntegerField(
+        min_value=1,
+        max_value=MAX_CHARGE_AMOUNT,
+        required=False,
+        help_text="Whole toman, digits only (optional).",
+    )
 
 
 class MembershipPurchaseInputSerializer(serializers.Serializer):
@@ -96,8 +92,10 @@ class WebhookAnswerSerializer(serializers.Serializer):
 class WebhookEventSerializer(serializers.Serializer):
     """Documentation only: the view authenticates and reads the raw body itself."""
 
-    reference = serializers.CharField(max_length=128, help_text="The payment's gateway_reference.")
-    status = serializers.CharField(help_text='"succeeded" or "failed".')
+    reference = serializers.CharField(
+        max_length=REFERENCE_MAX_LENGTH, help_text="The payment's gateway_reference."
+    )
+    status = serializers.ChoiceField(choices=EVENT_STATUSES)
     amount = serializers.IntegerField(min_value=1)
 
 

@@ -22,6 +22,7 @@ from core.inputs import validated
 from core.metadata import WithoutForm
 from purchasing.api import serializers as s
 from purchasing.gateways import SIGNATURE_HEADER, get_gateway
+from purchasing.models import Payment
 from purchasing.selectors import wallet_of, wallet_payments, wallet_transactions
 from purchasing.services import (
     MAX_CHARGE_AMOUNT,
@@ -31,7 +32,15 @@ from purchasing.services import (
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as the model column
+# 1 to as many visible ASCII characters as the payment's column holds; the schema states it too.
+IDEMPOTENCY_KEY_MAX_LENGTH = Payment._meta.get_field("idempotency_key").max_length
+IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+    "pattern": IDEMPOTENCY_KEY_PATTERN,
+}
 
 NO_WALLET = OpenApiResponse(ErrorSerializer, description="`wallet_not_found`: no wallet.")
 BAD_AMOUNT = OpenApiResponse(
@@ -66,11 +75,7 @@ class WalletViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["wallet"],
         summary="The charge form, pre-filled from `?amount=` (the 402's charge_url)",
-        parameters=[
-            OpenApiParameter(
-                "amount", OpenApiTypes.INT, description="Whole toman, digits only (optional)."
-            )
-        ],
+        parameters=[s.ChargeQuerySerializer],
         responses={200: s.ChargeFormSerializer, 400: BAD_AMOUNT},
     )
     @action(
@@ -103,9 +108,10 @@ class WalletViewSet(viewsets.ViewSet):
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
-                OpenApiTypes.STR,
+                IDEMPOTENCY_KEY_SCHEMA,
                 OpenApiParameter.HEADER,
-                description="Optional, 1 to 128 visible ASCII characters, unique per charge.",
+                description=f"Optional, 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters, "
+                "unique per charge.",
             ),
             OpenApiParameter(
                 "Idempotent-Replayed",
@@ -125,8 +131,14 @@ class WalletViewSet(viewsets.ViewSet):
     @charge_form.mapping.post
     def charge(self, request):
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is not None and not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
-            raise ValidationError({IDEMPOTENCY_HEADER: ["1 to 128 visible ASCII characters."]})
+        if key is not None and not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key):
+            raise ValidationError(
+                {
+                    IDEMPOTENCY_HEADER: [
+                        f"1 to {IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters."
+                    ]
+                }
+            )
         amount = validated(s.ChargeInputSerializer, request.data)["amount"]
         wallet = wallet_of(user=request.user)
         result = wallet_charge(

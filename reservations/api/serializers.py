@@ -3,6 +3,8 @@
 from rest_framework import serializers
 
 from accounts.models import Plan
+from accounts.plans import MAX_RESERVATION_DAYS
+from core.query import QueryChoiceField
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 from reservations.rules import REFUSALS
 
@@ -12,12 +14,20 @@ class ReserveInputSerializer(serializers.Serializer):
     # (400 naming `book`, as this field did when it loaded it).
     book = serializers.IntegerField(min_value=1, help_text="The book's id.")
     days = serializers.IntegerField(
-        help_text="1 to the plan's maximum (plus 7, premium 14); outside → 400 invalid_duration."
+        min_value=1,
+        max_value=MAX_RESERVATION_DAYS,
+        help_text="1 to the plan's maximum (plus 7, premium 14); beyond your plan's → 400 "
+        "invalid_duration with `max_days`.",
     )
 
 
 class RenewInputSerializer(serializers.Serializer):
-    days = serializers.IntegerField(help_text="The new total number of days (longer than now).")
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_RESERVATION_DAYS,
+        help_text="The new total number of days (longer than now), at most the plan's maximum "
+        "(beyond your plan's → 400 invalid_duration with `max_days`).",
+    )
 
 
 ESTIMATE_HELP = (
@@ -40,7 +50,7 @@ class SuspendInputSerializer(serializers.Serializer):
 
 
 class ReservationListQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ReservationStatus.choices, required=False)
+    status = QueryChoiceField(choices=ReservationStatus.choices, required=False)
 
 
 class ReservationSerializer(serializers.ModelSerializer):

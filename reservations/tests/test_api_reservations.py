@@ -79,12 +79,21 @@ def test_an_unknown_book_is_a_400_naming_it_before_the_plan_is_checked(endpoint)
     assert response.json()["errors"] == {"book": ['Invalid pk "999999" - object does not exist.']}
 
 
-@pytest.mark.parametrize("days", [0, 8])
+@pytest.mark.parametrize("days", [8, 14])
 def test_days_outside_the_plan_answer_400_invalid_duration(days):
     response = client_for(member()).post(
         "/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": days}
     )
     assert (response.status_code, response.json()["code"]) == (400, "invalid_duration")
+
+
+@pytest.mark.parametrize("days", [0, 15])
+def test_days_outside_every_plan_are_a_400_naming_days(days):
+    response = client_for(member()).post(
+        "/api/reservations/", {"book": BookFactory(total_units=1).pk, "days": days}
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert list(response.json()["errors"]) == ["days"]
 
 
 def test_a_free_member_gets_403_membership_required():
