@@ -18,8 +18,8 @@ import sys
 import pytest
 from django.conf import settings as django_settings
 
+from library_project.tests.openapi import openapi_document
 from library_project.tests.security_world import access_token, make_world
-from library_project.tests.test_fuzz_schema import openapi_document
 
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "3"))
 ROLES = ["anonymous", "member", "admin"]

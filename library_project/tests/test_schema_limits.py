@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.plans import PLANS
+from library_project.tests.openapi import openapi_document
 from library_project.tests.security_world import client_for, make_world
-from library_project.tests.test_fuzz_schema import openapi_document
 from purchasing.gateways import SIGNATURE_HEADER, sign
 
 DOCUMENT = openapi_document()
