@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from catalog.models import Author, Book, City, Genre
+from core.strict import StrictInput
 
 
 class CitySerializer(serializers.ModelSerializer):
@@ -20,7 +21,7 @@ class GenreSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "book_count"]
 
 
-class NamedInputSerializer(serializers.Serializer):
+class NamedInputSerializer(StrictInput):
     """Genres and cities: a name, unique without regard to case."""
 
     name = serializers.CharField(max_length=100)
@@ -51,7 +52,7 @@ class AuthorSerializer(serializers.ModelSerializer):
         return author.user_id is not None
 
 
-class AuthorInputSerializer(serializers.Serializer):
+class AuthorInputSerializer(StrictInput):
     name = serializers.CharField(max_length=200)
     bio = serializers.CharField(required=False, allow_blank=True, default="")
     city = serializers.PrimaryKeyRelatedField(
@@ -110,7 +111,7 @@ class BookSerializer(serializers.ModelSerializer):
         )
 
 
-class BookInputSerializer(serializers.Serializer):
+class BookInputSerializer(StrictInput):
     title = serializers.CharField(max_length=300)
     isbn = serializers.CharField(
         max_length=32, help_text="ISBN-13; hyphens and spaces are ignored."

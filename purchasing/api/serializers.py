@@ -6,17 +6,9 @@ from rest_framework import serializers
 
 from accounts.models import Membership, Plan
 from core.error_shapes import ErrorShape, field_errors
+from core.strict import StrictInput
 from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
 from purchasing.services import MAX_CHARGE_AMOUNT, MAX_MEMBERSHIP_MONTHS, PURCHASABLE_PLANS
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer only: DRF's IntegerField would also take "10", 10.0 and true."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class QueryIntegerField(serializers.IntegerField):
@@ -31,8 +23,8 @@ class QueryIntegerField(serializers.IntegerField):
 # --- Inputs -------------------------------------------------------------------------------------
 
 
-class ChargeInputSerializer(serializers.Serializer):
-    amount = StrictIntegerField(
+class ChargeInputSerializer(StrictInput):
+    amount = serializers.IntegerField(
         min_value=1, max_value=MAX_CHARGE_AMOUNT, help_text="Whole toman, a JSON integer."
     )
 
@@ -41,9 +33,9 @@ class ChargeQuerySerializer(serializers.Serializer):
     amount = QueryIntegerField(min_value=1, max_value=MAX_CHARGE_AMOUNT, required=False)
 
 
-class MembershipPurchaseInputSerializer(serializers.Serializer):
+class MembershipPurchaseInputSerializer(StrictInput):
     plan = serializers.ChoiceField(choices=PURCHASABLE_PLANS)
-    months = StrictIntegerField(min_value=1, max_value=MAX_MEMBERSHIP_MONTHS)
+    months = serializers.IntegerField(min_value=1, max_value=MAX_MEMBERSHIP_MONTHS)
 
 
 # --- Outputs ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from core.error_shapes import ErrorShape
+from core.strict import StrictInput
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 
 
@@ -17,7 +18,7 @@ class ReserveInsufficientFundsSerializer(ReservationErrorSerializer):
     charge_url = serializers.CharField()
 
 
-class ReserveInputSerializer(serializers.Serializer):
+class ReserveInputSerializer(StrictInput):
     # An id, not the loaded book: the service locks the book and answers an unknown one
     # (400 naming `book`, as this field did when it loaded it).
     book = serializers.IntegerField(min_value=1, help_text="The book's id.")
@@ -26,7 +27,7 @@ class ReserveInputSerializer(serializers.Serializer):
     )
 
 
-class RenewInputSerializer(serializers.Serializer):
+class RenewInputSerializer(StrictInput):
     days = serializers.IntegerField(help_text="The new total number of days (longer than now).")
 
 
@@ -43,7 +44,7 @@ SUSPENDED_HELP = (
 )
 
 
-class SuspendInputSerializer(serializers.Serializer):
+class SuspendInputSerializer(StrictInput):
     until = serializers.DateTimeField(
         help_text="After now and at most 30 days ahead (else 400 `invalid_suspension`)."
     )
