@@ -22,7 +22,7 @@ STRING, INTEGER, NUMBER, BOOLEAN, ARRAY, OBJECT = (
     "a list",
     "an object",
 )
-UNKNOWN_FIELD = "Unknown field: this request does not take it."
+UNKNOWN_FIELD = "This request does not take this field."
 READ_ONLY_FIELD = "This field is read-only."
 
 
