@@ -10,18 +10,12 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 # The JSON kinds a field takes, each as the message names it.
-STRING, INTEGER, NUMBER, BOOLEAN, ARRAY, OBJECT = (
-    "a string",
-    "an integer",
-    "a number",
-    "true or false",
-    "a list",
-    "an object",
-)
+STRING, INTEGER, BOOLEAN, ARRAY = "a string", "an integer", "true or false", "a list"
 UNKNOWN_FIELD = "This request does not take this field."
 READ_ONLY_FIELD = "This field is read-only."
 
@@ -31,7 +25,7 @@ def _json_kind_of(value) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "true or false"
+        return "a boolean"
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
@@ -48,16 +42,7 @@ def _is_kind(value, kind: str) -> bool:
         return isinstance(value, bool)
     if isinstance(value, bool):
         return False
-    return isinstance(
-        value,
-        {
-            STRING: str,
-            INTEGER: int,
-            NUMBER: int | float,
-            ARRAY: list,
-            OBJECT: dict,
-        }[kind],
-    )
+    return isinstance(value, {STRING: str, INTEGER: int, ARRAY: list}[kind])
 
 
 def _choice_kind(field: serializers.ChoiceField) -> str:
@@ -78,29 +63,16 @@ def _kind(field: serializers.Field) -> tuple[str, serializers.Field | None]:
     this table does not know is a programming error, raised rather than let through."""
     if isinstance(field, serializers.ManyRelatedField):
         return ARRAY, field.child_relation
-    if isinstance(field, serializers.ListField):
-        return ARRAY, field.child
     if isinstance(field, serializers.PrimaryKeyRelatedField):
         return _pk_kind(field), None
     if isinstance(field, serializers.ChoiceField):
         return _choice_kind(field), None
-    kinds = [
-        (serializers.BooleanField, BOOLEAN),
-        (serializers.IntegerField, INTEGER),
-        (serializers.FloatField | serializers.DecimalField, NUMBER),
-        (
-            serializers.CharField
-            | serializers.DateField
-            | serializers.DateTimeField
-            | serializers.TimeField
-            | serializers.DurationField,
-            STRING,
-        ),
-        (serializers.BaseSerializer | serializers.DictField, OBJECT),
-    ]
-    for field_class, kind in kinds:
-        if isinstance(field, field_class):
-            return kind, None
+    if isinstance(field, serializers.BooleanField):
+        return BOOLEAN, None
+    if isinstance(field, serializers.IntegerField):
+        return INTEGER, None
+    if isinstance(field, serializers.CharField | serializers.DateField | serializers.DateTimeField):
+        return STRING, None
     raise ImproperlyConfigured(f"{field!r} takes no known JSON kind: teach core.strict its type.")
 
 
@@ -149,16 +121,22 @@ class NoInput(StrictInput):
 
 
 def strict_request_bodies(result, generator, request, public):
-    """drf-spectacular postprocessing hook: the schema component of each `StrictInput` says
-    what the API does, `additionalProperties: false`."""
+    """drf-spectacular postprocessing hook: the request-body component of each `StrictInput`
+    says what the API does, `additionalProperties: false`."""
     schemas = result.get("components", {}).get("schemas", {})
-    for component in generator.registry._components.values():
-        serializer = component.object
-        serializer_class = serializer if isinstance(serializer, type) else type(serializer)
-        if (
-            component.type == component.SCHEMA
-            and issubclass(serializer_class, StrictInput)
-            and component.name in schemas
-        ):
-            schemas[component.name]["additionalProperties"] = False
+    for name in _request_body_components(result):
+        serializer = generator.registry[(name, ResolvedComponent.SCHEMA)].object
+        if isinstance(serializer, StrictInput):
+            schemas[name]["additionalProperties"] = False
     return result
+
+
+def _request_body_components(result) -> set[str]:
+    """The names of the schema components that request bodies refer to."""
+    return {
+        media["schema"]["$ref"].rsplit("/", 1)[1]
+        for item in result["paths"].values()
+        for operation in item.values()
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        if "$ref" in media["schema"]
+    }
