@@ -241,6 +241,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies take only their own fields, as the API enforces (core.strict).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.strict.strict_request_bodies",
+    ],
     # Payment's status set shares the field name with reservations' and the queue's.
     "ENUM_NAME_OVERRIDES": {
         "PaymentStatusEnum": "purchasing.models.PaymentStatus",

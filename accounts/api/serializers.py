@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from accounts.models import E164_VALIDATOR, Customer, Notification, User
 from accounts.selectors import prefetched_membership
+from core.strict import StrictInput
 
 
 def _cities():
@@ -43,7 +44,7 @@ def new_password_field(**kwargs) -> serializers.CharField:
 # --- inputs ---------------------------------------------------------------------------------------
 
 
-class SignupInput(serializers.Serializer):
+class SignupInput(StrictInput):
     email = serializers.EmailField(max_length=254)
     phone = serializers.CharField(max_length=16, validators=[E164_VALIDATOR])
     password = new_password_field(write_only=True)
@@ -52,39 +53,39 @@ class SignupInput(serializers.Serializer):
     city = serializers.PrimaryKeyRelatedField(queryset=_cities(), required=False, allow_null=True)
 
 
-class TokenInput(serializers.Serializer):
+class TokenInput(StrictInput):
     token = serializers.CharField(max_length=200)
 
 
-class EmailInput(serializers.Serializer):
+class EmailInput(StrictInput):
     email = serializers.EmailField(max_length=254)
 
 
-class LoginInput(serializers.Serializer):
+class LoginInput(StrictInput):
     username = serializers.CharField(max_length=254, help_text="Email or phone (E.164).")
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class LoginVerifyInput(serializers.Serializer):
+class LoginVerifyInput(StrictInput):
     otp_token = serializers.CharField(max_length=200)
     code = serializers.RegexField(SIX_DIGITS, help_text="The 6-digit code from the SMS.")
 
 
-class RefreshInput(serializers.Serializer):
+class RefreshInput(StrictInput):
     refresh = serializers.CharField(max_length=2000)
 
 
-class PasswordChangeInput(serializers.Serializer):
+class PasswordChangeInput(StrictInput):
     old_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = new_password_field()
 
 
-class PasswordResetConfirmInput(serializers.Serializer):
+class PasswordResetConfirmInput(StrictInput):
     token = serializers.CharField(max_length=200)
     new_password = new_password_field()
 
 
-class UserUpdateInput(serializers.Serializer):
+class UserUpdateInput(StrictInput):
     first_name = serializers.CharField(max_length=150, allow_blank=True)
     last_name = serializers.CharField(max_length=150, allow_blank=True)
     phone = serializers.CharField(
@@ -101,24 +102,24 @@ class UserUpdateInput(serializers.Serializer):
     )
 
 
-class PhoneChangeInput(serializers.Serializer):
+class PhoneChangeInput(StrictInput):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     phone = serializers.CharField(
         max_length=16, validators=[E164_VALIDATOR], help_text="The new number, E.164."
     )
 
 
-class PhoneChangeConfirmInput(serializers.Serializer):
+class PhoneChangeConfirmInput(StrictInput):
     change_token = serializers.CharField(max_length=200)
     code = serializers.RegexField(SIX_DIGITS, help_text="The 6-digit code sent to the new number.")
 
 
-class EmailChangeInput(serializers.Serializer):
+class EmailChangeInput(StrictInput):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     email = serializers.EmailField(max_length=254, help_text="The new address.")
 
 
-class CustomerUpdateInput(serializers.Serializer):
+class CustomerUpdateInput(StrictInput):
     city = serializers.PrimaryKeyRelatedField(queryset=_cities(), allow_null=True)
     address = serializers.CharField(max_length=255, allow_blank=True)
     date_of_birth = serializers.DateField(allow_null=True)

@@ -15,7 +15,7 @@ from accounts.throttling import client_ip
 from core.error_shapes import AcceptedSerializer as Accepted
 from core.error_shapes import ErrorSerializer as Error
 from core.errors import NotFound
-from core.inputs import validated
+from core.inputs import no_input, validated
 from core.metadata import WithoutForm
 from core.permissions import has_admin_permissions, staff_with
 
@@ -617,6 +617,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], name="Notification Read")
     def read(self, request, pk: int):
+        no_input(request.data)
         notification = services.notification_mark_read(user=request.user, notification_id=pk)
         return Response(s.NotificationOutput(notification).data)
 
@@ -650,5 +651,6 @@ class AdminUserViewSet(viewsets.ViewSet):
         name="Revoke Tokens",
     )
     def revoke_tokens(self, request, pk: int):
+        no_input(request.data)
         services.user_revoke_tokens(user_id=pk, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

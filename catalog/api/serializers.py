@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from catalog.models import ISBN_INPUT_PATTERN, ISBN_MESSAGE, Author, Book, City, Genre
+from core.strict import StrictInput
 
 
 class CitySerializer(serializers.ModelSerializer):
@@ -21,7 +22,7 @@ class GenreSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "book_count"]
 
 
-class NamedInputSerializer(serializers.Serializer):
+class NamedInputSerializer(StrictInput):
     """Genres and cities: a name, unique without regard to case."""
 
     name = serializers.CharField(max_length=100)
@@ -52,7 +53,7 @@ class AuthorSerializer(serializers.ModelSerializer):
         return author.user_id is not None
 
 
-class AuthorInputSerializer(serializers.Serializer):
+class AuthorInputSerializer(StrictInput):
     name = serializers.CharField(max_length=200)
     bio = serializers.CharField(required=False, allow_blank=True, default="")
     city = serializers.PrimaryKeyRelatedField(
@@ -111,7 +112,7 @@ class BookSerializer(serializers.ModelSerializer):
         )
 
 
-class BookInputSerializer(serializers.Serializer):
+class BookInputSerializer(StrictInput):
     title = serializers.CharField(max_length=300)
     isbn = serializers.CharField(
         max_length=32,

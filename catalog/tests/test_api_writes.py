@@ -266,8 +266,9 @@ def test_a_user_creates_their_author_profile_once():
 def test_a_member_cannot_link_their_new_profile_to_someone_else():
     user, other = UserFactory(), UserFactory()
     response = client_for(user).post("/api/authors/", {"name": "Me", "user": other.pk})
-    assert response.status_code == 201
-    assert Author.objects.get(pk=response.json()["id"]).user == user
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["user"]
+    assert not Author.objects.filter(name="Me").exists()
 
 
 def test_an_admin_creates_a_profile_for_another_user_or_for_nobody():

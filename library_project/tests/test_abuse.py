@@ -249,12 +249,9 @@ def test_a_member_cannot_make_himself_staff_or_change_protected_account_fields(w
             data=json.dumps({**hostile, "last_name": "Reader", "phone": world.member.phone}),
             content_type="application/json",
         )
-        assert response.status_code == 200, response.content
-    after = _user_row(world.member)
-    assert after.pop("first_name") == "Still allowed"
-    before.pop("first_name")
-    after.pop("last_name"), before.pop("last_name")
-    assert after == before
+        assert response.status_code == 400, response.content
+        assert set(response.json()["errors"]) == set(hostile) - {"first_name"}
+    assert _user_row(world.member) == before
     takeover = client.patch("/api/users/me/", {"email": "taken.over@example.com"}, format="json")
     assert takeover.status_code == 400
     assert _user_row(world.member)["email"] == before["email"]
@@ -268,10 +265,10 @@ def test_a_member_cannot_set_his_balance_or_plan_through_his_customer_profile(wo
         "/api/customers/me/",
         {"balance": 10**9, "wallet": {"balance": 10**9}, "plan": "premium", "user": world.admin.pk},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"balance", "wallet", "plan", "user"}
     assert Wallet.objects.get(customer=customer).balance == balance
     assert Customer.objects.get(pk=customer.pk).user_id == world.member.pk
-    assert response.json().get("plan") != "premium"
 
 
 def _patch(user, path, body, method="PATCH"):
@@ -282,6 +279,7 @@ def _patch(user, path, body, method="PATCH"):
 
 def test_a_reservation_write_sets_only_book_and_days(world):
     ledger_before = WalletTransaction.objects.count()
+    reservations_before = Reservation.objects.count()
     response = _patch(
         world.author,
         "/api/reservations/",
@@ -296,13 +294,10 @@ def test_a_reservation_write_sets_only_book_and_days(world):
         },
         method="POST",
     )
-    assert response.status_code == 201, response.content
-    reservation = Reservation.objects.get(pk=response.json()["id"])
-    assert reservation.customer.user_id == world.author.pk
-    assert reservation.status == "active"
-    assert reservation.price == 2_000
-    assert (reservation.ends_at - reservation.starts_at).days == 2
-    assert WalletTransaction.objects.count() == ledger_before + 1
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {"status", "price", "starts_at", "ends_at", "customer"}
+    assert Reservation.objects.count() == reservations_before
+    assert WalletTransaction.objects.count() == ledger_before
 
 
 def test_a_renewal_cannot_set_status_dates_or_price(world):
@@ -319,12 +314,10 @@ def test_a_renewal_cannot_set_status_dates_or_price(world):
         },
         method="PUT",
     )
-    assert response.status_code == 200, response.content
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {"status", "ends_at", "starts_at", "price"}
     after = Reservation.objects.get(pk=world.reservation.pk)
-    assert after.status == "active"
-    assert after.starts_at == before.starts_at
-    assert after.ends_at == before.starts_at + (before.ends_at - before.starts_at) * 4 / 3
-    assert after.price > before.price
+    assert model_to_dict(after) == model_to_dict(before)
 
 
 def test_an_author_cannot_set_a_books_available_units(world):
@@ -334,10 +327,11 @@ def test_an_author_cannot_set_a_books_available_units(world):
         f"/api/books/{book.pk}/",
         {"available_units": 999, "popularity": 999, "description": "Edited."},
     )
-    assert response.status_code == 200, response.content
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {"available_units", "popularity"}
     after = Book.objects.get(pk=book.pk)
     assert after.available_units == book.available_units
-    assert after.description == "Edited."
+    assert after.description == book.description
 
 
 def test_a_charge_or_membership_purchase_cannot_choose_its_own_price_or_status(world):
@@ -349,16 +343,17 @@ def test_a_charge_or_membership_purchase_cannot_choose_its_own_price_or_status(w
         {"amount": 1_000, "status": "succeeded", "balance": 10**9, "gateway": "x"},
         method="POST",
     )
-    assert charge.status_code == 201, charge.content
-    assert Wallet.objects.get(customer=customer).balance == balance + 1_000
+    assert charge.status_code == 400, charge.content
+    assert set(charge.json()["errors"]) == {"status", "balance", "gateway"}
     membership = _patch(
         world.member,
         "/api/memberships/",
         {"plan": "plus", "months": 1, "price_paid": 0, "ends_at": "2100-01-01T00:00:00Z"},
         method="POST",
     )
-    assert membership.status_code == 201, membership.content
-    assert Wallet.objects.get(customer=customer).balance == balance + 1_000 - 50_000
+    assert membership.status_code == 400, membership.content
+    assert set(membership.json()["errors"]) == {"price_paid", "ends_at"}
+    assert Wallet.objects.get(customer=customer).balance == balance
 
 
 # --- oversized bodies and page sizes ---------------------------------------------------------------

@@ -5,25 +5,16 @@ from rest_framework import serializers
 
 from accounts.models import Membership, Plan
 from core.query import QueryIntegerField
+from core.strict import StrictInput
 from purchasing.gateways import EVENT_STATUSES, REFERENCE_MAX_LENGTH
 from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
 from purchasing.services import MAX_CHARGE_AMOUNT, MAX_MEMBERSHIP_MONTHS, PURCHASABLE_PLANS
 
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer only: DRF's IntegerField would also take "10", 10.0 and true."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 # --- Inputs -------------------------------------------------------------------------------------
 
 
-class ChargeInputSerializer(serializers.Serializer):
-    amount = StrictIntegerField(
+class ChargeInputSerializer(StrictInput):
+    amount = serializers.IntegerField(
         min_value=1, max_value=MAX_CHARGE_AMOUNT, help_text="Whole toman, a JSON integer."
     )
 
@@ -37,9 +28,9 @@ class ChargeQuerySerializer(serializers.Serializer):
     )
 
 
-class MembershipPurchaseInputSerializer(serializers.Serializer):
+class MembershipPurchaseInputSerializer(StrictInput):
     plan = serializers.ChoiceField(choices=PURCHASABLE_PLANS)
-    months = StrictIntegerField(min_value=1, max_value=MAX_MEMBERSHIP_MONTHS)
+    months = serializers.IntegerField(min_value=1, max_value=MAX_MEMBERSHIP_MONTHS)
 
 
 # --- Outputs ------------------------------------------------------------------------------------

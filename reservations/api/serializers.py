@@ -5,11 +5,12 @@ from rest_framework import serializers
 from accounts.models import Plan
 from accounts.plans import MAX_RESERVATION_DAYS
 from core.query import QueryChoiceField
+from core.strict import StrictInput
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 from reservations.rules import REFUSALS
 
 
-class ReserveInputSerializer(serializers.Serializer):
+class ReserveInputSerializer(StrictInput):
     # An id, not the loaded book: the service locks the book and answers an unknown one
     # (400 naming `book`, as this field did when it loaded it).
     book = serializers.IntegerField(min_value=1, help_text="The book's id.")
@@ -21,7 +22,7 @@ class ReserveInputSerializer(serializers.Serializer):
     )
 
 
-class RenewInputSerializer(serializers.Serializer):
+class RenewInputSerializer(StrictInput):
     days = serializers.IntegerField(
         min_value=1,
         max_value=MAX_RESERVATION_DAYS,
@@ -43,7 +44,7 @@ SUSPENDED_HELP = (
 )
 
 
-class SuspendInputSerializer(serializers.Serializer):
+class SuspendInputSerializer(StrictInput):
     until = serializers.DateTimeField(
         help_text="After now and at most 30 days ahead (else 400 `invalid_suspension`)."
     )

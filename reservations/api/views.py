@@ -10,7 +10,7 @@ from accounts.models import Customer
 from catalog.models import Book
 from core.error_shapes import ErrorSerializer, InsufficientFundsSerializer
 from core.errors import NotFound
-from core.inputs import validated
+from core.inputs import no_input, validated
 from core.metadata import WithoutForm
 from core.permissions import staff_with
 from reservations import selectors, services
@@ -312,6 +312,7 @@ class QueueEntryViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], metadata_class=WithoutForm)
     def resume(self, request, pk: int):
         """End a suspension now."""
+        no_input(request.data)
         services.queue_resume(customer=_queue_owner(request), entry_id=pk)
         return _my_entry_response(request, pk)
 
@@ -363,6 +364,7 @@ class AdminReservationViewSet(viewsets.ViewSet):
     )
     def end(self, request, pk: int):
         """End a reservation now: the unit is released and the queue promoted."""
+        no_input(request.data)
         reservation = services.admin_end_reservation(reservation_id=pk, by=request.user)
         return Response(ReservationSerializer(reservation).data)
 
