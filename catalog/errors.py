@@ -1,6 +1,6 @@
 """Domain errors of the catalog; rendered by the one handler as `{"code", "detail", ...extra}`."""
 
-from core.errors import Conflict
+from core.errors import Conflict, DomainError, NotFound
 
 
 class UnitsOnLoan(Conflict):
@@ -38,3 +38,17 @@ class AuthorIsSoleAuthor(Conflict):
 class GenreInUse(Conflict):
     code = "genre_in_use"
     default_detail = "Books belong to this genre; move them to another genre first."
+
+
+class RatingNeedsCustomer(DomainError):
+    code = "customer_required"
+    http_status = 403
+    default_detail = "Only accounts with a member profile can rate books."
+
+
+class BookNotFound(NotFound):
+    default_detail = "No such book."
+
+
+class RatingNotFound(NotFound):
+    default_detail = "You have not rated this book."

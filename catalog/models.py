@@ -1,6 +1,7 @@
 """Reference data (cities, genres), authors and books with their physical units."""
 
 import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -9,6 +10,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from catalog.errors import UnitsOnLoan
+
+SCORE_MIN, SCORE_MAX = 1, 10
 
 
 def isbn13_is_valid(value: str) -> bool:
@@ -109,6 +112,14 @@ class Book(models.Model):
     )
     total_units = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     available_units = models.PositiveIntegerField()
+    # The members' ratings, kept on the row (changed with the book locked, in the rating's own
+    # transaction) so the list and the page read them at no extra query. The database default
+    # serves rows inserted in bulk by SQL.
+    rating_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    rating_sum = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    rating_average = models.DecimalField(
+        max_digits=3, decimal_places=1, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,6 +127,16 @@ class Book(models.Model):
         ordering = ["title", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(total_units__gte=1), name="book_total_units_min_1"),
+            models.CheckConstraint(
+                condition=Q(rating_sum__gte=F("rating_count") * SCORE_MIN)
+                & Q(rating_sum__lte=F("rating_count") * SCORE_MAX),
+                name="book_rating_sum_within_scores",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating_count=0, rating_average__isnull=True)
+                | Q(rating_count__gt=0, rating_average__isnull=False),
+                name="book_rating_average_iff_rated",
+            ),
             models.CheckConstraint(
                 condition=Q(available_units__gte=0), name="book_available_units_non_negative"
             ),
@@ -129,6 +150,8 @@ class Book(models.Model):
             models.Index(fields=["title", "id"], name="book_title_id"),
             models.Index(fields=["published_year"], name="book_published_year"),
             models.Index(fields=["available_units"], name="book_available_units"),
+            # `ordering=rating` and `rating_min`
+            models.Index(fields=["rating_average", "id"], name="book_rating_average_id"),
         ]
 
     def __str__(self) -> str:
@@ -163,3 +186,41 @@ class Book(models.Model):
         units_known = self.available_units is not None and self.total_units is not None
         if units_known and self.available_units > self.total_units:
             raise ValidationError({"available_units": "Available units cannot exceed total units."})
+
+
+def rating_average(*, total: int, count: int) -> Decimal | None:
+    """The mean score shown for a book, to one decimal (halves round up); None when unrated."""
+    if count == 0:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+class Rating(models.Model):
+    """A member's score of a book, 1 to 10; one per member and book, replaced when rated again."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="ratings")
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.CASCADE, related_name="ratings"
+    )
+    score = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["book", "customer"]
+        constraints = [
+            models.UniqueConstraint(fields=["book", "customer"], name="rating_one_per_member"),
+            models.CheckConstraint(
+                condition=Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX),
+                name="rating_score_1_to_10",
+            ),
+        ]
+        indexes = [
+            # a member's ratings (and the customer's cascade on delete)
+            models.Index(fields=["customer"], name="rating_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/10 for {self.book_id} by {self.customer_id}"

@@ -8,7 +8,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from catalog import hooks, sql
-from catalog.models import Author, Book, City, Genre, normalize_isbn
+from catalog.errors import BookNotFound, RatingNotFound
+from catalog.models import Author, Book, City, Genre, Rating, normalize_isbn
 from catalog.services import STRUCTURE_VERSION_KEY, UNITS_VERSION_KEY
 from core.versioned_cache import read_versions
 
@@ -62,6 +63,8 @@ BOOK_ROW_FIELDS = (
     "total_units",
     "available_units",
     "popularity",
+    "rating_average",
+    "rating_count",
 )
 
 
@@ -118,6 +121,8 @@ def _as_book_row(row: sql.BookDetailRow) -> dict:
         "total_units": row.total_units,
         "available_units": row.available_units,
         "popularity": row.popularity,
+        "rating_average": row.rating_average,
+        "rating_count": row.rating_count,
         "settlement_due": row.settlement_due,
     }
     if row.authors is not None:
@@ -159,6 +164,21 @@ def book_search(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
         .values("book_id")
     )
     return queryset.filter(pk__in=by_own_columns.union(by_author))
+
+
+def rating_of(*, customer_id: int, book_id: int) -> Rating:
+    """The member's rating of the book, with the book's figures; 404 when the book does not
+    exist or they have not rated it."""
+    rating = (
+        Rating.objects.select_related("book")
+        .filter(book_id=book_id, customer_id=customer_id)
+        .first()
+    )
+    if rating is None:
+        if not Book.objects.filter(pk=book_id).exists():
+            raise BookNotFound()
+        raise RatingNotFound()
+    return rating
 
 
 def author_list() -> QuerySet[Author]:

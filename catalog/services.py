@@ -20,9 +20,11 @@ from catalog.errors import (
     AuthorProfileExists,
     BookHasHistory,
     BookInUse,
+    BookNotFound,
     GenreInUse,
+    RatingNotFound,
 )
-from catalog.models import Author, Book, City, Genre
+from catalog.models import Author, Book, City, Genre, Rating, rating_average
 from core.versioned_cache import bump_versions_on_commit
 
 logger = logging.getLogger(__name__)
@@ -30,8 +32,9 @@ logger = logging.getLogger(__name__)
 BOOK_EDITABLE_FIELDS = ("title", "isbn", "description", "genre", "published_year")
 
 # Cached catalog pages and counts are keyed by these two numbers (`catalog.selectors.
-# catalog_versions`): `units` moves with every change of a book's units or reservations
-# (available_units, popularity), `structure` with every change of books, authors and genres.
+# catalog_versions`): `units` moves with every change of a book's units, reservations or ratings
+# (available_units, popularity, rating_average and rating_count), `structure` with every change
+# of books, authors and genres.
 STRUCTURE_VERSION_KEY = "catalog:version:structure"
 UNITS_VERSION_KEY = "catalog:version:units"
 
@@ -41,7 +44,7 @@ def catalog_changed(*, structure: bool = False) -> None:
     and counts cached before are never served again.
 
     `structure`: books, authors or genres changed (else only units, reservations and so
-    popularity). Bumped after commit so that no reader can cache the old rows under the new
+    popularity, or ratings). Bumped after commit so that no reader can cache the old rows under the new
     version.
     """
     keys = [UNITS_VERSION_KEY, STRUCTURE_VERSION_KEY] if structure else [UNITS_VERSION_KEY]
@@ -55,6 +58,58 @@ NAMED_EDITABLE_FIELDS = ("name",)
 def book_for_update(book_id: int) -> Book:
     """The book's row, locked until the end of the current transaction."""
     return Book.objects.select_for_update().get(pk=book_id)
+
+
+def _rated_book_for_update(book_id: int) -> Book:
+    """`book_for_update`, or 404 `not_found` when there is no such book."""
+    try:
+        return book_for_update(book_id)
+    except Book.DoesNotExist as error:
+        raise BookNotFound() from error
+
+
+def _count_rating(book: Book, *, count: int, total: int) -> None:
+    """Move the locked book's rating figures by `count` ratings and `total` points."""
+    book.rating_count += count
+    book.rating_sum += total
+    book.rating_average = rating_average(total=book.rating_sum, count=book.rating_count)
+    Book.objects.filter(pk=book.pk).update(
+        rating_count=book.rating_count,
+        rating_sum=book.rating_sum,
+        rating_average=book.rating_average,
+    )
+    catalog_changed()
+
+
+def rating_set(*, customer_id: int, book_id: int, score: int) -> Rating:
+    """The member's score of the book, replacing the one they gave before. The book's row lock
+    orders concurrent ratings of it, so its count and average stay exact."""
+    rating = Rating(book_id=book_id, customer_id=customer_id, score=score)
+    rating.full_clean(exclude=["book", "customer"], validate_unique=False)
+    with transaction.atomic():
+        book = _rated_book_for_update(book_id)
+        previous = Rating.objects.filter(book_id=book_id, customer_id=customer_id).first()
+        if previous is None:
+            rating.save()
+            _count_rating(book, count=1, total=score)
+        else:
+            _count_rating(book, count=0, total=score - previous.score)
+            previous.score = score
+            previous.save(update_fields=["score", "updated_at"])
+            rating = previous
+    rating.book = book
+    return rating
+
+
+def rating_remove(*, customer_id: int, book_id: int) -> None:
+    """Withdraw the member's score of the book (404 when they gave none)."""
+    with transaction.atomic():
+        book = _rated_book_for_update(book_id)
+        rating = Rating.objects.filter(book_id=book_id, customer_id=customer_id).first()
+        if rating is None:
+            raise RatingNotFound()
+        rating.delete()
+        _count_rating(book, count=-1, total=-rating.score)
 
 
 def _require_authors(authors: Iterable[Author]) -> list[Author]:

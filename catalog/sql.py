@@ -8,6 +8,7 @@ takes from here only the correlated subquery of a book's authors.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection
 
@@ -19,8 +20,8 @@ from core import prepared
 @dataclass(frozen=True, slots=True)
 class BookDetailRow:
     """A book page's row: the book, its genre's name, its popularity (reservations started since
-    the window's start), whether settlement has work on it, and, on PostgreSQL, its authors as
-    `[{id, name}, ...]` (None elsewhere: they are read in a second query)."""
+    the window's start), its rating figures, whether settlement has work on it, and, on
+    PostgreSQL, its authors as `[{id, name}, ...]` (None elsewhere: read in a second query)."""
 
     id: int
     title: str
@@ -32,6 +33,8 @@ class BookDetailRow:
     total_units: int
     available_units: int
     popularity: int
+    rating_average: Decimal | None
+    rating_count: int
     settlement_due: bool
     authors: list[dict] | None
 
@@ -60,7 +63,8 @@ def _book_detail_sql() -> str:
     return (
         f'SELECT "{b}"."id", "{b}"."title", "{b}"."isbn", "{b}"."description", '
         f'"{b}"."genre_id", g."name", "{b}"."published_year", "{b}"."total_units", '
-        f'"{b}"."available_units", ({popularity}), {settlement_due}'
+        f'"{b}"."available_units", ({popularity}), "{b}"."rating_average", '
+        f'"{b}"."rating_count", {settlement_due}'
         + (f", ({authors})" if authors else "")
         + f' FROM "{b}" JOIN {genre} g ON g.id = "{b}"."genre_id" WHERE "{b}"."id" = %s'
     )
@@ -81,5 +85,5 @@ def book_detail_row(
         found = cursor.fetchone()
     if found is None:
         return None
-    authors = found[11] if len(found) > 11 else None
-    return BookDetailRow(*found[:10], bool(found[10]), authors)
+    authors = found[13] if len(found) > 13 else None
+    return BookDetailRow(*found[:12], bool(found[12]), authors)

@@ -47,6 +47,9 @@ BUILD_WAIT_SECONDS = 5.0
 BUILD_POLL_SECONDS = 0.02
 # Query parameters that choose a page of a filter set, not the set itself.
 PAGE_PARAMETERS = {"page", "page_size", "ordering"}
+# Filters whose set moves with the units version (units, reservations and ratings), not only
+# with the structure.
+UNITS_FILTERS = {"available", "rating_min"}
 
 
 def _shared_cache() -> bool:
@@ -243,7 +246,7 @@ class CountCachingPaginator(Paginator):
 
 class BookPagination(PageNumberPagination):
     """The project's pagination, with the count of each filter set cached per catalog version
-    (the `available` filter depends on units; every other one only on the structure)."""
+    (`UNITS_FILTERS` depend on the units version too; every other one only on the structure)."""
 
     def paginate_queryset(self, queryset, request, view=None):
         self.count_key = self.count_versions = None
@@ -252,7 +255,7 @@ class BookPagination(PageNumberPagination):
             params = sorted(
                 (k, v) for k, v in request.query_params.lists() if k not in PAGE_PARAMETERS
             )
-            if not any(k == "available" for k, _ in params):
+            if not any(k in UNITS_FILTERS for k, _ in params):
                 versions = (versions[0], 0)
             self.count_versions = versions
             self.count_key = _key("count", repr((request.path, params)))

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db.models import F
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -14,6 +15,8 @@ SEARCH_MAX_LENGTH = 100
 SEARCH_HELP = "Words in the title, description, an author's name or the ISBN."
 AVAILABLE_CHOICES = ("true", "false", "1", "0")
 YEAR_MIN, YEAR_MAX = 0, 9999
+RATING_MIN, RATING_MAX = 0, 10
+RATING_MIN_HELP = "Books whose rating average is at least this (unrated books never pass)."
 # The one parameter an empty value is a value of (it matches every book).
 BLANK_PARAMETERS = {"search"}
 
@@ -38,6 +41,24 @@ class YearFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
 
 
+@extend_schema_field(
+    serializers.IntegerField(min_value=RATING_MIN, max_value=RATING_MAX, help_text=RATING_MIN_HELP)
+)
+class RatingMinFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(
+            *args,
+            field_name="rating_average",
+            lookup_expr="gte",
+            min_value=RATING_MIN,
+            max_value=RATING_MAX,
+            help_text=RATING_MIN_HELP,
+            **kwargs,
+        )
+
+
 class BookFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
@@ -57,11 +78,12 @@ class BookFilter(django_filters.FilterSet):
     )
     year_min = YearFilter(field_name="published_year", lookup_expr="gte")
     year_max = YearFilter(field_name="published_year", lookup_expr="lte")
+    rating_min = RatingMinFilter()
 
     class Meta:
         model = Book
         form = BookFilterForm
-        fields = ["search", "genre", "author", "available", "year_min", "year_max"]
+        fields = ["search", "genre", "author", "available", "year_min", "year_max", "rating_min"]
 
     @extend_schema_field(
         {"type": "string", "maxLength": SEARCH_MAX_LENGTH, "description": SEARCH_HELP}
@@ -79,7 +101,15 @@ class BookFilter(django_filters.FilterSet):
 class StrictOrderingFilter(OrderingFilter):
     """`?ordering=` is a comma-separated list of the view's `ordering_fields`, each with a leading
     - for descending; any other term (an empty one too) is a 400 naming the parameter, where DRF
-    would drop it silently. The schema states the terms as an enum. Ties end by id."""
+    would drop it silently. The schema states the terms as an enum. Ties end by id.
+
+    A term named in `ORDER_EXPRESSIONS` sorts by its expression: `rating` is the rating
+    average, unrated books last in both directions (as on every database)."""
+
+    ORDER_EXPRESSIONS = {
+        "rating": F("rating_average").asc(nulls_last=True),
+        "-rating": F("rating_average").desc(nulls_last=True),
+    }
 
     def terms(self, view) -> list[str]:
         return [f"{sign}{name}" for name in view.ordering_fields for sign in ("", "-")]
@@ -100,6 +130,12 @@ class StrictOrderingFilter(OrderingFilter):
                 }
             )
         return self._ended_by_id(ordering)
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        return queryset.order_by(*(self.ORDER_EXPRESSIONS.get(term, term) for term in ordering))
 
     @staticmethod
     def _ended_by_id(ordering) -> list[str]:

@@ -4,7 +4,17 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import User
-from catalog.models import ISBN_INPUT_PATTERN, ISBN_MESSAGE, Author, Book, City, Genre
+from catalog.models import (
+    ISBN_INPUT_PATTERN,
+    ISBN_MESSAGE,
+    SCORE_MAX,
+    SCORE_MIN,
+    Author,
+    Book,
+    City,
+    Genre,
+    Rating,
+)
 from core.strict import StrictInput
 
 
@@ -80,13 +90,36 @@ BOOK_FIELDS = (
     "total_units",
     "available_units",
     "popularity",
+    "rating_average",
+    "rating_count",
 )
+
+
+def average_number(value) -> float | None:
+    """A rating average as the JSON number with one decimal it stands for (the database gives a
+    Decimal, or a float on SQLite)."""
+    return None if value is None else round(float(value), 1)
 
 
 def book_body(book: dict) -> dict:
     """A book as the API shows it: `BookSerializer` and the book list and page (which read plain
     rows, not models) all build it here, so their bodies are the same byte for byte."""
-    return {name: book[name] for name in BOOK_FIELDS}
+    body = {name: book[name] for name in BOOK_FIELDS}
+    body["rating_average"] = average_number(body["rating_average"])
+    return body
+
+
+def rating_average_field() -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=SCORE_MIN,
+        max_value=SCORE_MAX,
+        coerce_to_string=False,
+        allow_null=True,
+        read_only=True,
+        help_text="The members' mean score, to one decimal; null while nobody has rated it.",
+    )
 
 
 class BookSerializer(serializers.ModelSerializer):
@@ -95,6 +128,8 @@ class BookSerializer(serializers.ModelSerializer):
     popularity = serializers.IntegerField(
         read_only=True, help_text="Reservations started in the last 30 days."
     )
+    rating_average = rating_average_field()
+    rating_count = serializers.IntegerField(read_only=True, help_text="Members who rated it.")
 
     class Meta:
         model = Book
@@ -129,3 +164,26 @@ class BookInputSerializer(StrictInput):
     )
     published_year = serializers.IntegerField(min_value=1000, max_value=2100)
     total_units = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class RatingInputSerializer(StrictInput):
+    score = serializers.IntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX)
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    """My rating of a book, with the book's figures after it."""
+
+    rating_average = rating_average_field()
+    rating_count = serializers.IntegerField(read_only=True, source="book.rating_count")
+
+    class Meta:
+        model = Rating
+        fields = ["book", "score", "rating_average", "rating_count"]
+
+    def to_representation(self, rating: Rating) -> dict:
+        return {
+            "book": rating.book_id,
+            "score": rating.score,
+            "rating_average": average_number(rating.book.rating_average),
+            "rating_count": rating.book.rating_count,
+        }

@@ -21,9 +21,13 @@ from catalog.api.serializers import (
     CitySerializer,
     GenreSerializer,
     NamedInputSerializer,
+    RatingInputSerializer,
+    RatingSerializer,
     book_body,
 )
+from catalog.errors import RatingNeedsCustomer, RatingNotFound
 from core.error_shapes import ErrorSerializer
+from core.errors import NotFound
 from core.inputs import validated
 from core.permissions import has_admin_permissions, staff_with
 
@@ -45,6 +49,9 @@ SOLE_AUTHOR = OpenApiResponse(
 )
 GENRE_IN_USE = OpenApiResponse(
     ErrorSerializer, description="`genre_in_use`: books belong to this genre."
+)
+CUSTOMER_REQUIRED = OpenApiResponse(
+    ErrorSerializer, description="`customer_required`: the account has no member profile."
 )
 # What DRF's JSONRenderer writes (COMPACT_JSON, UTF-8): the fast path's body is the same bytes.
 COMPACT_JSON = {"ensure_ascii": False, "separators": (",", ":")}
@@ -80,6 +87,18 @@ def _book_id(pk: str) -> int | None:
     except (TypeError, ValueError):
         return None
     return value if 0 < value < 2**63 else None
+
+
+def _rating_keys(request, pk: str, *, without_profile: Exception) -> dict:
+    """The caller's customer and the book of a rating's URL: an id that cannot name a book is a
+    404, and a user without a member profile gets `without_profile`."""
+    book_id = _book_id(pk)
+    if book_id is None:
+        raise NotFound("No such book.")
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        raise without_profile
+    return {"customer_id": customer.pk, "book_id": book_id}
 
 
 def book_data(rows: list[dict]) -> list[dict]:
@@ -132,7 +151,7 @@ class BookViewSet(
     pagination_class = BookPagination
     filterset_class = BookFilter
     filter_backends = [*viewsets.GenericViewSet.filter_backends, StrictOrderingFilter]
-    ordering_fields = ["title", "published_year", "popularity", "available_units"]
+    ordering_fields = ["title", "published_year", "popularity", "available_units", "rating"]
     ordering = ["title", "id"]
 
     def get_permissions(self):
@@ -140,6 +159,8 @@ class BookViewSet(
             return [AllowAny()]
         if self.action == "create":
             return [IsAuthenticated(), (staff_with(ADD_BOOK) | HasAuthorProfile)()]
+        if self.action in ("rating", "rating_set", "rating_remove"):
+            return [IsAuthenticated()]
         return [IsAuthenticated(), IsBookAuthor()]
 
     def get_queryset(self):
@@ -195,6 +216,33 @@ class BookViewSet(
         _settle_all()
         page = self.paginate_queryset(selectors.book_popular_list())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={200: RatingSerializer}, filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def rating(self, request, pk=None):
+        """My rating of the book (404 when I have not rated it)."""
+        keys = _rating_keys(request, pk, without_profile=RatingNotFound())
+        return Response(RatingSerializer(selectors.rating_of(**keys)).data)
+
+    @extend_schema(
+        request=RatingInputSerializer,
+        responses={200: RatingSerializer, 403: CUSTOMER_REQUIRED},
+        filters=False,
+    )
+    @rating.mapping.put
+    def rating_set(self, request, pk=None):
+        """Rate the book 1 to 10, replacing my earlier score; answers the book's new figures."""
+        keys = _rating_keys(request, pk, without_profile=RatingNeedsCustomer())
+        score = validated(RatingInputSerializer, request.data)["score"]
+        return Response(RatingSerializer(services.rating_set(**keys, score=score)).data)
+
+    @extend_schema(responses={204: None}, filters=False)
+    @rating.mapping.delete
+    def rating_remove(self, request, pk=None):
+        """Withdraw my rating of the book (404 when I have none)."""
+        keys = _rating_keys(request, pk, without_profile=RatingNotFound())
+        services.rating_remove(**keys)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def create(self, request):
         book = services.book_create(created_by=request.user, **self.validated_input())

@@ -53,6 +53,8 @@ def test_each_listed_book_shows_its_authors_genre_and_units():
         "total_units": 4,
         "available_units": 1,
         "popularity": 0,
+        "rating_average": None,
+        "rating_count": 0,
     }
 
 
