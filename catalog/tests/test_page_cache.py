@@ -178,6 +178,20 @@ def test_the_available_filter_count_follows_the_units(book):
     assert APIClient().get(BOOKS, {"available": "false", "page": 1}).json()["count"] == 1
 
 
+def test_a_rating_and_its_removal_show_in_the_next_response_and_the_rating_min_count(book):
+    warm(book)
+    assert APIClient().get(BOOKS, {"rating_min": 5}).json()["count"] == 0
+    customer = member()
+    catalog_services.rating_set(customer_id=customer.pk, book_id=book.pk, score=7)
+    assert (listed(book)["rating_average"], listed(book)["rating_count"]) == (7.0, 1)
+    assert detail(book)["rating_count"] == 1
+    assert APIClient().get(BOOKS, {"rating_min": 5}).json()["count"] == 1
+    assert APIClient().get(BOOKS, {"rating_min": 5, "page": 1}).json()["count"] == 1
+    catalog_services.rating_remove(customer_id=customer.pk, book_id=book.pk)
+    assert (listed(book)["rating_average"], listed(book)["rating_count"]) == (None, 0)
+    assert APIClient().get(BOOKS, {"rating_min": 5}).json()["count"] == 0
+
+
 def test_a_cached_page_never_answers_a_bad_token(book):
     warm(book)
     client = APIClient()

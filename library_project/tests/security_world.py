@@ -17,7 +17,7 @@ from accounts.tests.factories import (
     UserFactory,
 )
 from catalog.models import Author, Book, City, Genre
-from catalog.services import author_create, book_create
+from catalog.services import author_create, book_create, rating_set
 from catalog.tests.factories import isbn13
 from purchasing.models import Payment
 from purchasing.services import wallet_charge
@@ -127,6 +127,7 @@ def make_world() -> World:
     other_queue_entry = reservation_create(
         customer=other_customer, book_id=taken.pk, days=2
     ).queue_entry
+    rating_set(customer_id=member_customer.pk, book_id=book.pk, score=8)
     notification = notify(
         user_id=member.pk, kind="queue_granted", message="Ready.", event_key="security:member"
     )

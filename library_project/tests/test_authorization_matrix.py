@@ -319,6 +319,27 @@ MATRIX = [
         lambda w: f"/api/books/{w.book.pk}/",
         _author_only(409),
     ),
+    # --- a book's rating: any member rates it; each reads and withdraws only his own ----------
+    # The owner has rated the book; nobody else has, so theirs is not found.
+    Row(
+        "GET",
+        "api/books/<pk>/rating/",
+        lambda w: f"/api/books/{w.book.pk}/rating/",
+        _owner_only(200),
+    ),
+    Row(
+        "PUT",
+        "api/books/<pk>/rating/",
+        lambda w: f"/api/books/{w.book.pk}/rating/",
+        _members(200),
+        lambda w, user: {"score": 6},
+    ),
+    Row(
+        "DELETE",
+        "api/books/<pk>/rating/",
+        lambda w: f"/api/books/{w.book.pk}/rating/",
+        _owner_only(204),
+    ),
     Row("GET", "api/authors/", lambda w: "/api/authors/", _everyone(200)),
     # A member creates his own profile; the author already has one (409); an admin may create
     # a profile without an account; staff without permission create their own, like a member.

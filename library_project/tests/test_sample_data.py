@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Q, Sum
 
 from accounts.models import Customer, Membership, Notification, User
-from catalog.models import Author, Book, City, Genre
+from catalog.models import Author, Book, City, Genre, Rating, rating_average
 from library_project.management.commands import load_sample_data
 from purchasing.models import Payment, Wallet, WalletTransaction
 from reservations.models import QueueEntry, Reservation
@@ -23,6 +23,7 @@ SAMPLE_TABLES = [
     Genre,
     Author,
     Book,
+    Rating,
     Reservation,
     QueueEntry,
     Wallet,
@@ -55,6 +56,15 @@ def test_every_books_available_units_is_total_minus_active_reservations(sample_d
     )
     for book in books:
         assert book.available_units == book.total_units - book.active, book
+
+
+def test_every_books_rating_figures_equal_its_ratings(sample_data):
+    books = Book.objects.annotate(rows=Count("ratings"), points=Sum("ratings__score"))
+    assert books.filter(rows__gt=0).count() >= 5
+    for book in books:
+        assert book.rating_count == book.rows, book
+        assert book.rating_sum == (book.points or 0), book
+        assert book.rating_average == rating_average(total=book.rating_sum, count=book.rows), book
 
 
 def test_queue_entries_wait_only_for_books_with_no_free_unit(sample_data):

@@ -53,6 +53,7 @@ CALLERS = {
     "books_create": ("admin", None),
     "books_update": ("author", "book"),
     "books_partial_update": ("author", "book"),
+    "books_rating_update": ("member", "book"),
     "authors_create": ("admin", None),
     "authors_update": ("author", "author_profile"),
     "authors_partial_update": ("author", "author_profile"),

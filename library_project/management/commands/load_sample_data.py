@@ -2,7 +2,8 @@
 
 Times are relative (a reservation "started 2 days ago"), so the data is live whenever it is loaded;
 that is why this is a command and not a static `loaddata` fixture. Money moves only through the
-wallet service, so every balance equals its ledger. Loading twice changes nothing.
+wallet service, so every balance equals its ledger, and ratings through the rating service, so
+every book's rating figures equal its ratings. Loading twice changes nothing.
 """
 
 import json
@@ -17,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Customer, Membership, Notification, NotificationKind, User
 from accounts.plans import MEMBERSHIP_PERIOD_DAYS, rules_for
 from catalog.models import Author, Book, City, Genre
+from catalog.services import rating_set
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet
 from purchasing.services import wallet_credit, wallet_debit
 from reservations.models import QueueEntry, Reservation, ReservationStatus
@@ -56,6 +58,12 @@ class Command(BaseCommand):
         customers = self._load_people(data, cities=cities, now=now)
         books = self._load_catalog(data, cities=cities)
         self._load_loans(data, customers=customers, books=books, now=now)
+        for row in data["ratings"]:
+            rating_set(
+                customer_id=customers[row["user"]].pk,
+                book_id=books[row["book"]].pk,
+                score=row["score"],
+            )
 
     @staticmethod
     def _load_people(data: dict, *, cities: dict, now) -> dict[str, Customer]:
