@@ -199,8 +199,9 @@ class Rating(models.Model):
     """A member's score of a book, 1 to 10; one per member and book, replaced when rated again."""
 
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="ratings")
+    # PROTECT: a rating leaves only through `rating_remove`, which moves the book's figures.
     customer = models.ForeignKey(
-        "accounts.Customer", on_delete=models.CASCADE, related_name="ratings"
+        "accounts.Customer", on_delete=models.PROTECT, related_name="ratings"
     )
     score = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
@@ -209,7 +210,6 @@ class Rating(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["book", "customer"]
         constraints = [
             models.UniqueConstraint(fields=["book", "customer"], name="rating_one_per_member"),
             models.CheckConstraint(
@@ -218,7 +218,7 @@ class Rating(models.Model):
             ),
         ]
         indexes = [
-            # a member's ratings (and the customer's cascade on delete)
+            # a member's ratings (and the check of PROTECT when a customer is deleted)
             models.Index(fields=["customer"], name="rating_customer"),
         ]
 

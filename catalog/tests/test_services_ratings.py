@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 
 from accounts.tests.factories import CustomerFactory
 from catalog.errors import BookNotFound, RatingNotFound
@@ -98,6 +99,14 @@ def test_the_database_holds_one_rating_per_member_and_book():
     Rating.objects.create(book=book, customer=customer, score=5)
     with pytest.raises(IntegrityError), transaction.atomic():
         Rating.objects.create(book=book, customer=customer, score=6)
+
+
+def test_a_member_who_rated_is_never_deleted_behind_the_books_figures():
+    book, customer = BookFactory(), CustomerFactory()
+    rating_set(customer_id=customer.pk, book_id=book.pk, score=5)
+    with pytest.raises(ProtectedError), transaction.atomic():
+        customer.delete()
+    assert figures(book) == (1, Decimal("5.0"))
 
 
 @pytest.mark.parametrize("score", [0, 11])
