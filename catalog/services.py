@@ -44,8 +44,8 @@ def catalog_changed(*, structure: bool = False) -> None:
     and counts cached before are never served again.
 
     `structure`: books, authors or genres changed (else only units, reservations and so
-    popularity, or ratings). Bumped after commit so that no reader can cache the old rows under the new
-    version.
+    popularity, or ratings). Bumped after commit so that no reader can cache the old rows under
+    the new version.
     """
     keys = [UNITS_VERSION_KEY, STRUCTURE_VERSION_KEY] if structure else [UNITS_VERSION_KEY]
     bump_versions_on_commit(keys)

@@ -25,9 +25,8 @@ from catalog.api.serializers import (
     RatingSerializer,
     book_body,
 )
-from catalog.errors import RatingNeedsCustomer, RatingNotFound
+from catalog.errors import BookNotFound, RatingNeedsCustomer, RatingNotFound
 from core.error_shapes import ErrorSerializer
-from core.errors import NotFound
 from core.inputs import validated
 from core.permissions import has_admin_permissions, staff_with
 
@@ -94,7 +93,7 @@ def _rating_keys(request, pk: str, *, without_profile: Exception) -> dict:
     404, and a user without a member profile gets `without_profile`."""
     book_id = _book_id(pk)
     if book_id is None:
-        raise NotFound("No such book.")
+        raise BookNotFound()
     customer = getattr(request.user, "customer", None)
     if customer is None:
         raise without_profile
