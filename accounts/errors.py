@@ -148,3 +148,11 @@ class PhoneChangeExpired(DomainError):
     code = "change_expired"
     http_status = 400
     default_detail = "The code has expired. Start the phone change again to get a new one."
+
+
+class CustomerRequired(DomainError):
+    """An account without a member profile asked for what only members do (reserve, rate)."""
+
+    code = "customer_required"
+    http_status = 403
+    default_detail = "Only accounts with a member profile can do this."

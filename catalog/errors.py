@@ -1,6 +1,6 @@
 """Domain errors of the catalog; rendered by the one handler as `{"code", "detail", ...extra}`."""
 
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, NotFound
 
 
 class UnitsOnLoan(Conflict):
@@ -38,12 +38,6 @@ class AuthorIsSoleAuthor(Conflict):
 class GenreInUse(Conflict):
     code = "genre_in_use"
     default_detail = "Books belong to this genre; move them to another genre first."
-
-
-class RatingNeedsCustomer(DomainError):
-    code = "customer_required"
-    http_status = 403
-    default_detail = "Only accounts with a member profile can rate books."
 
 
 class BookNotFound(NotFound):

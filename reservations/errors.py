@@ -3,12 +3,6 @@
 from core.errors import DomainError
 
 
-class CustomerRequired(DomainError):
-    code = "customer_required"
-    http_status = 403
-    default_detail = "Only accounts with a member profile can reserve books."
-
-
 class MembershipRequired(DomainError):
     code = "membership_required"
     http_status = 403

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from accounts.errors import CustomerRequired
 from catalog import hooks, selectors, services
 from catalog.api.caching import BookPagination, anonymous_json_get, cached_page
 from catalog.api.filters import BookFilter, StrictOrderingFilter
@@ -25,7 +26,7 @@ from catalog.api.serializers import (
     RatingSerializer,
     book_body,
 )
-from catalog.errors import BookNotFound, RatingNeedsCustomer, RatingNotFound
+from catalog.errors import BookNotFound, RatingNotFound
 from core.error_shapes import ErrorSerializer
 from core.inputs import validated
 from core.permissions import has_admin_permissions, staff_with
@@ -231,7 +232,11 @@ class BookViewSet(
     @rating.mapping.put
     def rating_set(self, request, pk=None):
         """Rate the book 1 to 10, replacing my earlier score; answers the book's new figures."""
-        keys = _rating_keys(request, pk, without_profile=RatingNeedsCustomer())
+        keys = _rating_keys(
+            request,
+            pk,
+            without_profile=CustomerRequired("Only accounts with a member profile can rate books."),
+        )
         score = validated(RatingInputSerializer, request.data)["score"]
         return Response(RatingSerializer(services.rating_set(**keys, score=score)).data)
 

@@ -6,6 +6,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.errors import CustomerRequired
 from accounts.models import Customer
 from catalog.models import Book
 from core.error_shapes import ErrorSerializer, InsufficientFundsSerializer
@@ -24,7 +25,6 @@ from reservations.api.serializers import (
     ReserveInputSerializer,
     SuspendInputSerializer,
 )
-from reservations.errors import CustomerRequired
 from reservations.models import QueueEntry, Reservation
 
 E400 = OpenApiResponse(
@@ -71,7 +71,7 @@ DETAIL_DESCRIPTION = "One of my reservations: read it, renew it (PUT), return th
 def customer_of(request) -> Customer:
     customer = getattr(request.user, "customer", None)
     if customer is None:
-        raise CustomerRequired()
+        raise CustomerRequired("Only accounts with a member profile can reserve books.")
     return customer
 
 
