@@ -146,6 +146,8 @@ class NotificationKind(models.TextChoices):
     RESERVATION_ENDED_BY_ADMIN = "reservation_ended_by_admin", "Reservation ended by staff"
     QUEUE_REMOVED_BY_ADMIN = "queue_removed_by_admin", "Removed from a queue by staff"
     LOGIN_CODE_LOCKOUT = "login_code_lockout", "Sign-in locked after wrong codes"
+    REVIEW_REPLY = "review_reply", "Reply to my review"
+    REVIEW_LIKES = "review_likes", "Likes on my review"
 
 
 class Notification(models.Model):

@@ -120,6 +120,13 @@ class Book(models.Model):
     rating_average = models.DecimalField(
         max_digits=3, decimal_places=1, null=True, blank=True, editable=False
     )
+    # Readers' figures, kept on the row by the readers app's services (with the book locked, in
+    # the change's own transaction): likes and dislikes of the book, its visible reviews, and the
+    # members who have it on their "want to read" shelf.
+    like_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    dislike_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    review_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    want_to_read_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,6 +1,6 @@
 """Hooks: the few places where a lower app needs something only a higher app knows.
 
-The apps depend one way (core ← accounts ← catalog ← reservations, accounts ← purchasing ←
+The apps depend one way (core ← accounts ← catalog ← readers ← reservations, accounts ← purchasing ←
 reservations). When a lower app must ask a higher one (catalog: "settle this book's due
 reservations before it is read"; accounts: "open the new customer's wallet"), the lower app
 declares a `Hook` at module level in its `hooks.py`, the higher app registers the function that

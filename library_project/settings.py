@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "catalog",
+    "readers",
     "reservations",
     "purchasing",
 ]

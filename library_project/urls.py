@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("purchasing.api.urls")),
     path("", include("reservations.api.urls")),
+    path("", include("readers.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -10,6 +10,7 @@ class ReservationsConfig(AppConfig):
         from accounts import hooks as accounts_hooks
         from catalog import hooks as catalog_hooks
         from purchasing import hooks as purchasing_hooks
+        from readers import hooks as readers_hooks
         from reservations import account_closing, admin, selectors, services, settlement
 
         settlement.connect_signals()
@@ -32,6 +33,8 @@ class ReservationsConfig(AppConfig):
         catalog_hooks.books_reserved_since.register(selectors.books_reserved_since)
         catalog_hooks.book_page_sql.register(selectors.book_page_sql)
         catalog_hooks.book_admin_context.register(admin.book_admin_context)
+
+        readers_hooks.has_borrowed.register(selectors.customer_has_borrowed)
 
         purchasing_hooks.active_loans.register(selectors.active_loans)
         purchasing_hooks.discounts_repay.register(services.discounts_repay)

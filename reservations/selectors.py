@@ -95,6 +95,11 @@ def book_is_in_use(*, book_id: int) -> bool:
     )
 
 
+def customer_has_borrowed(*, customer_id: int, book_id: int) -> bool:
+    """Has the member ever held a copy of the book: any reservation of it, whatever its end."""
+    return Reservation.objects.filter(customer_id=customer_id, book_id=book_id).exists()
+
+
 def customer_reservations(*, customer_id: int, status: str | None = None) -> QuerySet[Reservation]:
     """A member's reservations, newest first."""
     queryset = Reservation.objects.filter(customer_id=customer_id).select_related("book")

@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "accounts", "catalog", "reservations", "purchasing", "library_project")
+APPS = ("core", "accounts", "catalog", "readers", "reservations", "purchasing", "library_project")
 PROJECT = "project"
 CORE = "core"
 
@@ -21,9 +21,10 @@ BELOW = {
     CORE: set(),
     "accounts": {CORE},
     "catalog": {CORE, "accounts"},
+    "readers": {CORE, "accounts", "catalog"},
     "purchasing": {CORE, "accounts"},
-    "reservations": {CORE, "accounts", "catalog", "purchasing"},
-    PROJECT: {CORE, "accounts", "catalog", "purchasing", "reservations"},
+    "reservations": {CORE, "accounts", "catalog", "readers", "purchasing"},
+    PROJECT: {CORE, "accounts", "catalog", "readers", "purchasing", "reservations"},
 }
 
 
