@@ -4,9 +4,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from accounts.channels import channels_of
 from accounts.models import Notification
 from accounts.tasks import enqueue_delivery
+
+
+def _delivered_at_once(kind: str):
+    """An in-app-only notification is delivered when recorded (nothing to send, nothing to sweep)."""
+    return None if channels_of(kind) else timezone.now()
 
 
 def notify(*, user_id: int, kind: str, message: str, event_key: str) -> Notification:
@@ -16,9 +23,15 @@ def notify(*, user_id: int, kind: str, message: str, event_key: str) -> Notifica
     and nothing is sent. A retried task that notifies the same event again changes nothing.
     """
     notification, created = Notification.objects.get_or_create(
-        event_key=event_key, defaults={"user_id": user_id, "kind": kind, "message": message}
+        event_key=event_key,
+        defaults={
+            "user_id": user_id,
+            "kind": kind,
+            "message": message,
+            "delivered_at": _delivered_at_once(kind),
+        },
     )
-    if created:
+    if created and notification.delivered_at is None:
         transaction.on_commit(lambda: enqueue_delivery([notification.pk]))
     return notification
 
@@ -51,14 +64,22 @@ def notify_many(events: Iterable[NotificationEvent]) -> None:
     if not pending:
         return
     rows = [
-        Notification(user_id=e.user_id, kind=e.kind, message=e.message, event_key=e.event_key)
+        Notification(
+            user_id=e.user_id,
+            kind=e.kind,
+            message=e.message,
+            event_key=e.event_key,
+            delivered_at=_delivered_at_once(e.kind),
+        )
         for e in pending.values()
     ]
     try:
         with transaction.atomic():
-            ids = [row.pk for row in Notification.objects.bulk_create(rows)]
+            created = Notification.objects.bulk_create(rows)
     except IntegrityError:
         for e in pending.values():
             notify(user_id=e.user_id, kind=e.kind, message=e.message, event_key=e.event_key)
         return
-    transaction.on_commit(lambda: enqueue_delivery(ids))
+    ids = [row.pk for row in created if row.delivered_at is None]
+    if ids:
+        transaction.on_commit(lambda: enqueue_delivery(ids))

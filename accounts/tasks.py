@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from accounts.channels import EMAIL, SMS, channels_of
 from accounts.models import Notification
 from accounts.sms import send_sms
 
@@ -22,19 +23,22 @@ REDELIVERY_WINDOW = timedelta(days=1)
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=30, acks_late=True)
 def deliver_notification(self, notification_id: int) -> None:
-    """Send a notification by SMS and email, outside any request transaction."""
+    """Send a notification by its kind's channels (SMS, email), outside any request transaction."""
     notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
     if notification is None or notification.delivered_at is not None:
         return
     user = notification.user
+    channels = channels_of(notification.kind)
     try:
-        send_sms(to=user.phone, body=notification.message)
-        send_mail(
-            subject="Library: " + notification.get_kind_display(),
-            message=notification.message,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[user.email],
-        )
+        if SMS in channels:
+            send_sms(to=user.phone, body=notification.message)
+        if EMAIL in channels:
+            send_mail(
+                subject="Library: " + notification.get_kind_display(),
+                message=notification.message,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[user.email],
+            )
     except Exception as exc:  # a provider outage: retry later, never lose the message silently
         logger.warning("notification %s delivery failed: %s", notification_id, exc)
         raise self.retry(exc=exc) from exc

@@ -38,10 +38,31 @@ def test_the_same_event_notifies_exactly_once(user):
     assert len(outbox.sms) == 1
 
 
+def test_a_reply_notice_is_emailed_and_never_texted(user):
+    notify(user_id=user.pk, kind="review_reply", message="Sara replied.", event_key="r:1")
+    assert outbox.sms == []
+    assert [m.body for m in outbox.mail] == ["Sara replied."]
+    assert Notification.objects.get(event_key="r:1").delivered_at is not None
+
+
+def test_a_likes_notice_stays_in_the_app_and_counts_as_delivered_at_once(user):
+    notify(user_id=user.pk, kind="review_likes", message="3 liked it.", event_key="l:1")
+    notify_many(_events_of_kind(user, "review_likes", ["l:2", "l:3"]))
+    assert outbox.sms == [] and outbox.mail == []
+    assert not Notification.objects.filter(delivered_at=None).exists()
+    assert Notification.objects.filter(kind="review_likes").count() == 3
+
+
 def test_console_backend_prints_the_documented_line(capsys, settings):
     settings.SMS_BACKEND = "accounts.sms.ConsoleSmsBackend"
     sms.send_sms(to="+989121234567", body="Your library login code is 482913")
     assert "SMS to +989121234567: Your library login code is 482913" in capsys.readouterr().out
+
+
+def _events_of_kind(user, kind, keys, message="Something happened."):
+    return [
+        NotificationEvent(user_id=user.pk, kind=kind, message=message, event_key=k) for k in keys
+    ]
 
 
 def _events(user, keys, message="Dropped."):
