@@ -244,6 +244,8 @@ class MemberLayout:
 
 RACE_BOOKS_LAST = 20  # books 1..20 are the 3-unit race books of figure 5
 RELEASE_BOOK = 21  # one unit, held by `holder`, 10,000 waiting
+REVIEWS_BOOK = 22  # 10,000 reviews (figure 8), by members 1..10,000
+REVIEWS = 10_000
 FIRST_FREE_BOOK = 101  # generated reservations and figure 4 use books from here on
 
 
@@ -558,6 +560,25 @@ def race_and_release_books(cur, layout: MemberLayout) -> None:
         (RELEASE_BOOK, layout.queue_last),
     )
     reset_sequences(cur, ["reservations_queueentry"])
+
+
+def reviews(cur) -> None:
+    """`REVIEWS` reviews of `REVIEWS_BOOK`, one per member, written over the last year with
+    likes spread unevenly (the "most liked" order has ties to break), and the book's count."""
+    cur.execute(
+        """
+        INSERT INTO readers_review (book_id, customer_id, title, body, verified_reader,
+            like_count, dislike_count, reply_count, created_at, updated_at, hidden_reason)
+        SELECT %s, j, 'Review ' || j,
+               'A reader''s thoughts on the book, number ' || j || '. ' || repeat('Words. ', 40),
+               mod(j, 3) = 0, mod(j * 7919, 97), mod(j, 5), 0,
+               now() - (j * interval '53 minutes'), now() - (j * interval '53 minutes'), ''
+        FROM generate_series(1, %s) j
+        """,
+        (REVIEWS_BOOK, REVIEWS),
+    )
+    cur.execute("UPDATE catalog_book SET review_count = %s WHERE id = %s", (REVIEWS, REVIEWS_BOOK))
+    reset_sequences(cur, ["readers_review"])
 
 
 def ledger_inconsistencies(cur) -> int:

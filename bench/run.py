@@ -40,6 +40,7 @@ SEARCH_TERMS = ["river", "golden+tower", "Karimi", "9780000001", "lantern", "sec
 CYCLE_MEMBERS = 2_000
 RACERS = 50
 RACE_ROUNDS = 5
+REVIEW_PAGES = 50  # figure 8 reads a random one of the first 50 pages of the reviews
 QUEUE_DROPS = 1_000
 QUEUE_LENGTH = 10_000
 LOGIN_FLOODERS = 8
@@ -245,6 +246,7 @@ def generate(*, first_book: int, last_book: int, layout: datagen.MemberLayout) -
         datagen.reservations(cur, first_book=first_book, last_book=last_book)
         if first_book == 1:
             datagen.race_and_release_books(cur, layout)
+            datagen.reviews(cur)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
         cur.execute("CHECKPOINT")  # the bulk load's dirty pages written now, not mid-figure
@@ -269,6 +271,7 @@ def sizes() -> dict:
             ("ledger_rows", "purchasing_wallettransaction"),
             ("reservations", "reservations_reservation"),
             ("queue_entries", "reservations_queueentry"),
+            ("reviews", "readers_review"),
         ]:
             cur.execute(f"SELECT count(*) FROM {table}")
             counts[key] = cur.fetchone()[0]
@@ -564,6 +567,7 @@ def query_counts(book_range, token_member: int) -> dict:
         ("1_list", "/api/books/"),
         ("2_search", "/api/books/?search=river"),
         ("3_detail", f"/api/books/{book_range[0] + 7}/"),
+        ("8_reviews", f"/api/books/{datagen.REVIEWS_BOOK}/reviews/?ordering=most_liked&page=7"),
     ]:
         with CaptureQueriesContext(connection) as queries:
             status = client.get(path).status_code
@@ -627,6 +631,7 @@ def markdown(results: dict) -> str:
         "5_race": "5 50 members race a 3-unit book",
         "6_detail_login_flood_one_address": "6 GET /api/books/{id}/, login flood from one address",
         "7_detail_login_flood_many_addresses": "7 GET /api/books/{id}/, login flood from many",
+        "8_reviews": "8 GET /api/books/{id}/reviews/ (10,000 reviews)",
     }
     for key, label in labels.items():
         fig = results["figures"][key]
@@ -785,6 +790,16 @@ def full_run(args, server: Server, layout, book_range, database_url: str, dsn_ar
     figures = read_figures(server, args, book_range)
     figures["4_reserve_return"] = reserve_return_figure(server, args, tokens, book_range)
     figures["5_race"] = race_figure(server, layout, RACE_ROUNDS)
+    figures["8_reviews"] = measure(
+        "figure 8 GET /api/books/{id}/reviews/",
+        args,
+        base_url=server.base_url,
+        path="/api/books/",
+        script="reviews.lua",
+        args=[str(datagen.REVIEWS_BOOK), str(REVIEW_PAGES)],
+        connections=args.concurrency,
+        threads=2,
+    )
     for many_addresses, key in [
         (False, "6_detail_login_flood_one_address"),
         (True, "7_detail_login_flood_many_addresses"),
@@ -804,7 +819,7 @@ def full_run(args, server: Server, layout, book_range, database_url: str, dsn_ar
     drop_database(database_url, PGBENCH_DATABASE)
     log(f"R2: {r2['transactions_per_s']} tx/s, p99 {r2['p99_ms']} ms")
     results["references"] = {"R1": r1, "R2": r2}
-    for key in ("1_list", "2_search", "3_detail"):
+    for key in ("1_list", "2_search", "3_detail", "8_reviews"):
         figures[key]["ratio_to_R1"] = ratio(figures[key]["requests_per_s"], r1["requests_per_s"])
     if figures["4_reserve_return"].get("available"):
         figures["4_reserve_return"]["ratio_to_R2"] = ratio(
