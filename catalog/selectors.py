@@ -52,6 +52,9 @@ def book_list() -> QuerySet[Book]:
     )
 
 
+# The readers' figures kept on the book's row by the readers app's services.
+READERS_FIGURES = ("like_count", "dislike_count", "review_count", "want_to_read_count")
+
 BOOK_ROW_FIELDS = (
     "id",
     "title",
@@ -65,6 +68,7 @@ BOOK_ROW_FIELDS = (
     "popularity",
     "rating_average",
     "rating_count",
+    *READERS_FIGURES,
 )
 
 
@@ -123,6 +127,7 @@ def _as_book_row(row: sql.BookDetailRow) -> dict:
         "popularity": row.popularity,
         "rating_average": row.rating_average,
         "rating_count": row.rating_count,
+        **{name: getattr(row, name) for name in READERS_FIGURES},
         "settlement_due": row.settlement_due,
     }
     if row.authors is not None:

@@ -20,7 +20,7 @@ from core import prepared
 @dataclass(frozen=True, slots=True)
 class BookDetailRow:
     """A book page's row: the book, its genre's name, its popularity (reservations started since
-    the window's start), its rating figures, whether settlement has work on it, and, on
+    the window's start), its rating and readers' figures, whether settlement has work on it, and, on
     PostgreSQL, its authors as `[{id, name}, ...]` (None elsewhere: read in a second query)."""
 
     id: int
@@ -35,6 +35,10 @@ class BookDetailRow:
     popularity: int
     rating_average: Decimal | None
     rating_count: int
+    like_count: int
+    dislike_count: int
+    review_count: int
+    want_to_read_count: int
     settlement_due: bool
     authors: list[dict] | None
 
@@ -64,7 +68,8 @@ def _book_detail_sql() -> str:
         f'SELECT "{b}"."id", "{b}"."title", "{b}"."isbn", "{b}"."description", '
         f'"{b}"."genre_id", g."name", "{b}"."published_year", "{b}"."total_units", '
         f'"{b}"."available_units", ({popularity}), "{b}"."rating_average", '
-        f'"{b}"."rating_count", {settlement_due}'
+        f'"{b}"."rating_count", "{b}"."like_count", "{b}"."dislike_count", '
+        f'"{b}"."review_count", "{b}"."want_to_read_count", {settlement_due}'
         + (f", ({authors})" if authors else "")
         + f' FROM "{b}" JOIN {genre} g ON g.id = "{b}"."genre_id" WHERE "{b}"."id" = %s'
     )
@@ -85,5 +90,5 @@ def book_detail_row(
         found = cursor.fetchone()
     if found is None:
         return None
-    authors = found[13] if len(found) > 13 else None
-    return BookDetailRow(*found[:12], bool(found[12]), authors)
+    authors = found[17] if len(found) > 17 else None
+    return BookDetailRow(*found[:16], bool(found[16]), authors)

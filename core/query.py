@@ -18,6 +18,16 @@ class QueryChoiceField(QueryParameterMixin, serializers.ChoiceField):
     """One of the choices; empty or anything else is a 400 naming the parameter."""
 
 
+class QueryBooleanField(QueryParameterMixin, serializers.BooleanField):
+    """`true` or `false`, as the schema's boolean is written in a query string; empty or anything
+    else (DRF would also read `yes`, `on`, `1`...) is a 400 naming the parameter."""
+
+    def to_internal_value(self, data):
+        if data not in ("true", "false"):
+            self.fail("invalid")
+        return data == "true"
+
+
 class QueryIntegerField(QueryParameterMixin, serializers.IntegerField):
     """A query-string integer: ASCII digits only (no sign, decimal point or exponent)."""
 

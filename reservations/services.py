@@ -23,6 +23,8 @@ from core.errors import NotFound
 from core.permissions import has_admin_permissions
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
+from readers.models import Shelf
+from readers.services.shelves import shelf_put
 from reservations import pricing, settlement, sql
 from reservations.errors import (
     InvalidSuspension,
@@ -351,9 +353,14 @@ def discounts_repay(*, customer_id: int, since: datetime, refunded: int, at: dat
 
 @atomic_with_retry
 def reservation_return(
-    *, customer: Customer, reservation_id: int, now: datetime | None = None
+    *,
+    customer: Customer,
+    reservation_id: int,
+    mark_as_read: bool = False,
+    now: datetime | None = None,
 ) -> Reservation:
-    """The member gives the book back (nothing is refunded); the unit goes to the queue first."""
+    """The member gives the book back (nothing is refunded); the unit goes to the queue first.
+    `mark_as_read`: the book also moves to the member's "read" shelf, in the same transaction."""
     at = _now(now)
     locked = _lock_book_and_active_reservation(
         reservation_id=reservation_id, customer_id=customer.pk, at=at
@@ -361,6 +368,8 @@ def reservation_return(
     reservation = locked.reservation
     reservation.end(status=ReservationStatus.RETURNED, at=at)
     release_units(book=reservation.book, units=1, at=at, queue_empty=not locked.queue_waiting)
+    if mark_as_read:
+        shelf_put(customer_id=customer.pk, book_id=reservation.book_id, shelf=Shelf.READ)
     return reservation
 
 

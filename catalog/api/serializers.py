@@ -92,6 +92,10 @@ BOOK_FIELDS = (
     "popularity",
     "rating_average",
     "rating_count",
+    "like_count",
+    "dislike_count",
+    "review_count",
+    "want_to_read_count",
 )
 
 
@@ -130,6 +134,12 @@ class BookSerializer(serializers.ModelSerializer):
     )
     rating_average = rating_average_field()
     rating_count = serializers.IntegerField(read_only=True, help_text="Members who rated it.")
+    like_count = serializers.IntegerField(read_only=True, help_text="Members who like it.")
+    dislike_count = serializers.IntegerField(read_only=True, help_text="Members who dislike it.")
+    review_count = serializers.IntegerField(read_only=True, help_text="Its visible reviews.")
+    want_to_read_count = serializers.IntegerField(
+        read_only=True, help_text="Members with it on their want-to-read shelf."
+    )
 
     class Meta:
         model = Book

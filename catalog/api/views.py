@@ -80,7 +80,7 @@ class CatalogViewSet(viewsets.GenericViewSet):
         return Response(self.get_serializer(instance).data, status=status_code)
 
 
-def _book_id(pk: str) -> int | None:
+def book_id_in_url(pk: str) -> int | None:
     """The id in the URL when it can name a book (else the lookup answers 404)."""
     try:
         value = int(pk)
@@ -92,7 +92,7 @@ def _book_id(pk: str) -> int | None:
 def _rating_keys(request, pk: str, *, without_profile: Exception) -> dict:
     """The caller's customer and the book of a rating's URL: an id that cannot name a book is a
     404, and a user without a member profile gets `without_profile`."""
-    book_id = _book_id(pk)
+    book_id = book_id_in_url(pk)
     if book_id is None:
         raise BookNotFound()
     customer = getattr(request.user, "customer", None)
@@ -179,7 +179,7 @@ class BookViewSet(
         if action == "list":
             return self.dispatch_list(request, *args, **kwargs)
         if action == "retrieve" and anonymous_json_get(request) and not request.GET:
-            book_id = _book_id(kwargs.get("pk"))
+            book_id = book_id_in_url(kwargs.get("pk"))
             row = _book_page(book_id) if book_id is not None else None
             if row is not None:
                 response = JsonResponse(book_data([row])[0], json_dumps_params=COMPACT_JSON)
@@ -197,7 +197,7 @@ class BookViewSet(
         return self.get_paginated_response(book_data(rows))
 
     def retrieve(self, request, pk=None):
-        book_id = _book_id(pk)
+        book_id = book_id_in_url(pk)
         # Filters in the URL of a book page: the book must pass them too (else 404).
         filtered_out = (
             book_id is not None

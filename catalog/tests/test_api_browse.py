@@ -55,6 +55,10 @@ def test_each_listed_book_shows_its_authors_genre_and_units():
         "popularity": 0,
         "rating_average": None,
         "rating_count": 0,
+        "like_count": 0,
+        "dislike_count": 0,
+        "review_count": 0,
+        "want_to_read_count": 0,
     }
 
 

@@ -21,6 +21,8 @@ from catalog.services import author_create, book_create, rating_set
 from catalog.tests.factories import isbn13
 from purchasing.models import Payment
 from purchasing.services import wallet_charge
+from readers.models import Shelf
+from readers.services.shelves import favourite_add, shelf_put
 from reservations.models import QueueEntry, Reservation
 from reservations.services import reservation_create
 
@@ -128,6 +130,8 @@ def make_world() -> World:
         customer=other_customer, book_id=taken.pk, days=2
     ).queue_entry
     rating_set(customer_id=member_customer.pk, book_id=book.pk, score=8)
+    shelf_put(customer_id=member_customer.pk, book_id=book.pk, shelf=Shelf.READING)
+    favourite_add(customer_id=member_customer.pk, book_id=book.pk)
     notification = notify(
         user_id=member.pk, kind="queue_granted", message="Ready.", event_key="security:member"
     )

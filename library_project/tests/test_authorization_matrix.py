@@ -340,6 +340,44 @@ MATRIX = [
         lambda w: f"/api/books/{w.book.pk}/rating/",
         _owner_only(204),
     ),
+    # --- a book on a member's shelves and favourites: each reads and removes only his own ----
+    # The owner has the book on a shelf and among his favourites; nobody else has.
+    Row(
+        "GET", "api/books/<pk>/shelf/", lambda w: f"/api/books/{w.book.pk}/shelf/", _owner_only(200)
+    ),
+    Row(
+        "PUT",
+        "api/books/<pk>/shelf/",
+        lambda w: f"/api/books/{w.book.pk}/shelf/",
+        _members(200),
+        lambda w, user: {"shelf": "read"},
+    ),
+    Row(
+        "DELETE",
+        "api/books/<pk>/shelf/",
+        lambda w: f"/api/books/{w.book.pk}/shelf/",
+        _owner_only(204),
+    ),
+    Row(
+        "GET",
+        "api/books/<pk>/favourite/",
+        lambda w: f"/api/books/{w.book.pk}/favourite/",
+        _owner_only(200),
+    ),
+    Row(
+        "PUT",
+        "api/books/<pk>/favourite/",
+        lambda w: f"/api/books/{w.book.pk}/favourite/",
+        _members(200),
+    ),
+    Row(
+        "DELETE",
+        "api/books/<pk>/favourite/",
+        lambda w: f"/api/books/{w.book.pk}/favourite/",
+        _owner_only(204),
+    ),
+    Row("GET", "api/me/lists/", lambda w: "/api/me/lists/", _members(200)),
+    Row("GET", "api/me/lists/<shelf>/", lambda w: "/api/me/lists/read/", _members(200)),
     Row("GET", "api/authors/", lambda w: "/api/authors/", _everyone(200)),
     # A member creates his own profile; the author already has one (409); an admin may create
     # a profile without an account; staff without permission create their own, like a member.

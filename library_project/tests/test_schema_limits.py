@@ -157,7 +157,13 @@ PATH_OBJECTS = {
 }
 
 
+# Path parameters that name no object: a value the operation takes.
+PATH_VALUES = {"{shelf}": "read"}
+
+
 def _url(world, path: str) -> str:
+    for placeholder, value in PATH_VALUES.items():
+        path = path.replace(placeholder, value)
     if "{id}" not in path:
         return path
     prefix = next(p for p in PATH_OBJECTS if path.startswith(p.split("{id}")[0]))

@@ -54,6 +54,8 @@ CALLERS = {
     "books_update": ("author", "book"),
     "books_partial_update": ("author", "book"),
     "books_rating_update": ("member", "book"),
+    "books_shelf_update": ("member", "book"),
+    "books_favourite_update": ("member", "book"),
     "authors_create": ("admin", None),
     "authors_update": ("author", "author_profile"),
     "authors_partial_update": ("author", "author_profile"),

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import Plan
 from accounts.plans import MAX_RESERVATION_DAYS
-from core.query import QueryChoiceField
+from core.query import QueryBooleanField, QueryChoiceField
 from core.strict import StrictInput
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 from reservations.rules import REFUSALS
@@ -47,6 +47,14 @@ SUSPENDED_HELP = (
 class SuspendInputSerializer(StrictInput):
     until = serializers.DateTimeField(
         help_text="After now and at most 30 days ahead (else 400 `invalid_suspension`)."
+    )
+
+
+class ReturnQuerySerializer(serializers.Serializer):
+    mark_as_read = QueryBooleanField(
+        required=False,
+        default=False,
+        help_text='true: the returned book also moves to my "read" shelf.',
     )
 
 

@@ -23,6 +23,7 @@ from reservations.api.serializers import (
     ReservationListQuerySerializer,
     ReservationSerializer,
     ReserveInputSerializer,
+    ReturnQuerySerializer,
     SuspendInputSerializer,
 )
 from reservations.models import QueueEntry, Reservation
@@ -221,14 +222,21 @@ class ReservationViewSet(viewsets.GenericViewSet):
         return Response(ReservationSerializer(reservation).data)
 
     @extend_schema(
+        parameters=[ReturnQuerySerializer],
         responses={204: None, 409: RESERVATION_ENDED},
         summary="Return the book (nothing is refunded); the unit goes to the queue",
-        description=DETAIL_DESCRIPTION,
+        description=DETAIL_DESCRIPTION
+        + ' With `mark_as_read=true` the book also moves to my "read" shelf.',
     )
     def destroy(self, request, pk: int):
         """Return the book."""
+        query = validated(ReturnQuerySerializer, request.query_params)
         _reservation_owner_id(request)
-        services.reservation_return(customer=request.user.customer, reservation_id=pk)
+        services.reservation_return(
+            customer=request.user.customer,
+            reservation_id=pk,
+            mark_as_read=query["mark_as_read"],
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
