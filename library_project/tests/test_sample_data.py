@@ -10,6 +10,7 @@ from accounts.models import Customer, Membership, Notification, User
 from catalog.models import Author, Book, City, Genre, Rating, rating_average
 from library_project.management.commands import load_sample_data
 from purchasing.models import Payment, Wallet, WalletTransaction
+from readers.models import Favourite, Shelf, ShelfEntry
 from reservations.models import QueueEntry, Reservation
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,8 @@ SAMPLE_TABLES = [
     Wallet,
     WalletTransaction,
     Payment,
+    ShelfEntry,
+    Favourite,
 ]
 
 
@@ -65,6 +68,15 @@ def test_every_books_rating_figures_equal_its_ratings(sample_data):
         assert book.rating_count == book.rows, book
         assert book.rating_sum == (book.points or 0), book
         assert book.rating_average == rating_average(total=book.rating_sum, count=book.rows), book
+
+
+def test_every_books_want_to_read_count_equals_its_shelf_rows(sample_data):
+    books = Book.objects.annotate(
+        wanted=Count("shelved", filter=Q(shelved__shelf=Shelf.WANT_TO_READ))
+    )
+    assert any(book.wanted for book in books)
+    for book in books:
+        assert book.want_to_read_count == book.wanted, book
 
 
 def test_queue_entries_wait_only_for_books_with_no_free_unit(sample_data):

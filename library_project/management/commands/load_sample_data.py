@@ -3,7 +3,8 @@
 Times are relative (a reservation "started 2 days ago"), so the data is live whenever it is loaded;
 that is why this is a command and not a static `loaddata` fixture. Money moves only through the
 wallet service, so every balance equals its ledger, and ratings through the rating service, so
-every book's rating figures equal its ratings. Loading twice changes nothing.
+every book's rating figures equal its ratings (and the readers' figures their rows, through
+the readers' services). Loading twice changes nothing.
 """
 
 import json
@@ -21,6 +22,7 @@ from catalog.models import Author, Book, City, Genre
 from catalog.services import rating_set
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet
 from purchasing.services import wallet_credit, wallet_debit
+from readers.services.shelves import favourite_add, shelf_put
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 from reservations.pricing import PRICE_PER_DAY
 
@@ -64,6 +66,20 @@ class Command(BaseCommand):
                 book_id=books[row["book"]].pk,
                 score=row["score"],
             )
+        self._load_readers(data, customers=customers, books=books)
+
+    @staticmethod
+    def _load_readers(data: dict, *, customers: dict, books: dict) -> None:
+        """What members say about and keep of books, each through its service, so every book's
+        and review's figures equal their rows."""
+        for row in data["shelves"]:
+            shelf_put(
+                customer_id=customers[row["user"]].pk,
+                book_id=books[row["book"]].pk,
+                shelf=row["shelf"],
+            )
+        for row in data["favourites"]:
+            favourite_add(customer_id=customers[row["user"]].pk, book_id=books[row["book"]].pk)
 
     @staticmethod
     def _load_people(data: dict, *, cities: dict, now) -> dict[str, Customer]:
