@@ -16,6 +16,7 @@ from core.errors import NotFound
 from core.inputs import validated
 from readers.api.reaction_serializers import ReactionInputSerializer, ReactionSerializer
 from readers.errors import ReactionNotFound, ReviewNotFound
+from readers.models import BookReaction, ReviewReaction
 from readers.selectors import reactions as selectors
 from readers.services import reactions as services
 
@@ -73,6 +74,7 @@ class ReactionViewSet(viewsets.GenericViewSet):
 class BookReactionViewSet(ReactionViewSet):
     """My like or dislike of a book; the book's figures show in the catalog."""
 
+    queryset = BookReaction.objects.none()
     item_key = "book_id"
     not_found = BookNotFound
     read = staticmethod(selectors.book_reaction_of)
@@ -107,6 +109,7 @@ class ReviewReactionViewSet(ReactionViewSet):
     """My like or dislike of someone else's visible review; a like tells its writer (at most one
     notice per review an hour)."""
 
+    queryset = ReviewReaction.objects.none()
     item_key = "review_id"
     not_found = ReviewNotFound
     read = staticmethod(selectors.review_reaction_of)

@@ -232,3 +232,10 @@ def test_a_put_costs_a_fixed_number_of_queries(book, customer, django_assert_max
     client.put(book_url(book.pk), {"reaction": "like"}, format="json")
     with django_assert_max_num_queries(8):
         client.put(book_url(book.pk), {"reaction": "dislike"}, format="json")
+
+
+@pytest.mark.parametrize("url", [book_url, review_url])
+def test_options_names_the_methods(url, review, customer):
+    response = client_for(customer.user).options(url(review.pk))
+    assert response.status_code == 200
+    assert set(response["Allow"].split(", ")) == {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
