@@ -36,6 +36,21 @@ def notify(*, user_id: int, kind: str, message: str, event_key: str) -> Notifica
     return notification
 
 
+def notify_batched(*, user_id: int, kind: str, message: str, event_key: str) -> None:
+    """One notice for a batch of like events (`event_key` names the batch): the first event
+    records it as `notify` does; each later one rewrites its message and marks it unread again,
+    without sending it a second time.
+
+    The caller serializes the events of one batch (e.g. by a row lock), so each rewrite carries
+    the latest message.
+    """
+    rewritten = Notification.objects.filter(event_key=event_key, user_id=user_id).update(
+        message=message, read_at=None
+    )
+    if not rewritten:
+        notify(user_id=user_id, kind=kind, message=message, event_key=event_key)
+
+
 @dataclass(frozen=True)
 class NotificationEvent:
     user_id: int

@@ -1,6 +1,21 @@
 """Errors of the readers app, each with its stable `code` (mapped to HTTP in `core.exceptions`)."""
 
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
+
+
+class ReviewNotFound(NotFound):
+    """An id naming no review, or a hidden one (hidden reviews leave the API)."""
+
+    default_detail = "No such review."
+
+
+class ReactionNotFound(NotFound):
+    default_detail = "You have not reacted to this."
+
+
+class OwnReview(Conflict):
+    code = "own_review"
+    default_detail = "You cannot like or dislike your own review."
 
 
 class ShelfEntryNotFound(NotFound):

@@ -10,6 +10,10 @@ Definitions (shown on the page and in the README):
   (the money is still the member's until spent);
 - reservations per day: reservations that started on each UTC day of the last 30 days, today
   included (instant reserves and queue promotions alike);
+- top rated: the rated books by their members' mean score (`rating_average`) highest first, then
+  by more ratings, then by id; the first ten;
+- most wanted: the books members keep on their "want to read" shelf, by how many, then by id;
+  the first ten (none with nobody);
 - holds ratio: a book's waiting entries per unit it owns (`total_units`); a book is reported when
   its ratio exceeds the threshold, and `extra_copies` = max(0, ceil(waiting / threshold) -
   total_units) is how many more copies would bring the ratio down to the threshold.
@@ -43,6 +47,7 @@ from reservations.rules import counting_toward_limit_q, suspended_q
 
 WINDOW_DAYS = 30
 DEFAULT_THRESHOLD = Decimal(3)
+TOP_BOOKS = 10
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class DashboardFigures:
     members_per_plan: dict[str, int]  # free, plus, premium (in that order)
     revenue: Revenue
     reservations_per_day: list[DayCount]  # oldest first, WINDOW_DAYS days ending today
+    top_rated: list[Book]  # with id, title, rating_average and rating_count
+    most_wanted: list[Book]  # with id, title and want_to_read_count
 
 
 def _members_per_plan(at: datetime) -> dict[str, int]:
@@ -123,8 +130,25 @@ def _reservations_per_day(at: datetime) -> list[DayCount]:
     ]
 
 
+def _top_rated() -> list[Book]:
+    """One query, an index range of `book_rating_average_id` filtered to rated books."""
+    return list(
+        Book.objects.filter(rating_count__gt=0)
+        .only("title", "rating_average", "rating_count")
+        .order_by("-rating_average", "-rating_count", "id")[:TOP_BOOKS]
+    )
+
+
+def _most_wanted() -> list[Book]:
+    return list(
+        Book.objects.filter(want_to_read_count__gt=0)
+        .only("title", "want_to_read_count")
+        .order_by("-want_to_read_count", "id")[:TOP_BOOKS]
+    )
+
+
 def dashboard_figures(*, at: datetime | None = None) -> DashboardFigures:
-    """Everything the dashboard shows, as of `at`: five queries whatever the data."""
+    """Everything the dashboard shows, as of `at`: seven queries whatever the data."""
     at = at or timezone.now()
     active_loans = Reservation.objects.filter(counting_toward_limit_q(at)).count()
     queue = QueueEntry.objects.filter(status=QueueStatus.WAITING).aggregate(
@@ -138,6 +162,8 @@ def dashboard_figures(*, at: datetime | None = None) -> DashboardFigures:
         members_per_plan=_members_per_plan(at),
         revenue=_revenue(at),
         reservations_per_day=_reservations_per_day(at),
+        top_rated=_top_rated(),
+        most_wanted=_most_wanted(),
     )
 
 

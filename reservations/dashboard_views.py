@@ -35,6 +35,7 @@ DASHBOARD_PERMISSIONS = (
     "reservations.view_queueentry",
     "accounts.view_membership",
     "purchasing.view_wallettransaction",
+    "catalog.view_book",
 )
 HOLDS_REPORT_PERMISSIONS = ("catalog.view_book", "reservations.view_queueentry")
 
@@ -79,6 +80,7 @@ def dashboard_view(request):
         "members_total": sum(figures.members_per_plan.values()),
         "chart": dashboard.bar_chart(figures.reservations_per_day),
         "window_days": dashboard.WINDOW_DAYS,
+        "top_books": dashboard.TOP_BOOKS,
     }
     return TemplateResponse(request, "admin/dashboard/index.html", context)
 

@@ -1,6 +1,7 @@
 """Input serializers validate requests; output serializers render. Writes go through services."""
 
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
@@ -14,6 +15,7 @@ from catalog.models import (
     City,
     Genre,
     Rating,
+    rating_average,
 )
 from core.strict import StrictInput
 
@@ -22,14 +24,6 @@ class CitySerializer(serializers.ModelSerializer):
     class Meta:
         model = City
         fields = ["id", "name"]
-
-
-class GenreSerializer(serializers.ModelSerializer):
-    book_count = serializers.IntegerField(read_only=True)
-
-    class Meta:
-        model = Genre
-        fields = ["id", "name", "book_count"]
 
 
 class NamedInputSerializer(StrictInput):
@@ -113,7 +107,9 @@ def book_body(book: dict) -> dict:
     return body
 
 
-def rating_average_field() -> serializers.DecimalField:
+def rating_average_field(
+    help_text: str = "The members' mean score, to one decimal; null while nobody has rated it.",
+) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=3,
         decimal_places=1,
@@ -122,8 +118,28 @@ def rating_average_field() -> serializers.DecimalField:
         coerce_to_string=False,
         allow_null=True,
         read_only=True,
-        help_text="The members' mean score, to one decimal; null while nobody has rated it.",
+        help_text=help_text,
     )
+
+
+class GenreSerializer(serializers.ModelSerializer):
+    """A genre from `catalog.selectors.genre_list` (which sums its books' ratings)."""
+
+    book_count = serializers.IntegerField(read_only=True)
+    rating_average = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Genre
+        fields = ["id", "name", "book_count", "rating_average"]
+
+    @extend_schema_field(
+        rating_average_field(
+            help_text="The mean of every rating of the genre's books, to one decimal (a book "
+            "with more ratings weighs more); null while none is rated."
+        )
+    )
+    def get_rating_average(self, genre: Genre) -> float | None:
+        return average_number(rating_average(total=genre.rating_sum, count=genre.rating_count))
 
 
 class BookSerializer(serializers.ModelSerializer):

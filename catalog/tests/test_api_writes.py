@@ -304,8 +304,8 @@ def test_genres_list_their_book_counts():
     BookFactory.create_batch(2, genre=poetry)
     body = APIClient().get("/api/genres/").json()
     assert body["results"] == [
-        {"id": poetry.pk, "name": "Poetry", "book_count": 2},
-        {"id": empty.pk, "name": "Zen", "book_count": 0},
+        {"id": poetry.pk, "name": "Poetry", "book_count": 2, "rating_average": None},
+        {"id": empty.pk, "name": "Zen", "book_count": 0, "rating_average": None},
     ]
 
 

@@ -28,6 +28,8 @@ from library_project.tests.security_world import (
     client_for,
     make_world,
 )
+from readers.models import Review
+from readers.services.reactions import book_reaction_set, review_reaction_set
 
 ROLES = ("anonymous", "owner", "other", "author", "admin", "staff_noperm")
 
@@ -86,6 +88,17 @@ def _owner_or_admin(status: int) -> dict[str, int]:
 def _author_only(status: int, *, admin: int = 403) -> dict[str, int]:
     """`status` for the author; `admin` for an admin; members and staff without permission 403."""
     return {**_admin_only(admin), "author": status}
+
+
+def _book_liked_by_owner(w) -> str:
+    book_reaction_set(customer_id=w.member.customer.pk, book_id=w.book.pk, reaction="like")
+    return f"/api/books/{w.book.pk}/reaction/"
+
+
+def _review_liked_by_owner(w) -> str:
+    review = Review.objects.create(book=w.book, customer=w.other.customer, body="Worth it.")
+    review_reaction_set(customer_id=w.member.customer.pk, review_id=review.pk, reaction="like")
+    return f"/api/reviews/{review.pk}/reaction/"
 
 
 @dataclass(frozen=True)
@@ -378,6 +391,48 @@ MATRIX = [
     ),
     Row("GET", "api/me/lists/", lambda w: "/api/me/lists/", _members(200)),
     Row("GET", "api/me/lists/<shelf>/", lambda w: "/api/me/lists/read/", _members(200)),
+    # --- a book's like or dislike: any member sets one; each reads and withdraws only his own --
+    # The owner has liked the book (made in the role's own savepoint); nobody else has.
+    Row(
+        "GET",
+        "api/books/<int:pk>/reaction/",
+        lambda w: _book_liked_by_owner(w),
+        _owner_only(200),
+    ),
+    Row(
+        "PUT",
+        "api/books/<int:pk>/reaction/",
+        lambda w: f"/api/books/{w.book.pk}/reaction/",
+        _members(200),
+        lambda w, user: {"reaction": "dislike"},
+    ),
+    Row(
+        "DELETE",
+        "api/books/<int:pk>/reaction/",
+        lambda w: _book_liked_by_owner(w),
+        _owner_only(204),
+    ),
+    # --- a review's like or dislike: the review is the other member's, liked by the owner; its
+    # writer may not react to it (409) ---------------------------------------------------------
+    Row(
+        "GET",
+        "api/reviews/<int:pk>/reaction/",
+        lambda w: _review_liked_by_owner(w),
+        _owner_only(200),
+    ),
+    Row(
+        "PUT",
+        "api/reviews/<int:pk>/reaction/",
+        lambda w: _review_liked_by_owner(w),
+        {**_members(200), "other": 409},
+        lambda w, user: {"reaction": "dislike"},
+    ),
+    Row(
+        "DELETE",
+        "api/reviews/<int:pk>/reaction/",
+        lambda w: _review_liked_by_owner(w),
+        _owner_only(204),
+    ),
     Row("GET", "api/authors/", lambda w: "/api/authors/", _everyone(200)),
     # A member creates his own profile; the author already has one (409); an admin may create
     # a profile without an account; staff without permission create their own, like a member.

@@ -56,6 +56,9 @@ CALLERS = {
     "books_rating_update": ("member", "book"),
     "books_shelf_update": ("member", "book"),
     "books_favourite_update": ("member", "book"),
+    "books_reaction_update": ("member", "book"),
+    # The body is checked before the review is looked up: any id will do (the world has no review).
+    "reviews_reaction_update": ("member", "book"),
     "authors_create": ("admin", None),
     "authors_update": ("author", "author_profile"),
     "authors_partial_update": ("author", "author_profile"),

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Plan
 from accounts.tests.factories import CustomerFactory, UserFactory, give_plan, member
+from catalog.models import Book
+from catalog.services import rating_set
 from catalog.tests.factories import BookFactory
 from purchasing.models import TransactionKind
 from purchasing.services import wallet_credit, wallet_debit
@@ -96,12 +98,62 @@ def test_reservations_per_day_cover_30_utc_days_ending_today_with_zero_days_fill
     assert {d.day.day: d.count for d in days if d.count} == {2: 1, 30: 2}
 
 
-def test_the_figures_cost_five_queries_whatever_the_data(django_assert_num_queries):
+def test_the_figures_cost_seven_queries_whatever_the_data(django_assert_num_queries):
     for _ in range(3):
         book_with_waiters(units=1, waiting=2, title="Busy")
         reservation_create(customer=member(), book_id=BookFactory(total_units=1).pk, days=1)
-    with django_assert_num_queries(5):
-        dashboard_figures()
+    for score in range(1, 13):
+        rated(score % 10 + 1, wanted=score)
+    with django_assert_num_queries(7):
+        figures = dashboard_figures()
+    assert (len(figures.top_rated), len(figures.most_wanted)) == (10, 10)
+
+
+def rated(*scores: int, wanted: int = 0, title: str = ""):
+    """A book with members' `scores` (through the service) and `wanted` on want-to-read shelves."""
+    book = BookFactory(**({"title": title} if title else {}))
+    for score in scores:
+        rating_set(customer_id=CustomerFactory().pk, book_id=book.pk, score=score)
+    Book.objects.filter(pk=book.pk).update(want_to_read_count=wanted)
+    return book
+
+
+def test_top_rated_are_the_rated_books_by_average_then_more_ratings_then_id():
+    rated()  # unrated: never listed
+    eight_by_two = rated(8, 8)
+    eight_by_one = rated(8)
+    eight_by_one_later = rated(8)
+    nine = rated(9, 9, 10)  # 9.3
+    low = rated(1)
+    top = dashboard_figures().top_rated
+    assert [b.pk for b in top] == [
+        nine.pk,
+        eight_by_two.pk,
+        eight_by_one.pk,
+        eight_by_one_later.pk,
+        low.pk,
+    ]
+    assert (top[0].rating_average, top[0].rating_count) == (Decimal("9.3"), 3)
+
+
+def test_top_rated_keeps_the_first_ten():
+    books = [rated(score) for score in range(1, 11)] + [rated(10)]
+    assert [b.pk for b in dashboard_figures().top_rated] == [
+        books[9].pk,
+        books[10].pk,
+        *[b.pk for b in reversed(books[1:9])],
+    ]
+
+
+def test_most_wanted_are_the_wanted_books_by_count_then_id():
+    rated(wanted=0)
+    few = rated(wanted=2)
+    many = rated(wanted=7)
+    few_later = rated(wanted=2)
+    others = [rated(wanted=1) for _ in range(9)]
+    wanted = dashboard_figures().most_wanted
+    assert [b.pk for b in wanted] == [many.pk, few.pk, few_later.pk, *[b.pk for b in others[:7]]]
+    assert wanted[0].want_to_read_count == 7
 
 
 # --- the chart --------------------------------------------------------------------------------
@@ -243,10 +295,19 @@ def test_the_dashboard_page_shows_the_figures_in_a_fixed_number_of_queries(
     staff_client, crowded, django_assert_max_num_queries
 ):
     reservation_create(customer=member(), book_id=BookFactory(total_units=1).pk, days=1)
-    with django_assert_max_num_queries(10):
+    best = rated(9, 10, title="Best <rated>")
+    wanted = rated(wanted=4, title="Wanted")
+    with django_assert_max_num_queries(12):
         response = staff_client.get("/admin/dashboard/")
     assert response.status_code == 200
     body = response.content.decode()
+    top = body[body.index('id="top-rated"') : body.index('id="most-wanted"')]
+    assert f'data-book="{best.pk}"' in top and "Best &lt;rated&gt;" in top
+    assert 'data-figure="rating_average">9.5<' in top
+    assert 'data-figure="rating_count">2<' in top
+    most = body[body.index('id="most-wanted"') : body.index('id="dashboard-reports"')]
+    assert f'data-book="{wanted.pk}"' in most and 'data-figure="want_to_read_count">4<' in most
+    assert f'data-book="{best.pk}"' not in most
     assert 'data-figure="active_loans">1<' in body
     assert 'data-figure="waiting_entries">27<' in body
     chart = body[body.index('id="reservations-chart"') : body.index('id="dashboard-reports"')]
