@@ -10,7 +10,7 @@ from accounts.models import Customer, Membership, Notification, User
 from catalog.models import Author, Book, City, Genre, Rating, rating_average
 from library_project.management.commands import load_sample_data
 from purchasing.models import Payment, Wallet, WalletTransaction
-from readers.models import Favourite, Shelf, ShelfEntry
+from readers.models import BookReaction, Favourite, Reaction, Shelf, ShelfEntry
 from reservations.models import QueueEntry, Reservation
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,7 @@ SAMPLE_TABLES = [
     Payment,
     ShelfEntry,
     Favourite,
+    BookReaction,
 ]
 
 
@@ -77,6 +78,16 @@ def test_every_books_want_to_read_count_equals_its_shelf_rows(sample_data):
     assert any(book.wanted for book in books)
     for book in books:
         assert book.want_to_read_count == book.wanted, book
+
+
+def test_every_books_likes_and_dislikes_equal_its_reactions(sample_data):
+    books = Book.objects.annotate(
+        likes=Count("reactions", filter=Q(reactions__reaction=Reaction.LIKE)),
+        dislikes=Count("reactions", filter=Q(reactions__reaction=Reaction.DISLIKE)),
+    )
+    assert any(book.likes for book in books) and any(book.dislikes for book in books)
+    for book in books:
+        assert (book.like_count, book.dislike_count) == (book.likes, book.dislikes), book
 
 
 def test_queue_entries_wait_only_for_books_with_no_free_unit(sample_data):

@@ -22,6 +22,7 @@ from catalog.models import Author, Book, City, Genre
 from catalog.services import rating_set
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet
 from purchasing.services import wallet_credit, wallet_debit
+from readers.services.reactions import book_reaction_set
 from readers.services.shelves import favourite_add, shelf_put
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 from reservations.pricing import PRICE_PER_DAY
@@ -80,6 +81,12 @@ class Command(BaseCommand):
             )
         for row in data["favourites"]:
             favourite_add(customer_id=customers[row["user"]].pk, book_id=books[row["book"]].pk)
+        for row in data["book_reactions"]:
+            book_reaction_set(
+                customer_id=customers[row["user"]].pk,
+                book_id=books[row["book"]].pk,
+                reaction=row["reaction"],
+            )
 
     @staticmethod
     def _load_people(data: dict, *, cities: dict, now) -> dict[str, Customer]:
