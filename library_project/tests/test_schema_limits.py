@@ -154,6 +154,8 @@ PATH_OBJECTS = {
     "/api/authors/{id}/": "author_profile",
     "/api/genres/{id}/": "genre",
     "/api/cities/{id}/": "city",
+    "/api/reviews/{id}/": "review",
+    "/api/replies/{id}/": "reply",
 }
 
 
