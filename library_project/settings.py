@@ -229,6 +229,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Per member, over everything readers post (DRF's ScopedRateThrottle, in the default cache).
+    "DEFAULT_THROTTLE_RATES": {"reader_posts": "30/hour"},
 }
 
 SPECTACULAR_SETTINGS = {
@@ -251,6 +253,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PaymentStatusEnum": "purchasing.models.PaymentStatus",
         "PlanEnum": "accounts.models.Plan",
+        "ReportReasonEnum": "readers.models.ReportReason",
     },
     # Open while DEBUG is on; otherwise an admin session is required.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"]

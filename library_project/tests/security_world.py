@@ -21,8 +21,9 @@ from catalog.services import author_create, book_create, rating_set
 from catalog.tests.factories import isbn13
 from purchasing.models import Payment
 from purchasing.services import wallet_charge
-from readers.models import Shelf
+from readers.models import Reply, Review, Shelf
 from readers.services.shelves import favourite_add, shelf_put
+from readers.tests.factories import ReplyFactory, ReviewFactory
 from reservations.models import QueueEntry, Reservation
 from reservations.services import reservation_create
 
@@ -56,6 +57,8 @@ class World:
     payment: Payment
     notification: Notification
     other_notification: Notification
+    review: Review  # the member's review of `book`
+    reply: Reply  # the member's reply to his review
 
 
 def staff_with_permissions(*permissions: str) -> User:
@@ -138,6 +141,11 @@ def make_world() -> World:
     other_notification = notify(
         user_id=other.pk, kind="queue_granted", message="Ready.", event_key="security:other"
     )
+    review = ReviewFactory(book=book, customer=member_customer)
+    reply = ReplyFactory(review=review, user=member)
+    # The factories store rows only; the figures match the visible rows, as the services keep them.
+    Book.objects.filter(pk=book.pk).update(review_count=1)
+    Review.objects.filter(pk=review.pk).update(reply_count=1)
     return World(
         member=member,
         other=other,
@@ -157,6 +165,8 @@ def make_world() -> World:
         payment=Payment.objects.filter(wallet__customer=member_customer).first(),
         notification=notification,
         other_notification=other_notification,
+        review=review,
+        reply=reply,
     )
 
 

@@ -433,6 +433,22 @@ MATRIX = [
         lambda w: _review_liked_by_owner(w),
         _owner_only(204),
     ),
+    # --- reports to the moderators: anyone signed in, once per item, never of their own ------
+    # The owner wrote the review and the reply (409 `own_item`); anyone else reports them.
+    Row(
+        "POST",
+        "api/reviews/<int:pk>/report/",
+        lambda w: f"/api/reviews/{w.review.pk}/report/",
+        {**_members(201), "owner": 409},
+        lambda w, user: {"reason": "spam", "note": "A link to a shop."},
+    ),
+    Row(
+        "POST",
+        "api/replies/<int:pk>/report/",
+        lambda w: f"/api/replies/{w.reply.pk}/report/",
+        {**_members(201), "owner": 409},
+        lambda w, user: {"reason": "abuse"},
+    ),
     Row("GET", "api/authors/", lambda w: "/api/authors/", _everyone(200)),
     # A member creates his own profile; the author already has one (409); an admin may create
     # a profile without an account; staff without permission create their own, like a member.

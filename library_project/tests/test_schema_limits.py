@@ -154,8 +154,8 @@ PATH_OBJECTS = {
     "/api/authors/{id}/": "author_profile",
     "/api/genres/{id}/": "genre",
     "/api/cities/{id}/": "city",
-    # The world has no review; a reaction's body is checked before its review is looked up.
-    "/api/reviews/{id}/": "book",
+    "/api/reviews/{id}/": "review",
+    "/api/replies/{id}/": "reply",
 }
 
 

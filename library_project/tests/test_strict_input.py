@@ -76,6 +76,8 @@ CALLERS = {
     "reservations_queue_suspend_create": ("member", "queue_entry"),
     "reservations_queue_resume_create": ("member", "queue_entry"),
     "admin_reservations_end_create": ("admin", "reservation"),
+    "reviews_report_create": ("other", "review"),
+    "replies_report_create": ("other", "reply"),
 }
 
 # Values of the wrong JSON type for a property of each schema type.
