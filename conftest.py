@@ -111,3 +111,14 @@ def browser_page(monkeypatch):
         page.set_default_timeout(15_000)
         yield page
         browser.close()
+
+
+@pytest.fixture
+def tasks_in_process():
+    """Deliver notifications in this process even when REDIS_URL points Celery at a broker."""
+    from library_project.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager

@@ -48,3 +48,14 @@ class AlreadyHidden(Conflict):
 class NotHidden(Conflict):
     code = "not_hidden"
     default_detail = "This is not hidden."
+
+
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"
+    default_detail = "You have reviewed this book already: edit your review instead."
+
+
+class ReplyNotFound(NotFound):
+    """An id naming no reply, or one hidden from the caller."""
+
+    default_detail = "No such reply."

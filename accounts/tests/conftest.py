@@ -60,14 +60,3 @@ def tokens_for(user) -> dict:
 
 def as_user(user) -> APIClient:
     return bearer(tokens_for(user)["access"])
-
-
-@pytest.fixture
-def tasks_in_process():
-    """Deliver notifications in this process even when REDIS_URL points Celery at a broker."""
-    from library_project.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager

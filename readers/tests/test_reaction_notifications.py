@@ -20,18 +20,6 @@ HOUR_START = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def tasks_in_process():
-    """Deliver notifications in this process even when REDIS_URL points Celery at a broker: a
-    notice that were sent would land in the outbox."""
-    from library_project.celery import app
-
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
-
-
-@pytest.fixture
 def clock(monkeypatch):
     """The service's clock (and the rows' `auto_now`), set by the test."""
     now = {"at": HOUR_START + timedelta(minutes=5)}
