@@ -433,6 +433,62 @@ MATRIX = [
         lambda w: _review_liked_by_owner(w),
         _owner_only(204),
     ),
+    # --- reviews and replies: anyone reads the visible ones; members write (the owner has
+    # reviewed the book already: 409); the writer alone edits or deletes his own --------------
+    Row(
+        "GET",
+        "api/books/<int:pk>/reviews/",
+        lambda w: f"/api/books/{w.book.pk}/reviews/",
+        _everyone(200),
+    ),
+    Row(
+        "POST",
+        "api/books/<int:pk>/reviews/",
+        lambda w: f"/api/books/{w.book.pk}/reviews/",
+        {**_members(201), "owner": 409},
+        lambda w, user: {"title": "My view", "body": "A slow start and a beautiful ending."},
+    ),
+    Row("GET", "api/reviews/<int:pk>/", lambda w: f"/api/reviews/{w.review.pk}/", _everyone(200)),
+    Row(
+        "PATCH",
+        "api/reviews/<int:pk>/",
+        lambda w: f"/api/reviews/{w.review.pk}/",
+        _owner_only(200),
+        lambda w, user: {"body": "Better said on a second reading."},
+    ),
+    Row(
+        "DELETE",
+        "api/reviews/<int:pk>/",
+        lambda w: f"/api/reviews/{w.review.pk}/",
+        _owner_only(204),
+    ),
+    Row(
+        "GET",
+        "api/reviews/<int:pk>/replies/",
+        lambda w: f"/api/reviews/{w.review.pk}/replies/",
+        _everyone(200),
+    ),
+    Row(
+        "POST",
+        "api/reviews/<int:pk>/replies/",
+        lambda w: f"/api/reviews/{w.review.pk}/replies/",
+        _members(201),
+        lambda w, user: {"body": "I read it the same way."},
+    ),
+    Row("GET", "api/replies/<int:pk>/", lambda w: f"/api/replies/{w.reply.pk}/", _everyone(200)),
+    Row(
+        "PATCH",
+        "api/replies/<int:pk>/",
+        lambda w: f"/api/replies/{w.reply.pk}/",
+        _owner_only(200),
+        lambda w, user: {"body": "On second thought, yes."},
+    ),
+    Row(
+        "DELETE",
+        "api/replies/<int:pk>/",
+        lambda w: f"/api/replies/{w.reply.pk}/",
+        _owner_only(204),
+    ),
     # --- reports to the moderators: anyone signed in, once per item, never of their own ------
     # The owner wrote the review and the reply (409 `own_item`); anyone else reports them.
     Row(

@@ -57,8 +57,11 @@ CALLERS = {
     "books_shelf_update": ("member", "book"),
     "books_favourite_update": ("member", "book"),
     "books_reaction_update": ("member", "book"),
-    # The body is checked before the review is looked up: any id will do (the world has no review).
-    "reviews_reaction_update": ("member", "book"),
+    "reviews_reaction_update": ("member", "review"),
+    "books_reviews_create": ("member", "book"),
+    "reviews_partial_update": ("member", "review"),
+    "reviews_replies_create": ("member", "review"),
+    "replies_partial_update": ("member", "reply"),
     "authors_create": ("admin", None),
     "authors_update": ("author", "author_profile"),
     "authors_partial_update": ("author", "author_profile"),

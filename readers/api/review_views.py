@@ -84,8 +84,8 @@ class BookReviewsView(_ReadersView):
     queryset = Review.objects.none()
     serializer_class = ReviewSerializer
 
-    def get(self, request, book_id: int):
-        book_id = _id_or(book_id, BookNotFound())
+    def get(self, request, pk: int):
+        book_id = _id_or(pk, BookNotFound())
         query = validated(ReviewListQuerySerializer, request.query_params)
         customer = (
             getattr(request.user, "customer", None) if request.user.is_authenticated else None
@@ -98,8 +98,8 @@ class BookReviewsView(_ReadersView):
         page = self.paginate_queryset(reviews)
         return self.get_paginated_response(ReviewSerializer(page, many=True).data)
 
-    def post(self, request, book_id: int):
-        book_id = _id_or(book_id, BookNotFound())
+    def post(self, request, pk: int):
+        book_id = _id_or(pk, BookNotFound())
         customer = getattr(request.user, "customer", None)
         if customer is None:
             raise CustomerRequired(MEMBERS_ONLY)
