@@ -197,7 +197,7 @@ class ReplyView(_ReadersView):
 
     def patch(self, request, pk: int):
         reply_id = _id_or(pk, ReplyNotFound())
-        data = validated(ReplyInputSerializer, request.data)
+        data = validated(ReplyInputSerializer, request.data, partial=True)
         reply = services.reply_update(user_id=request.user.pk, reply_id=reply_id, **data)
         return Response(ReplySerializer(reply).data)
 

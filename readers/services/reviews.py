@@ -165,11 +165,12 @@ def _own_reply_for_update(*, user_id: int, reply_id: int) -> Reply:
     return reply
 
 
-def reply_update(*, user_id: int, reply_id: int, body: str) -> Reply:
+def reply_update(*, user_id: int, reply_id: int, body: str | None = None) -> Reply:
     """Edit the user's own reply (404 for anyone else's)."""
     with transaction.atomic():
         reply = _own_reply_for_update(user_id=user_id, reply_id=reply_id)
-        reply.body = body
+        if body is not None:
+            reply.body = body
         _validated(reply)
         reply.save(update_fields=["body", "updated_at"])
     return reply

@@ -218,6 +218,7 @@ def test_the_writer_alone_edits_or_deletes_a_reply(book, member):
     url = f"/api/replies/{reply.pk}/"
     assert client_of(member.user).patch(url, {"body": "Changed."}).status_code == 404
     assert client_of(member.user).delete(url).status_code == 404
+    assert client_of(replier.user).patch(url, {}, format="json").json()["body"] == "First thought."
     assert client_of(replier.user).patch(url, {"body": "Second thought."}).status_code == 200
     assert APIClient().get(url).json()["body"] == "Second thought."
     assert client_of(replier.user).delete(url).status_code == 204
