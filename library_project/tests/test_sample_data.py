@@ -10,7 +10,18 @@ from accounts.models import Customer, Membership, Notification, User
 from catalog.models import Author, Book, City, Genre, Rating, rating_average
 from library_project.management.commands import load_sample_data
 from purchasing.models import Payment, Wallet, WalletTransaction
-from readers.models import BookReaction, Favourite, Reaction, Shelf, ShelfEntry
+from readers.models import (
+    BookReaction,
+    Favourite,
+    ModerationEvent,
+    Reaction,
+    Reply,
+    Report,
+    Review,
+    ReviewReaction,
+    Shelf,
+    ShelfEntry,
+)
 from reservations.models import QueueEntry, Reservation
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +44,10 @@ SAMPLE_TABLES = [
     ShelfEntry,
     Favourite,
     BookReaction,
+    Review,
+    Reply,
+    ReviewReaction,
+    Report,
 ]
 
 
@@ -88,6 +103,34 @@ def test_every_books_likes_and_dislikes_equal_its_reactions(sample_data):
     assert any(book.likes for book in books) and any(book.dislikes for book in books)
     for book in books:
         assert (book.like_count, book.dislike_count) == (book.likes, book.dislikes), book
+
+
+def test_every_books_review_count_and_every_reviews_figures_equal_their_visible_rows(sample_data):
+    books = Book.objects.annotate(visible=Count("reviews", filter=Q(reviews__hidden_at=None)))
+    assert any(book.visible for book in books)
+    for book in books:
+        assert book.review_count == book.visible, book
+    reviews = Review.objects.annotate(
+        likes=Count("reactions", filter=Q(reactions__reaction=Reaction.LIKE), distinct=True),
+        dislikes=Count("reactions", filter=Q(reactions__reaction=Reaction.DISLIKE), distinct=True),
+        shown_replies=Count("replies", filter=Q(replies__hidden_at=None), distinct=True),
+    )
+    for review in reviews:
+        assert (review.like_count, review.dislike_count, review.reply_count) == (
+            review.likes,
+            review.dislikes,
+            review.shown_replies,
+        ), review
+    assert any(review.reply_count for review in reviews)
+    assert Reply.objects.filter(by_book_author=True).exists()
+    assert Review.objects.filter(verified_reader=True).exists()
+
+
+def test_the_hidden_sample_review_was_moderated_with_its_reports_closed(sample_data):
+    hidden = Review.objects.get(hidden_at__isnull=False)
+    assert ModerationEvent.objects.filter(review=hidden, action="hide").exists()
+    assert not Report.objects.filter(review=hidden, status="open").exists()
+    assert Report.objects.filter(status="open").exists()
 
 
 def test_queue_entries_wait_only_for_books_with_no_free_unit(sample_data):

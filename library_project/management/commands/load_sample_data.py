@@ -22,7 +22,10 @@ from catalog.models import Author, Book, City, Genre
 from catalog.services import rating_set
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet
 from purchasing.services import wallet_credit, wallet_debit
-from readers.services.reactions import book_reaction_set
+from readers.models import Review
+from readers.services.moderation import reply_report, review_hide, review_report
+from readers.services.reactions import book_reaction_set, review_reaction_set
+from readers.services.reviews import reply_create, review_create
 from readers.services.shelves import favourite_add, shelf_put
 from reservations.models import QueueEntry, Reservation, ReservationStatus
 from reservations.pricing import PRICE_PER_DAY
@@ -67,12 +70,49 @@ class Command(BaseCommand):
                 book_id=books[row["book"]].pk,
                 score=row["score"],
             )
-        self._load_readers(data, customers=customers, books=books)
+        self._load_readers(data, customers=customers, books=books, now=now)
 
     @staticmethod
-    def _load_readers(data: dict, *, customers: dict, books: dict) -> None:
+    def _load_readers(data: dict, *, customers: dict, books: dict, now) -> None:
         """What members say about and keep of books, each through its service, so every book's
         and review's figures equal their rows."""
+        written = {}
+        for row in data["reviews"]:
+            review = review_create(
+                customer_id=customers[row["user"]].pk,
+                book_id=books[row["book"]].pk,
+                title=row["title"],
+                body=row["body"],
+            )
+            at = now - timedelta(days=row["written_days_ago"])
+            Review.objects.filter(pk=review.pk).update(created_at=at, updated_at=at)
+            written[row["user"], row["book"]] = review
+        replies = {}
+        for row in data["replies"]:
+            review = written[tuple(row["review"])]
+            user = customers[row["user"]].user
+            replies[row["user"], tuple(row["review"])] = reply_create(
+                user=user, review_id=review.pk, body=row["body"]
+            )
+        for row in data["review_reactions"]:
+            review_reaction_set(
+                customer_id=customers[row["user"]].pk,
+                review_id=written[tuple(row["review"])].pk,
+                reaction=row["reaction"],
+            )
+        for row in data["reports"]:
+            reporter = customers[row["user"]].user
+            item = dict(reason=row["reason"], note=row["note"], reporter=reporter)
+            if "review" in row:
+                review_report(review_id=written[tuple(row["review"])].pk, **item)
+            else:
+                writer, review_key = row["reply"]
+                reply_report(reply_id=replies[writer, tuple(review_key)].pk, **item)
+        moderator = User.objects.get(email=data["users"][0]["email"])
+        for row in data["moderation"]:
+            review_hide(
+                review_id=written[tuple(row["review"])].pk, staff=moderator, reason=row["reason"]
+            )
         for row in data["shelves"]:
             shelf_put(
                 customer_id=customers[row["user"]].pk,
