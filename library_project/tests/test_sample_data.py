@@ -48,6 +48,7 @@ SAMPLE_TABLES = [
     Reply,
     ReviewReaction,
     Report,
+    ModerationEvent,
 ]
 
 

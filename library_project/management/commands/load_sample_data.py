@@ -23,7 +23,14 @@ from catalog.services import rating_set
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet
 from purchasing.services import wallet_credit, wallet_debit
 from readers.models import Review
-from readers.services.moderation import reply_report, review_hide, review_report
+from readers.services.moderation import (
+    reply_hide,
+    reply_report,
+    reply_restore,
+    review_hide,
+    review_report,
+    review_restore,
+)
 from readers.services.reactions import book_reaction_set, review_reaction_set
 from readers.services.reviews import reply_create, review_create
 from readers.services.shelves import favourite_add, shelf_put
@@ -109,10 +116,20 @@ class Command(BaseCommand):
                 writer, review_key = row["reply"]
                 reply_report(reply_id=replies[writer, tuple(review_key)].pk, **item)
         moderator = User.objects.get(email=data["users"][0]["email"])
+        moderate = {
+            ("review", "hide"): review_hide,
+            ("review", "restore"): review_restore,
+            ("reply", "hide"): reply_hide,
+            ("reply", "restore"): reply_restore,
+        }
         for row in data["moderation"]:
-            review_hide(
-                review_id=written[tuple(row["review"])].pk, staff=moderator, reason=row["reason"]
-            )
+            if "review" in row:
+                item = {"review_id": written[tuple(row["review"])].pk}
+            else:
+                writer, review_key = row["reply"]
+                item = {"reply_id": replies[writer, tuple(review_key)].pk}
+            kind = "review" if "review" in row else "reply"
+            moderate[kind, row["action"]](**item, staff=moderator, reason=row["reason"])
         for row in data["shelves"]:
             shelf_put(
                 customer_id=customers[row["user"]].pk,
