@@ -95,8 +95,7 @@ class BookReviewsView(_ReadersView):
             ordering=query["ordering"],
             viewer_customer_id=None if customer is None else customer.pk,
         )
-        page = self.paginate_queryset(reviews)
-        return self.get_paginated_response(ReviewSerializer(page, many=True).data)
+        return self.get_paginated_response(self.paginate_queryset(reviews))
 
     def post(self, request, pk: int):
         book_id = _id_or(pk, BookNotFound())

@@ -62,6 +62,20 @@ def test_a_member_reviews_a_book_and_everyone_reads_it(book, member):
     assert APIClient().get(f"/api/books/{book.pk}/").json()["review_count"] == 1
 
 
+def test_a_listed_review_reads_exactly_as_its_own_page(book, member):
+    ReservationFactory(customer=member, book=book)
+    hidden = write(member, book, title="Mine")
+    write(CustomerFactory(user__first_name="", user__last_name=""), book)
+    write(CustomerFactory(user__first_name="Reza", user__last_name=""), book)
+    moderation.review_hide(review_id=hidden.pk, staff=UserFactory(is_staff=True), reason="Spam")
+    client = client_of(member.user)
+    listed = client.get(reviews_url(book)).json()["results"]
+    assert len(listed) == 3
+    assert {r["writer"] for r in listed} == {"Sara K.", "A reader", "Reza"}
+    for review in listed:
+        assert review == client.get(f"/api/reviews/{review['id']}/").json()
+
+
 def test_a_borrower_is_marked_as_a_verified_reader(book, member):
     ReservationFactory(customer=member, book=book)
     assert write(member, book).verified_reader is True
