@@ -10,6 +10,7 @@ from core.error_shapes import ErrorSerializer
 from core.errors import NotFound
 from core.inputs import validated
 from readers.api.moderation_serializers import ReportInputSerializer, ReportSerializer
+from readers.errors import ReplyNotFound, ReviewNotFound
 from readers.services import moderation
 
 REPORT_REFUSED = OpenApiResponse(
@@ -31,7 +32,7 @@ class _ReportView(APIView):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "reader_posts"
-    not_found = ""
+    not_found: type[NotFound]
 
     def report(self, *, item_id: int, reporter, reason: str, note: str):
         raise NotImplementedError
@@ -39,7 +40,7 @@ class _ReportView(APIView):
     def post(self, request, pk: int):
         item_id = _row_id(pk)
         if item_id is None:
-            raise NotFound(self.not_found)
+            raise self.not_found()
         data = validated(ReportInputSerializer, request.data)
         report = self.report(item_id=item_id, reporter=request.user, **data)
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
@@ -52,7 +53,7 @@ class _ReportView(APIView):
 class ReviewReportView(_ReportView):
     """Report a visible review to the moderators (once; not your own)."""
 
-    not_found = moderation.REVIEW_NOT_FOUND
+    not_found = ReviewNotFound
 
     def report(self, *, item_id, **data):
         return moderation.review_report(review_id=item_id, **data)
@@ -65,7 +66,7 @@ class ReviewReportView(_ReportView):
 class ReplyReportView(_ReportView):
     """Report a visible reply to the moderators (once; not your own)."""
 
-    not_found = moderation.REPLY_NOT_FOUND
+    not_found = ReplyNotFound
 
     def report(self, *, item_id, **data):
         return moderation.reply_report(reply_id=item_id, **data)

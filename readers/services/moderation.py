@@ -15,8 +15,14 @@ from accounts.errors import InvalidInput
 from accounts.models import User
 from catalog.models import Book
 from catalog.services import catalog_changed
-from core.errors import NotFound
-from readers.errors import AlreadyHidden, AlreadyReported, NotHidden, OwnItem
+from readers.errors import (
+    AlreadyHidden,
+    AlreadyReported,
+    NotHidden,
+    OwnItem,
+    ReplyNotFound,
+    ReviewNotFound,
+)
 from readers.models import (
     MODERATION_REASON_MAX_LENGTH,
     ModerationAction,
@@ -26,9 +32,6 @@ from readers.models import (
     ReportStatus,
     Review,
 )
-
-REVIEW_NOT_FOUND = "No such review."
-REPLY_NOT_FOUND = "No such reply."
 
 
 def _reason(reason: str | None) -> str:
@@ -72,7 +75,7 @@ def review_report(*, review_id: int, reporter: User, reason: str, note: str = ""
             .first()
         )
         if review is None:
-            raise NotFound(REVIEW_NOT_FOUND)
+            raise ReviewNotFound()
         if review.customer.user_id == reporter.pk:
             raise OwnItem()
         return _report(reporter=reporter, reason=reason, note=note, review=review)
@@ -87,7 +90,7 @@ def reply_report(*, reply_id: int, reporter: User, reason: str, note: str = "") 
             .first()
         )
         if reply is None:
-            raise NotFound(REPLY_NOT_FOUND)
+            raise ReplyNotFound()
         if reply.user_id == reporter.pk:
             raise OwnItem()
         return _report(reporter=reporter, reason=reason, note=note, reply=reply)
@@ -117,7 +120,7 @@ def _review_for_update(review_id: int) -> Review:
     """The review's row, locked after its book's (the row holding its visible count)."""
     book_id = Review.objects.filter(pk=review_id).values_list("book_id", flat=True).first()
     if book_id is None:
-        raise NotFound(REVIEW_NOT_FOUND)
+        raise ReviewNotFound()
     Book.objects.select_for_update().filter(pk=book_id).values_list("pk").first()
     return Review.objects.select_for_update().get(pk=review_id)
 
@@ -126,7 +129,7 @@ def _reply_for_update(reply_id: int) -> Reply:
     """The reply's row, locked after its review's (the row holding its visible count)."""
     review_id = Reply.objects.filter(pk=reply_id).values_list("review_id", flat=True).first()
     if review_id is None:
-        raise NotFound(REPLY_NOT_FOUND)
+        raise ReplyNotFound()
     Review.objects.select_for_update().filter(pk=review_id).values_list("pk").first()
     return Reply.objects.select_for_update().get(pk=reply_id)
 
