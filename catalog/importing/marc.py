@@ -11,8 +11,10 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
+from xml.etree.ElementTree import Element
 
 import pymarc
+from defusedxml.ElementTree import iterparse
 
 from catalog.models import isbn13_is_valid, normalize_isbn
 
@@ -137,6 +139,36 @@ def read_iso2709(stream: BinaryIO) -> Iterator[BookDraft]:
     )
 
 
+MARCXML = "{http://www.loc.gov/MARC21/slim}"
+
+
+def _record_of(element: Element) -> pymarc.Record:
+    """The pymarc record of one MARCXML `<record>` element."""
+    record = pymarc.Record(leader=(element.findtext(f"{MARCXML}leader") or "").ljust(24))
+    for node in element:
+        if node.tag == f"{MARCXML}controlfield":
+            record.add_field(pymarc.Field(tag=node.get("tag"), data=node.text or ""))
+        elif node.tag == f"{MARCXML}datafield":
+            subfields = [
+                pymarc.Subfield(code=sub.get("code") or " ", value=sub.text or "")
+                for sub in node.iter(f"{MARCXML}subfield")
+            ]
+            indicators = [node.get("ind1") or " ", node.get("ind2") or " "]
+            record.add_field(
+                pymarc.Field(tag=node.get("tag"), indicators=indicators, subfields=subfields)
+            )
+    return record
+
+
+def _marcxml_records(stream: BinaryIO) -> Iterator[pymarc.Record]:
+    """Each `<record>` of the file as it is parsed, its element freed after it (flat memory).
+    defusedxml refuses entity declarations, so an uploaded file cannot expand itself."""
+    for _event, element in iterparse(stream, events=("end",)):
+        if element.tag == f"{MARCXML}record":
+            yield _record_of(element)
+            element.clear()
+
+
 def read_marcxml(stream: BinaryIO) -> Iterator[BookDraft]:
-    """Drafts of a MARCXML file (read whole by pymarc before the first draft)."""
-    return drafts(pymarc.parse_xml_to_array(stream))
+    """Drafts of a MARCXML file, streamed record by record."""
+    return drafts(_marcxml_records(stream))

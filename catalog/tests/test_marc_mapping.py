@@ -4,6 +4,7 @@ import io
 
 import pymarc
 import pytest
+from defusedxml import EntitiesForbidden
 from pymarc import Field, Record, Subfield
 
 from catalog.importing.marc import isbn10_to_isbn13, isbn13_of, read_iso2709, read_marcxml
@@ -114,10 +115,25 @@ def test_records_are_numbered_in_file_order_and_a_bad_one_does_not_stop_the_rest
 
 
 def test_marcxml_reads_as_iso_2709_does():
-    xml = pymarc.record_to_xml(record(*SAVUSHUN), namespace=True)
+    persian = [data("020", a="9786000010003"), data("245", a="دیوان حافظ"), data("260", c="1368")]
+    xml = b"".join(
+        pymarc.record_to_xml(record(*fields), namespace=True) for fields in (SAVUSHUN, persian)
+    )
     document = b'<collection xmlns="http://www.loc.gov/MARC21/slim">' + xml + b"</collection>"
-    (draft,) = read_marcxml(io.BytesIO(document))
-    assert draft == read_one(*SAVUSHUN)
+    drafts = list(read_marcxml(io.BytesIO(document)))
+    assert drafts[0] == read_one(*SAVUSHUN)
+    assert drafts[1].title == "دیوان حافظ"
+    assert drafts[1].number == 2
+
+
+def test_a_marcxml_file_declaring_entities_is_refused_before_it_expands():
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        b'<collection xmlns="http://www.loc.gov/MARC21/slim">&b;</collection>'
+    )
+    with pytest.raises(EntitiesForbidden):
+        list(read_marcxml(io.BytesIO(bomb)))
 
 
 @pytest.mark.parametrize("text", ["", "abc", "978014044913", "97801404491366"])
