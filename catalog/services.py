@@ -60,7 +60,7 @@ def book_for_update(book_id: int) -> Book:
     return Book.objects.select_for_update().get(pk=book_id)
 
 
-def _rated_book_for_update(book_id: int) -> Book:
+def existing_book_for_update(book_id: int) -> Book:
     """`book_for_update`, or 404 `not_found` when there is no such book."""
     try:
         return book_for_update(book_id)
@@ -90,7 +90,7 @@ def rating_set(*, customer_id: int, book_id: int, score: int) -> Rating:
         exclude=["book", "customer"], validate_unique=False, validate_constraints=False
     )
     with transaction.atomic():
-        book = _rated_book_for_update(book_id)
+        book = existing_book_for_update(book_id)
         previous = Rating.objects.filter(book_id=book_id, customer_id=customer_id).first()
         if previous is None:
             rating.save()
@@ -107,7 +107,7 @@ def rating_set(*, customer_id: int, book_id: int, score: int) -> Rating:
 def rating_remove(*, customer_id: int, book_id: int) -> None:
     """Withdraw the member's score of the book (404 when they gave none)."""
     with transaction.atomic():
-        book = _rated_book_for_update(book_id)
+        book = existing_book_for_update(book_id)
         rating = Rating.objects.filter(book_id=book_id, customer_id=customer_id).first()
         if rating is None:
             raise RatingNotFound()

@@ -12,22 +12,14 @@ from django.db.models import F
 from accounts.errors import CustomerRequired
 from accounts.models import NotificationKind, User
 from accounts.notifications import notify
-from catalog.errors import BookNotFound
 from catalog.models import Book
-from catalog.services import book_for_update, catalog_changed
+from catalog.services import catalog_changed, existing_book_for_update
 from readers import hooks
 from readers.errors import AlreadyReviewed, ReplyNotFound, ReviewNotFound
 from readers.models import REPLY_BODY_MAX_LENGTH, REVIEW_BODY_MAX_LENGTH, Reply, Review
 from readers.selectors.reviews import display_name
 
 REPLIERS_ONLY = "Only members and the book's own authors can reply to its reviews."
-
-
-def _locked_book(book_id: int) -> Book:
-    try:
-        return book_for_update(book_id)
-    except Book.DoesNotExist as error:
-        raise BookNotFound() from error
 
 
 def _move_review_count(book_id: int, delta: int) -> None:
@@ -52,7 +44,7 @@ def review_create(*, customer_id: int, book_id: int, body: str, title: str = "")
     review = Review(book_id=book_id, customer_id=customer_id, title=title, body=body)
     _validated(review)
     with transaction.atomic():
-        _locked_book(book_id)
+        existing_book_for_update(book_id)
         if Review.objects.filter(book_id=book_id, customer_id=customer_id).exists():
             raise AlreadyReviewed()
         review.verified_reader = hooks.has_borrowed(customer_id=customer_id, book_id=book_id)

@@ -13,7 +13,7 @@ from django.db.models import F
 
 from catalog.errors import BookNotFound
 from catalog.models import Book
-from catalog.services import book_for_update, catalog_changed
+from catalog.services import catalog_changed, existing_book_for_update
 from readers.errors import FavouriteNotFound, ShelfEntryNotFound
 from readers.models import Favourite, Shelf, ShelfEntry
 
@@ -25,13 +25,6 @@ class ShelfPlacement:
     shelf: str
     added_at: datetime
     want_to_read_count: int
-
-
-def _locked_book(book_id: int) -> Book:
-    try:
-        return book_for_update(book_id)
-    except Book.DoesNotExist as error:
-        raise BookNotFound() from error
 
 
 def _wanted(shelf: str | None) -> int:
@@ -51,7 +44,7 @@ def shelf_put(*, customer_id: int, book_id: int, shelf: str) -> ShelfPlacement:
     """Put the book on `shelf` of the member, moving it from the shelf it was on (a book is on at
     most one). Putting it on the shelf it is already on changes nothing, `added_at` included."""
     with transaction.atomic():
-        book = _locked_book(book_id)
+        book = existing_book_for_update(book_id)
         entry = ShelfEntry.objects.filter(customer_id=customer_id, book_id=book_id).first()
         before = None if entry is None else entry.shelf
         if entry is None:
@@ -66,7 +59,7 @@ def shelf_put(*, customer_id: int, book_id: int, shelf: str) -> ShelfPlacement:
 def shelf_remove(*, customer_id: int, book_id: int) -> None:
     """Take the book off the member's shelves (404 when it is on none)."""
     with transaction.atomic():
-        book = _locked_book(book_id)
+        book = existing_book_for_update(book_id)
         entry = ShelfEntry.objects.filter(customer_id=customer_id, book_id=book_id).first()
         if entry is None:
             raise ShelfEntryNotFound()
@@ -78,7 +71,7 @@ def favourite_add(*, customer_id: int, book_id: int) -> Favourite:
     """Add the book to the member's favourites; a book already there stays as it was. The book's
     lock orders two adds at once, and makes an unknown book a 404 rather than a failed commit."""
     with transaction.atomic():
-        _locked_book(book_id)
+        existing_book_for_update(book_id)
         favourite, _ = Favourite.objects.get_or_create(customer_id=customer_id, book_id=book_id)
     return favourite
 
