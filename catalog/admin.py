@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
 from catalog import hooks, services
+from catalog.admin_export import CatalogExportAdmin
 from catalog.models import Author, Book, City, Genre
 from core.admin_tools import SecretLookupsRefused
 from core.errors import DomainError
@@ -41,7 +42,7 @@ def _changed(form, fields) -> dict:
 
 
 @admin.register(Book)
-class BookAdmin(ServiceAdmin):
+class BookAdmin(CatalogExportAdmin, ServiceAdmin):
     list_display = ["title", "isbn", "genre", "published_year", "total_units", "available_units"]
     list_filter = ["genre"]
     search_fields = ["title", "isbn", "authors__name"]

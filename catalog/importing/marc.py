@@ -24,6 +24,9 @@ YEAR = re.compile(r"\d{4}")
 ISBN_CANDIDATE = re.compile(r"[0-9Xx-]{10,17}")
 # ISBD punctuation cataloguers end subfields with: "Savushun :", "Daneshvar, Simin,".
 TRAILING_PUNCTUATION = " /:;,.="
+# Leader/18 (descriptive cataloguing form) "c" and "n" say the record carries no ISBD
+# punctuation, as this catalog's own export says: a final "." is then the text's own and stays.
+PUNCTUATION_OMITTED = ("c", "n")
 # Items: Koha exports one 952 per copy; other systems one 852 per holding.
 COPY_FIELDS = ("952", "852")
 
@@ -68,17 +71,20 @@ def isbn13_of(text: str) -> str | None:
     return None
 
 
-def _text(value: str) -> str:
-    """Composed (NFC: MARC-8 decodes to combining marks) and without ISBD's final punctuation."""
-    return unicodedata.normalize("NFC", value).strip().rstrip(TRAILING_PUNCTUATION).strip()
+def _text(value: str, isbd: bool = True) -> str:
+    """Composed (NFC: MARC-8 decodes to combining marks) and, in a record with ISBD
+    punctuation, without its final punctuation."""
+    text = unicodedata.normalize("NFC", value).strip()
+    return text.rstrip(TRAILING_PUNCTUATION).strip() if isbd else text
 
 
 def _subfields(record: pymarc.Record, tag: str, codes: str) -> list[str]:
+    isbd = str(record.leader)[18:19] not in PUNCTUATION_OMITTED
     return [
-        _text(value)
+        _text(value, isbd)
         for marc_field in record.get_fields(tag)
         for value in marc_field.get_subfields(*codes)
-        if _text(value)
+        if _text(value, isbd)
     ]
 
 

@@ -139,3 +139,11 @@ def test_a_marcxml_file_declaring_entities_is_refused_before_it_expands():
 @pytest.mark.parametrize("text", ["", "abc", "978014044913", "97801404491366"])
 def test_text_that_holds_no_isbn_gives_none(text):
     assert isbn13_of(text) is None
+
+
+def test_a_record_saying_it_has_no_isbd_punctuation_keeps_a_final_period():
+    savushun = record(*SAVUSHUN)
+    savushun.leader = pymarc.Leader(str(savushun.leader)[:18] + "c" + str(savushun.leader)[19:])
+    draft = next(iter(read_iso2709(io.BytesIO(savushun.as_marc()))))
+    assert draft.description == "A family in wartime Shiraz."
+    assert draft.authors == ("Daneshvar, Simin,", "Ghanoonparvar, M. R.")
