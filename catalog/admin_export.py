@@ -61,12 +61,18 @@ class CatalogExportAdmin:
     def export_queryset(self, request) -> QuerySet:
         """The list's queryset for this query string, as the changelist builds it. May raise
         `IncorrectLookupParameters`."""
+        # The same arguments as `get_changelist_instance`: `o=` counts the list's columns,
+        # the action checkbox included.
+        list_display = self.get_list_display(request)
+        list_display_links = self.get_list_display_links(request, list_display)
+        if self.get_actions(request):
+            list_display = ["action_checkbox", *list_display]
         changelist_class = type("ExportChangeList", (_EveryRow, self.get_changelist(request)), {})
         changelist = changelist_class(
             request,
             self.model,
-            self.get_list_display(request),
-            self.get_list_display_links(request, self.get_list_display(request)),
+            list_display,
+            list_display_links,
             self.get_list_filter(request),
             self.date_hierarchy,
             self.get_search_fields(request),
