@@ -71,20 +71,24 @@ def isbn13_of(text: str) -> str | None:
     return None
 
 
-def _text(value: str, isbd: bool = True) -> str:
-    """Composed (NFC: MARC-8 decodes to combining marks) and, in a record with ISBD
-    punctuation, without its final punctuation."""
-    text = unicodedata.normalize("NFC", value).strip()
-    return text.rstrip(TRAILING_PUNCTUATION).strip() if isbd else text
+def _text(value: str) -> str:
+    """Composed (NFC: MARC-8 decodes to combining marks) and without ISBD's final punctuation."""
+    return unicodedata.normalize("NFC", value).strip().rstrip(TRAILING_PUNCTUATION).strip()
 
 
-def _subfields(record: pymarc.Record, tag: str, codes: str) -> list[str]:
-    isbd = str(record.leader)[18:19] not in PUNCTUATION_OMITTED
+def _prose(value: str) -> str:
+    """Free text (a summary) keeps its own punctuation; only composed and trimmed."""
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def _subfields(record: pymarc.Record, tag: str, codes: str, clean=_text) -> list[str]:
+    if str(record.leader)[18:19] in PUNCTUATION_OMITTED:
+        clean = _prose
     return [
-        _text(value, isbd)
+        clean(value)
         for marc_field in record.get_fields(tag)
         for value in marc_field.get_subfields(*codes)
-        if _text(value, isbd)
+        if clean(value)
     ]
 
 
@@ -122,7 +126,7 @@ def draft_of(record: pymarc.Record, number: int) -> BookDraft:
         authors=authors,
         genre=genres[0] if genres else None,
         published_year=year,
-        description="\n\n".join(_subfields(record, "520", "a")),
+        description="\n\n".join(_subfields(record, "520", "a", clean=_prose)),
         copies=copies,
         problems=tuple(problems),
     )
