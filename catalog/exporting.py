@@ -16,17 +16,15 @@ from xml.etree import ElementTree
 import pymarc
 from django.db.models import QuerySet
 
+from catalog.importing import spreadsheet
+from catalog.importing.spreadsheet import escape_formula
 from catalog.models import Book
 
 CHUNK_SIZE = 500
 
-CSV_COLUMNS = ("isbn", "title", "authors", "genre", "published_year", "description", "copies")
-AUTHOR_SEPARATOR = "; "
-
-# A spreadsheet program runs a cell that starts with one of these as a formula (and a book's
-# title or description is written by its authors, not only by staff).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_ESCAPE = "'"
+# The spreadsheet import's columns; authors in one cell, parted by its separator.
+CSV_COLUMNS = spreadsheet.COLUMNS
+AUTHOR_SEPARATOR = f"{spreadsheet.AUTHOR_SEPARATOR} "
 
 MARCXML_NAMESPACE = "http://www.loc.gov/MARC21/slim"
 # New record (n), language material (a), monograph (m), UTF-8 (a), minimal level (7), and
@@ -50,20 +48,6 @@ def _authors(book: Book) -> list[str]:
 
 
 # --- CSV -----------------------------------------------------------------------------------
-
-
-def escape_formula(value: str) -> str:
-    """`value` with a quote in front when a spreadsheet would run it as a formula. A value that
-    already starts with quotes before such a character gets one more, so `unescape_formula`
-    gives back exactly what was written, whatever the text."""
-    return FORMULA_ESCAPE + value if value.lstrip(FORMULA_ESCAPE)[:1] in FORMULA_TRIGGERS else value
-
-
-def unescape_formula(value: str) -> str:
-    """The text `escape_formula` was given (a cell of an exported CSV as the import reads it)."""
-    if value.startswith(FORMULA_ESCAPE) and value.lstrip(FORMULA_ESCAPE)[:1] in FORMULA_TRIGGERS:
-        return value[1:]
-    return value
 
 
 def _csv_line(values: Iterable[object]) -> str:

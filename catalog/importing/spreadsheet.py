@@ -21,6 +21,26 @@ COLUMNS = ("isbn", "title", "authors", "genre", "published_year", "description",
 REQUIRED_COLUMNS = ("isbn", "title")
 # Several authors share one cell: "Daneshvar, Simin; Ghanoonparvar, M. R."
 AUTHOR_SEPARATOR = ";"
+TEXT_COLUMNS = ("title", "authors", "genre", "description")
+# A spreadsheet program runs a cell that starts with one of these as a formula; the catalog's
+# CSV export puts a quote in front of such text (a title is written by its authors, not only by
+# staff), and the import takes it away.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_ESCAPE = "'"
+
+
+def escape_formula(value: str) -> str:
+    """`value` with a quote in front when a spreadsheet would run it as a formula. A value that
+    already starts with quotes before such a character gets one more, so `unescape_formula`
+    gives back exactly what was written, whatever the text."""
+    return FORMULA_ESCAPE + value if value.lstrip(FORMULA_ESCAPE)[:1] in FORMULA_TRIGGERS else value
+
+
+def unescape_formula(value: str) -> str:
+    """The text `escape_formula` was given."""
+    if value.startswith(FORMULA_ESCAPE) and value.lstrip(FORMULA_ESCAPE)[:1] in FORMULA_TRIGGERS:
+        return value[1:]
+    return value
 
 
 class SpreadsheetError(ValueError):
@@ -34,6 +54,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _text_cell(value: Any) -> str:
+    return unescape_formula(_cell(value))
 
 
 def _isbn_cell(value: Any) -> str:
@@ -109,7 +133,11 @@ def _drafts(rows: Iterator[Iterable[Any]]) -> Iterator[BookDraft]:
     number = 0
     for cells in rows:
         values = [
-            _isbn_cell(value) if name == "isbn" else _cell(value)
+            _isbn_cell(value)
+            if name == "isbn"
+            else _text_cell(value)
+            if name in TEXT_COLUMNS
+            else _cell(value)
             for name, value in zip(names, cells, strict=False)
         ]
         if not any(values):

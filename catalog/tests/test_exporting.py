@@ -11,15 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog import exporting
-from catalog.exporting import (
-    CSV_COLUMNS,
-    csv_rows,
-    escape_formula,
-    marcxml_chunks,
-    unescape_formula,
-)
+from catalog.exporting import CSV_COLUMNS, csv_rows, marcxml_chunks
 from catalog.importing.marc import read_marcxml
 from catalog.importing.preview import UNCHANGED, preview
+from catalog.importing.spreadsheet import escape_formula, unescape_formula
 from catalog.models import Book
 from catalog.tests.factories import AuthorFactory, BookFactory, GenreFactory, isbn13
 
