@@ -231,3 +231,20 @@ def test_the_download_costs_the_same_queries_for_a_larger_catalog(
     small = queries_for_download()
     BookFactory.create_batch(30, authors=[AuthorFactory(), AuthorFactory()])
     assert queries_for_download() == small
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_download_streams_in_chunks_outside_any_transaction(staff_client, monkeypatch):
+    """As in production (no test transaction around the request): the rows are read chunk by
+    chunk while the response is sent, after the view has returned."""
+    monkeypatch.setattr(exporting, "CHUNK_SIZE", 2)
+    books = BookFactory.create_batch(5)
+    response = staff_client.get(export_url("marcxml"))
+    assert sorted(marcxml_isbns(b"".join(response.streaming_content))) == sorted(
+        book.isbn for book in books
+    )
+
+
+def test_staff_who_may_change_books_may_export_them(client, shelves):
+    client.force_login(staff_with("change_book"))
+    assert client.get(export_url("csv")).status_code == 200
