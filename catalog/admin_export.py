@@ -1,8 +1,6 @@
 """The book list's "Export CSV" and "Export MARCXML" buttons: every book the list shows with its
 current filters, search and order (all pages), streamed as a download."""
 
-from collections.abc import Callable, Iterator
-
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
@@ -12,23 +10,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from catalog import exporting
-
-# A byte-order mark first: without it Excel reads a UTF-8 file as the local code page, and a
-# Persian title becomes noise.
-CSV_BOM = "\ufeff"
-
-
-def csv_bytes(books: QuerySet) -> Iterator[bytes]:
-    """The CSV export as UTF-8 bytes, behind a byte-order mark."""
-    yield CSV_BOM.encode()
-    for row in exporting.csv_rows(books):
-        yield row.encode()
-
-
-EXPORT_FORMATS: dict[str, tuple[Callable[[QuerySet], Iterator[bytes]], str, str]] = {
-    "csv": (csv_bytes, "text/csv; charset=utf-8", "csv"),
-    "marcxml": (exporting.marcxml_chunks, "application/marcxml+xml", "xml"),
-}
 
 
 def export_filename(extension: str) -> str:
@@ -87,7 +68,7 @@ class CatalogExportAdmin:
         return changelist.queryset
 
     def export_view(self, request, export_format: str):
-        if export_format not in EXPORT_FORMATS:
+        if export_format not in exporting.FORMATS:
             raise Http404(f"No export format {export_format!r}.")
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -98,7 +79,9 @@ class CatalogExportAdmin:
             opts = self.opts
             changelist_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
             return HttpResponseRedirect(f"{changelist_url}?{ERROR_FLAG}=1")
-        chunks, content_type, extension = EXPORT_FORMATS[export_format]
-        response = StreamingHttpResponse(chunks(books), content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{export_filename(extension)}"'
+        export = exporting.FORMATS[export_format]
+        response = StreamingHttpResponse(export.chunks(books), content_type=export.media_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export_filename(export.extension)}"'
+        )
         return response

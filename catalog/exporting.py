@@ -10,7 +10,8 @@ memory for one chunk whatever the catalog's size.
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from xml.etree import ElementTree
 
 import pymarc
@@ -54,6 +55,18 @@ def _csv_line(values: Iterable[object]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(values)
     return buffer.getvalue()
+
+
+# A byte-order mark first: without it Excel reads a UTF-8 file as the local code page, and a
+# Persian title becomes noise (the import skips it).
+CSV_BOM = "\ufeff"
+
+
+def csv_bytes(books: QuerySet[Book]) -> Iterator[bytes]:
+    """The CSV export as a file's bytes: UTF-8 behind a byte-order mark."""
+    yield CSV_BOM.encode()
+    for row in csv_rows(books):
+        yield row.encode()
 
 
 def csv_row_of(book: Book) -> list[str]:
@@ -146,3 +159,16 @@ def marcxml_chunks(books: QuerySet[Book]) -> Iterator[bytes]:
     for book in books_for_export(books):
         yield _record_xml(marc_record_of(book)) + b"\n"
     yield MARCXML_TAIL.encode()
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    chunks: Callable[[QuerySet[Book]], Iterator[bytes]]
+    media_type: str
+    extension: str
+
+
+FORMATS = {
+    "csv": ExportFormat(csv_bytes, "text/csv; charset=utf-8", "csv"),
+    "marcxml": ExportFormat(marcxml_chunks, "application/marcxml+xml", "xml"),
+}

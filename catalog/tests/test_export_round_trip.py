@@ -6,8 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from catalog.admin_export import csv_bytes
-from catalog.exporting import marcxml_chunks
+from catalog.exporting import csv_bytes, marcxml_chunks
 from catalog.importing.apply import import_drafts
 from catalog.importing.formats import read_drafts
 from catalog.importing.preview import CREATE, UNCHANGED

@@ -3,7 +3,7 @@ to a file or to standard output, in the form `import_catalog` reads back."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.admin_export import EXPORT_FORMATS
+from catalog.exporting import FORMATS
 from catalog.models import Book
 
 
@@ -11,11 +11,11 @@ class Command(BaseCommand):
     help = "Export every book as CSV or MARCXML (one 952 item per copy), streamed."
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="csv")
+        parser.add_argument("--format", choices=sorted(FORMATS), default="csv")
         parser.add_argument("--output", help="the file to write (standard output without it)")
 
     def handle(self, *args, format: str, output: str | None, **options):
-        chunks = EXPORT_FORMATS[format][0](Book.objects.order_by("isbn"))
+        chunks = FORMATS[format].chunks(Book.objects.order_by("isbn"))
         if output is None:
             self._to_stdout(chunks)
             return
