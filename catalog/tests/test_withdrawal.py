@@ -4,6 +4,7 @@ about it, and reinstating it brings it all back."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -162,10 +163,11 @@ def test_a_listed_books_page_has_no_withdrawn_at_for_anyone():
 
 
 def test_a_listed_books_page_costs_what_it_cost(django_assert_num_queries):
-    """The withdrawal is read in the page's one statement, not in a query of its own."""
+    """The withdrawal is read in the page's one statement, not in a query of its own (its
+    authors take a second query where the database cannot aggregate them in order)."""
     book = BookFactory()
     client_of().get(f"{BOOKS}{book.pk}/")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         assert client_of().get(f"{BOOKS}{book.pk}/").status_code == 200
 
 
