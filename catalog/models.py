@@ -195,7 +195,7 @@ class Book(models.Model):
     def withdraw(self, *, at, by, reason: str) -> None:
         """Take the book out of the catalog (409 `already_withdrawn` when it is out already)."""
         if self.is_withdrawn:
-            raise AlreadyWithdrawn(withdrawn_at=self.withdrawn_at.isoformat())
+            raise AlreadyWithdrawn()
         self.withdrawn_at, self.withdrawn_by, self.withdrawal_reason = at, by, reason
 
     def reinstate(self) -> None:
