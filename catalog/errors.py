@@ -1,6 +1,6 @@
 """Domain errors of the catalog; rendered by the one handler as `{"code", "detail", ...extra}`."""
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 
 class UnitsOnLoan(Conflict):
@@ -46,3 +46,21 @@ class BookNotFound(NotFound):
 
 class RatingNotFound(NotFound):
     default_detail = "You have not rated this book."
+
+
+class BookWithdrawn(DomainError):
+    """The book was taken out of the catalog: it is gone for readers, not unknown."""
+
+    code = "book_withdrawn"
+    http_status = 410
+    default_detail = "This book has been withdrawn from the catalog."
+
+
+class AlreadyWithdrawn(Conflict):
+    code = "already_withdrawn"
+    default_detail = "The book is withdrawn already."
+
+
+class NotWithdrawn(Conflict):
+    code = "not_withdrawn"
+    default_detail = "The book is not withdrawn."

@@ -1,6 +1,7 @@
 """What the catalog asks reservations, the app above it: a book's reservations decide its
-popularity, its free units and whether it may be deleted, and due reservations are settled before
-a book is shown. The answers are registered in `reservations.apps`. See `core.hooks`."""
+popularity, its free units and whether it may be deleted, a withdrawn book's queue is dropped,
+and due reservations are settled before a book is shown. The answers are registered in
+`reservations.apps`. See `core.hooks`."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +18,10 @@ class SettleBooks(Protocol):
 
 class BookUnitsAdded(Protocol):
     def __call__(self, *, book: Any, added: int) -> None: ...
+
+
+class BookWithdrawn(Protocol):
+    def __call__(self, *, book: Any, at: datetime) -> None: ...
 
 
 class BookInUse(Protocol):
@@ -38,6 +43,10 @@ nothing_due = Hook[Callable[[datetime, dict], bool]]("catalog.nothing_due")
 
 # Units added to a book (inside the write's transaction, the book locked): its queue is served.
 book_units_added = Hook[BookUnitsAdded]("catalog.book_units_added")
+
+# A book was withdrawn (inside the write's transaction, the book locked): everyone waiting for it
+# is dropped and told, once, after the commit. Without the reservations app nobody waits.
+book_withdrawn = Hook[BookWithdrawn]("catalog.book_withdrawn", default=lambda **_: None)
 
 # A book someone holds or waits for cannot be deleted.
 book_in_use = Hook[BookInUse]("catalog.book_in_use")

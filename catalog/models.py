@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from catalog.errors import UnitsOnLoan
+from catalog.errors import AlreadyWithdrawn, NotWithdrawn, UnitsOnLoan
 
 SCORE_MIN, SCORE_MAX = 1, 10
 
@@ -129,11 +129,29 @@ class Book(models.Model):
     want_to_read_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A withdrawn book leaves the catalog's browse and takes no new reserves, but its row stays:
+    # reservations, queue entries, reviews and the ledger keep pointing at it. Written only by
+    # `catalog.services.book_withdraw` and `book_reinstate`.
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    withdrawal_reason = models.TextField(blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["title", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(total_units__gte=1), name="book_total_units_min_1"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=False)
+                | Q(withdrawn_by__isnull=True, withdrawal_reason=""),
+                name="book_withdrawal_fields_only_when_withdrawn",
+            ),
             models.CheckConstraint(
                 condition=Q(rating_sum__gte=F("rating_count") * SCORE_MIN)
                 & Q(rating_sum__lte=F("rating_count") * SCORE_MAX),
@@ -159,10 +177,32 @@ class Book(models.Model):
             models.Index(fields=["available_units"], name="book_available_units"),
             # `ordering=rating` and `rating_min`
             models.Index(fields=["rating_average", "id"], name="book_rating_average_id"),
+            # the admin's "withdrawn" filter: the few withdrawn books, without scanning the rest
+            models.Index(
+                fields=["withdrawn_at"],
+                condition=Q(withdrawn_at__isnull=False),
+                name="book_withdrawn_at",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    def withdraw(self, *, at, by, reason: str) -> None:
+        """Take the book out of the catalog (409 `already_withdrawn` when it is out already)."""
+        if self.is_withdrawn:
+            raise AlreadyWithdrawn()
+        self.withdrawn_at, self.withdrawn_by, self.withdrawal_reason = at, by, reason
+
+    def reinstate(self) -> None:
+        """Bring a withdrawn book back (409 `not_withdrawn` when it is in the catalog)."""
+        if not self.is_withdrawn:
+            raise NotWithdrawn()
+        self.withdrawn_at, self.withdrawn_by, self.withdrawal_reason = None, None, ""
 
     @property
     def units_on_loan(self) -> int:
@@ -231,3 +271,46 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score}/10 for {self.book_id} by {self.customer_id}"
+
+
+class CopyChangeReason(models.TextChoices):
+    LOST = "lost", "Lost"
+    DAMAGED = "damaged", "Damaged"
+    WITHDRAWN = "withdrawn", "Withdrawn from the collection"
+    ACQUIRED = "acquired", "Acquired"
+    IMPORT = "import", "Catalog import"
+    CORRECTED = "corrected", "Corrected a miscount"
+
+
+class CopyChange(models.Model):
+    """One change of a book's `total_units`: who, when, from how many to how many, and why. Written
+    by `catalog.services.book_update` in the change's own transaction; never edited."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="copy_changes")
+    changed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    from_units = models.PositiveIntegerField()
+    to_units = models.PositiveIntegerField()
+    reason = models.CharField(max_length=16, choices=CopyChangeReason.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_units=F("to_units")), name="copy_change_changes_units"
+            ),
+        ]
+        indexes = [
+            # a book's changes, newest first (the admin's inline on the book page)
+            models.Index(fields=["book", "-changed_at"], name="copy_change_book_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.book_id}: {self.from_units} → {self.to_units} ({self.reason})"
+
+    @property
+    def difference(self) -> int:
+        return self.to_units - self.from_units

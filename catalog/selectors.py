@@ -43,8 +43,14 @@ def catalog_versions(*, also: tuple[str, ...] = ()) -> tuple[tuple[int, int] | N
     return (found[STRUCTURE_VERSION_KEY], found[UNITS_VERSION_KEY]), found
 
 
+# What readers browse: the books not withdrawn. Every list, search and reading list starts here.
+LISTED = Q(withdrawn_at__isnull=True)
+
+
 def book_list() -> QuerySet[Book]:
-    """Books with their genre, authors and popularity: three queries a page (count, rows, authors)."""
+    """Books with their genre, authors and popularity: three queries a page (count, rows, authors).
+    Withdrawn books are in it (the writes of their authors and staff look them up here); lists
+    shown to readers filter them out (`LISTED`)."""
     return (
         Book.objects.select_related("genre")
         .prefetch_related("authors")
@@ -72,12 +78,14 @@ BOOK_ROW_FIELDS = (
 )
 
 
-def book_rows() -> QuerySet:
+def book_rows(*, with_withdrawn: bool = False) -> QuerySet:
     """`book_list` as plain rows: what the public browse renders, without building model
     instances (for 20 to 100 books a page that costs more than the queries). On PostgreSQL each
     row carries its authors (one query a page, two with the count); elsewhere `with_authors`
-    reads them in one more query."""
-    rows = Book.objects.annotate(popularity=book_popularity(), genre_name=F("genre__name"))
+    reads them in one more query. Withdrawn books only `with_withdrawn` (a book page's filter
+    check, which answers for them itself)."""
+    books = Book.objects.all() if with_withdrawn else Book.objects.filter(LISTED)
+    rows = books.annotate(popularity=book_popularity(), genre_name=F("genre__name"))
     authors_sql = sql.book_authors_json_sql()
     if authors_sql is None:
         return rows.values(*BOOK_ROW_FIELDS)
@@ -129,6 +137,7 @@ def _as_book_row(row: sql.BookDetailRow) -> dict:
         "rating_count": row.rating_count,
         **{name: getattr(row, name) for name in READERS_FIGURES},
         "settlement_due": row.settlement_due,
+        "withdrawn_at": row.withdrawn_at,
     }
     if row.authors is not None:
         book["authors"] = row.authors
@@ -136,8 +145,9 @@ def _as_book_row(row: sql.BookDetailRow) -> dict:
 
 
 def book_detail(book_id: int, *, at: datetime) -> dict | None:
-    """A book as `book_rows` gives it, with its authors and `settlement_due` (whether settlement
-    has work on it at `at`: the caller settles it then and reads again), in one query."""
+    """A book as `book_rows` gives it, with its authors, `withdrawn_at` and `settlement_due`
+    (whether settlement has work on it at `at`: the caller settles it then and reads again), in
+    one query. A withdrawn book is found too: who may see it is the caller's decision."""
     row = sql.book_detail_row(book_id, at=at, popular_since=POPULARITY_WINDOW)
     return None if row is None else with_authors([_as_book_row(row)])[0]
 
@@ -145,7 +155,7 @@ def book_detail(book_id: int, *, at: datetime) -> dict | None:
 def book_popular_list() -> QuerySet[Book]:
     """Books reserved in the last 30 days, most reserved first."""
     recent = hooks.books_reserved_since(_popularity_since())
-    return book_list().filter(pk__in=recent).order_by("-popularity", "title", "id")
+    return book_list().filter(LISTED, pk__in=recent).order_by("-popularity", "title", "id")
 
 
 def book_search(queryset: QuerySet[Book], text: str) -> QuerySet[Book]:
@@ -189,7 +199,7 @@ def rating_of(*, customer_id: int, book_id: int) -> Rating:
 def author_list() -> QuerySet[Author]:
     return (
         Author.objects.select_related("city")
-        .annotate(book_count=Count("books"))
+        .annotate(book_count=Count("books", filter=Q(books__withdrawn_at__isnull=True)))
         .order_by("name", "id")
     )
 
@@ -197,11 +207,12 @@ def author_list() -> QuerySet[Author]:
 def genre_list() -> QuerySet[Genre]:
     """Genres with their books' count and summed ratings (`rating_sum`, `rating_count`: the
     genre's average weighs each rating once), read live from the books' rows in the list's own
-    query: no cache to fall behind a book's write."""
+    query: no cache to fall behind a book's write. Withdrawn books count for nothing."""
+    listed = Q(books__withdrawn_at__isnull=True)
     return Genre.objects.annotate(
-        book_count=Count("books"),
-        rating_sum=Sum("books__rating_sum", default=0),
-        rating_count=Sum("books__rating_count", default=0),
+        book_count=Count("books", filter=listed),
+        rating_sum=Sum("books__rating_sum", filter=listed, default=0),
+        rating_count=Sum("books__rating_count", filter=listed, default=0),
     ).order_by("name", "id")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, ProtectedError
+from django.utils import timezone
 
 from accounts.models import User
 from catalog import hooks
@@ -21,10 +22,20 @@ from catalog.errors import (
     BookHasHistory,
     BookInUse,
     BookNotFound,
+    BookWithdrawn,
     GenreInUse,
     RatingNotFound,
 )
-from catalog.models import Author, Book, City, Genre, Rating, rating_average
+from catalog.models import (
+    Author,
+    Book,
+    City,
+    CopyChange,
+    CopyChangeReason,
+    Genre,
+    Rating,
+    rating_average,
+)
 from core.versioned_cache import bump_versions_on_commit
 
 logger = logging.getLogger(__name__)
@@ -68,6 +79,15 @@ def existing_book_for_update(book_id: int) -> Book:
         raise BookNotFound() from error
 
 
+def listed_book_for_update(book_id: int) -> Book:
+    """`existing_book_for_update`, or 410 `book_withdrawn` when the book is withdrawn: what a
+    member adds about a book (a rating, a review, a shelf, a like) needs it in the catalog."""
+    book = existing_book_for_update(book_id)
+    if book.is_withdrawn:
+        raise BookWithdrawn()
+    return book
+
+
 def _count_rating(book: Book, *, count: int, total: int) -> None:
     """Move the locked book's rating figures by `count` ratings and `total` points."""
     book.rating_count += count
@@ -90,7 +110,7 @@ def rating_set(*, customer_id: int, book_id: int, score: int) -> Rating:
         exclude=["book", "customer"], validate_unique=False, validate_constraints=False
     )
     with transaction.atomic():
-        book = existing_book_for_update(book_id)
+        book = listed_book_for_update(book_id)
         previous = Rating.objects.filter(book_id=book_id, customer_id=customer_id).first()
         if previous is None:
             rating.save()
@@ -156,12 +176,23 @@ def book_create(
     return book
 
 
-def book_update(*, book: Book, data: dict[str, Any]) -> Book:
+def book_update(
+    *,
+    book: Book,
+    data: dict[str, Any],
+    changed_by: User | None = None,
+    units_reason: str = CopyChangeReason.CORRECTED,
+    units_note: str = "",
+) -> Book:
     """Change a book's fields, authors and `total_units`.
 
     Raising `total_units` releases units: the reservations service serves the waiting queue and
-    puts the rest on the shelf. Lowering it removes free units only (409 `units_on_loan`).
+    puts the rest on the shelf. Lowering it removes free units only (409 `units_on_loan`). Each
+    change of `total_units` is recorded as a `CopyChange` (who, from, to, `units_reason`,
+    `units_note`) in the same transaction.
     """
+    if units_reason not in CopyChangeReason.values:
+        raise ValidationError({"units_change_reason": f"Not one of {CopyChangeReason.values}."})
     hooks.settle_books(book_ids=[book.pk])
     authors = _require_authors(data["authors"]) if "authors" in data else None
     with transaction.atomic():
@@ -170,6 +201,7 @@ def book_update(*, book: Book, data: dict[str, Any]) -> Book:
             if field in data:
                 setattr(book, field, data[field])
         added = 0
+        old_total = book.total_units
         new_total = data.get("total_units", book.total_units)
         if new_total < book.total_units:
             book.remove_units(book.total_units - new_total)
@@ -180,9 +212,45 @@ def book_update(*, book: Book, data: dict[str, Any]) -> Book:
         book.save()
         if authors is not None:
             book.authors.set(authors)
+        if new_total != old_total:
+            CopyChange.objects.create(
+                book=book,
+                changed_by=changed_by,
+                from_units=old_total,
+                to_units=new_total,
+                reason=units_reason,
+                note=units_note,
+            )
         if added:
             hooks.book_units_added(book=book, added=added)
         catalog_changed(structure=True)
+    return book
+
+
+def book_withdraw(*, book: Book, by: User | None, reason: str = "") -> Book:
+    """Take a book out of the catalog without deleting it (409 `already_withdrawn` the second
+    time): it leaves lists and search, takes no new reserve, and everyone waiting for it is
+    dropped and told (`hooks.book_withdrawn`). Current loans run to their end; their copies come
+    back to `available_units` but no queue is served, so a reinstated book has every copy."""
+    with transaction.atomic():
+        book = book_for_update(book.pk)
+        at = timezone.now()
+        book.withdraw(at=at, by=by, reason=reason)
+        book.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason", "updated_at"])
+        hooks.book_withdrawn(book=book, at=at)
+        catalog_changed(structure=True)
+    return book
+
+
+def book_reinstate(*, book: Book, by: User | None) -> Book:
+    """Bring a withdrawn book back to lists, search and reserves (409 `not_withdrawn` otherwise),
+    with every copy not on loan on the shelf. Nobody waits for it: the queue was dropped."""
+    with transaction.atomic():
+        book = book_for_update(book.pk)
+        book.reinstate()
+        book.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason", "updated_at"])
+        catalog_changed(structure=True)
+    logger.info("book %s reinstated by %s", book.pk, getattr(by, "pk", None))
     return book
 
 

@@ -20,8 +20,9 @@ from core import prepared
 @dataclass(frozen=True, slots=True)
 class BookDetailRow:
     """A book page's row: the book, its genre's name, its popularity (reservations started since
-    the window's start), its rating and readers' figures, whether settlement has work on it, and, on
-    PostgreSQL, its authors as `[{id, name}, ...]` (None elsewhere: read in a second query)."""
+        the window's start), its rating and readers' figures, whether settlement has work on it, when it
+    was withdrawn (None while in the catalog), and, on
+        PostgreSQL, its authors as `[{id, name}, ...]` (None elsewhere: read in a second query)."""
 
     id: int
     title: str
@@ -40,6 +41,7 @@ class BookDetailRow:
     review_count: int
     want_to_read_count: int
     settlement_due: bool
+    withdrawn_at: datetime | None
     authors: list[dict] | None
 
 
@@ -69,7 +71,8 @@ def _book_detail_sql() -> str:
         f'"{b}"."genre_id", g."name", "{b}"."published_year", "{b}"."total_units", '
         f'"{b}"."available_units", ({popularity}), "{b}"."rating_average", '
         f'"{b}"."rating_count", "{b}"."like_count", "{b}"."dislike_count", '
-        f'"{b}"."review_count", "{b}"."want_to_read_count", {settlement_due}'
+        f'"{b}"."review_count", "{b}"."want_to_read_count", {settlement_due}, '
+        f'"{b}"."withdrawn_at"'
         + (f", ({authors})" if authors else "")
         + f' FROM "{b}" JOIN {genre} g ON g.id = "{b}"."genre_id" WHERE "{b}"."id" = %s'
     )
@@ -90,5 +93,9 @@ def book_detail_row(
         found = cursor.fetchone()
     if found is None:
         return None
-    authors = found[17] if len(found) > 17 else None
-    return BookDetailRow(*found[:16], bool(found[16]), authors)
+    authors = found[18] if len(found) > 18 else None
+    withdrawn_at = found[17]
+    if withdrawn_at is not None and not isinstance(withdrawn_at, datetime):
+        # SQLite hands raw SQL's timestamps back as text; the ORM's converter reads them.
+        withdrawn_at = connection.ops.convert_datetimefield_value(withdrawn_at, None, connection)
+    return BookDetailRow(*found[:16], bool(found[16]), withdrawn_at, authors)

@@ -1,10 +1,12 @@
 """What the apps' admins share: read-only pages for rows only services write, a confirmation page
-before a service runs, and its outcome shown as a message (a refused operation becomes an error
-message and changes nothing); the refusal of list filters on secret fields."""
+(or a page asking a reason) before a service runs, and its outcome shown as a message (a refused
+operation becomes an error message and changes nothing); the refusal of list filters on secret
+fields and of action selections that name no row."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
@@ -20,6 +22,7 @@ from core.errors import DomainError
 from core.permissions import has_admin_permissions
 
 CONFIRMATION_TEMPLATE = "admin/library_project/confirmation.html"
+REASON_TEMPLATE = "admin/library_project/reason.html"
 
 # Secrets whose names say nothing of it: simplejwt keeps each refresh token whole.
 SECRET_FIELDS = {("token_blacklist.outstandingtoken", "token")}
@@ -125,6 +128,64 @@ def action_confirmation_page(request, model_admin, queryset, **kwargs) -> Templa
 
 def is_confirmed(request: HttpRequest) -> bool:
     return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
+def act_with_reason(
+    request,
+    model_admin: admin.ModelAdmin,
+    items: Iterable[Model],
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    question: str,
+    confirm_label: str,
+    describe: Callable[[Model], str],
+    call: Callable[[Model, str], None],
+    done: str,
+) -> TemplateResponse | None:
+    """An admin action asking for a reason first (`form_class`, with a `reason` field: an invalid
+    one shows the form again with its error), then calling `call(item, reason)` per item and
+    saying what happened to each."""
+    items = list(items)
+    form = form_class(request.POST if request.POST.get("apply") == "yes" else None)
+    if not form.is_valid():
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.model._meta,
+            "title": title,
+            "question": question,
+            "items": [describe(item) for item in items],
+            "form": form,
+            "action": request.POST.get("action", ""),
+            "selected": [item.pk for item in items],
+            "confirm_label": confirm_label,
+            "cancel_url": request.get_full_path(),
+        }
+        return TemplateResponse(request, REASON_TEMPLATE, context)
+    for item in items:
+        try:
+            call(item, form.cleaned_data["reason"])
+        except DomainError as error:
+            model_admin.message_user(request, f"{describe(item)}: {error.detail}", messages.WARNING)
+        else:
+            model_admin.message_user(request, f"{done} {describe(item)}.", messages.SUCCESS)
+    return None
+
+
+def _names_a_row(value: str) -> bool:
+    return value.isascii() and value.isdigit() and 0 < int(value) < 2**63
+
+
+class SelectionChecked:
+    """ModelAdmin mixin: an action posted with ids that cannot name a row is refused with a
+    message (Django's own lookup would fail with a server error)."""
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if not all(_names_a_row(value) for value in selected):
+            self.message_user(request, "The selection names no such rows.", messages.WARNING)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
 
 def refusal_text(error: DomainError) -> str:

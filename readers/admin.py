@@ -3,22 +3,15 @@ through `readers.services.moderation` (a reason asked on an intermediate page, e
 shown as a message). Nothing is added, edited or deleted here: the visible counts on books and
 reviews move only through the services."""
 
-from collections.abc import Callable, Iterable
-
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import Model, QuerySet
-from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
+from django.db.models import QuerySet
 
-from core.admin_tools import ReadOnlyAdmin, SecretLookupsRefused
-from core.errors import DomainError
+from core.admin_tools import ReadOnlyAdmin, SecretLookupsRefused, SelectionChecked, act_with_reason
 from core.permissions import has_admin_permissions
 from readers.models import MODERATION_REASON_MAX_LENGTH, ModerationEvent, Reply, Report, Review
 from readers.services import moderation
 
-REASON_TEMPLATE = "admin/readers/moderation_reason.html"
 MODERATE_REVIEWS = "readers.change_review"
 MODERATE_REPLIES = "readers.change_reply"
 RESOLVE_REPORTS = "readers.change_report"
@@ -42,61 +35,6 @@ def describe_review(review: Review) -> str:
 
 def describe_reply(reply: Reply) -> str:
     return f"reply #{reply.pk} “{_excerpt(reply.body, 60)}”"
-
-
-def moderate_with_reason(
-    request,
-    model_admin: admin.ModelAdmin,
-    items: Iterable[Model],
-    *,
-    title: str,
-    question: str,
-    confirm_label: str,
-    describe: Callable[[Model], str],
-    call: Callable[[Model, str], None],
-    done: str,
-) -> TemplateResponse | None:
-    """An admin action asking for a reason first (an empty one shows the form again with its
-    error), then calling `call(item, reason)` per item and saying what happened to each."""
-    items = list(items)
-    form = ReasonForm(request.POST if request.POST.get("apply") == "yes" else None)
-    if not form.is_valid():
-        context = {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.model._meta,
-            "title": title,
-            "question": question,
-            "items": [describe(item) for item in items],
-            "form": form,
-            "action": request.POST.get("action", ""),
-            "selected": [item.pk for item in items],
-            "confirm_label": confirm_label,
-            "cancel_url": request.get_full_path(),
-        }
-        return TemplateResponse(request, REASON_TEMPLATE, context)
-    for item in items:
-        try:
-            call(item, form.cleaned_data["reason"])
-        except DomainError as error:
-            model_admin.message_user(request, f"{describe(item)}: {error.detail}", messages.WARNING)
-        else:
-            model_admin.message_user(request, f"{done} {describe(item)}.", messages.SUCCESS)
-    return None
-
-
-def _names_a_row(value: str) -> bool:
-    return value.isascii() and value.isdigit() and 0 < int(value) < 2**63
-
-
-class SelectionChecked:
-    """ModelAdmin mixin: an action posted with ids that cannot name a row is refused with a
-    message (Django's own lookup would fail with a server error)."""
-
-    def response_action(self, request, queryset):
-        if not all(_names_a_row(value) for value in request.POST.getlist(ACTION_CHECKBOX_NAME)):
-            self.message_user(request, "The selection names no such rows.", messages.WARNING)
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
 
 
 class HiddenFilter(admin.SimpleListFilter):
@@ -153,10 +91,11 @@ class ModeratedAdmin(SelectionChecked, ReadOnlyAdmin, SecretLookupsRefused, admi
 
     @admin.action(description="Hide (asks for a reason)", permissions=["moderate"])
     def hide(self, request, queryset):
-        return moderate_with_reason(
+        return act_with_reason(
             request,
             self,
             queryset,
+            form_class=ReasonForm,
             title="Hide",
             question="Hide these from readers? Their open reports close as hidden.",
             confirm_label="Hide",
@@ -167,10 +106,11 @@ class ModeratedAdmin(SelectionChecked, ReadOnlyAdmin, SecretLookupsRefused, admi
 
     @admin.action(description="Restore (asks for a reason)", permissions=["moderate"])
     def restore(self, request, queryset):
-        return moderate_with_reason(
+        return act_with_reason(
             request,
             self,
             queryset,
+            form_class=ReasonForm,
             title="Restore",
             question="Show these to readers again?",
             confirm_label="Restore",
@@ -322,10 +262,11 @@ class ReportAdmin(SelectionChecked, ReadOnlyAdmin, SecretLookupsRefused, admin.M
             else:
                 moderation.reply_hide(reply_id=report.reply_id, staff=request.user, reason=reason)
 
-        return moderate_with_reason(
+        return act_with_reason(
             request,
             self,
             queryset,
+            form_class=ReasonForm,
             title="Hide the reported items",
             question="Hide the items of these reports from readers? Every open report of each "
             "closes as hidden.",

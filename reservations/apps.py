@@ -28,6 +28,7 @@ class ReservationsConfig(AppConfig):
         catalog_hooks.settlement_horizon_keys.register(lambda: settlement.KEYS)
         catalog_hooks.nothing_due.register(settlement.nothing_due)
         catalog_hooks.book_units_added.register(services.book_units_added)
+        catalog_hooks.book_withdrawn.register(services.book_withdrawn)
         catalog_hooks.book_in_use.register(selectors.book_is_in_use)
         catalog_hooks.popularity_since.register(selectors.book_popularity_since)
         catalog_hooks.books_reserved_since.register(selectors.books_reserved_since)

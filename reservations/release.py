@@ -176,9 +176,11 @@ def release_units(*, book: Book, units: int, at: datetime, queue_empty: bool = F
     skipped and keep their place. Units nobody qualifies for go back to `available_units` (where
     `serve_shelf_units` hands them to a suspended entry once its suspension is over). Returns how
     many units went to the queue. `queue_empty`: the caller read under the lock that nobody
-    waits, so the walk reads nothing.
+    waits, so the walk reads nothing. A withdrawn book serves no queue (its waiters were dropped
+    and nobody can join): its returned units wait on the shelf for a reinstatement.
     """
     catalog_changed()
+    queue_empty = queue_empty or book.is_withdrawn
     remaining = units
     batch_size = WALK_BATCH_SIZE
     while remaining and not queue_empty:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Customer
 from accounts.plans import PlanRules
 from accounts.selectors import current_plan
+from catalog.errors import BookWithdrawn
 from catalog.models import Book
 from purchasing.models import Wallet
 from reservations import pricing
@@ -219,9 +220,12 @@ def reservation_quote(
     at = at or timezone.now()
     if not 0 < book_id <= MAX_ID:
         raise unknown_book(book_id)
-    available = Book.objects.filter(pk=book_id).values_list("available_units", flat=True).first()
-    if available is None:
+    found = Book.objects.filter(pk=book_id).values_list("available_units", "withdrawn_at").first()
+    if found is None:
         raise unknown_book(book_id)
+    available, withdrawn_at = found
+    if withdrawn_at is not None:
+        raise BookWithdrawn()
     rules = reservable_plan_rules(customer=customer, days=days, at=at)
     quote = pricing.quote_for(customer_id=customer.pk, days=days, at=at)
     balance = (

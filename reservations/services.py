@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from accounts.errors import AdminOnly
 from accounts.models import Customer, NotificationKind, User
-from accounts.notifications import notify
+from accounts.notifications import NotificationEvent, notify, notify_many
+from catalog.errors import BookWithdrawn
 from catalog.models import Book
 from core.errors import NotFound
 from core.permissions import has_admin_permissions
@@ -49,6 +50,9 @@ from reservations.selectors import (
 from reservations.sql import BookAndPlan, save_book_units
 
 logger = logging.getLogger(__name__)
+
+# The drop reason of waiting entries whose book was withdrawn.
+BOOK_WITHDRAWN = "book_withdrawn"
 
 RETRY_ATTEMPTS = 5
 # PostgreSQL SQLSTATEs worth retrying: serialization_failure, deadlock_detected.
@@ -145,6 +149,36 @@ def settle_due_reservations(
     return settled
 
 
+def book_withdrawn(*, book: Book, at: datetime) -> int:
+    """Drop everyone waiting for a book just withdrawn (reason `book_withdrawn`), suspended or
+    not, and tell each once (after the commit); returns how many. Called inside the catalog's
+    transaction with the book row locked, so nobody joins meanwhile, and nobody can after."""
+    entries = list(
+        QueueEntry.objects.filter(book_id=book.pk, status=QueueStatus.WAITING).values_list(
+            "pk", "customer__user_id"
+        )
+    )
+    if not entries:
+        return 0
+    QueueEntry.objects.filter(pk__in=[pk for pk, _ in entries]).update(
+        status=QueueStatus.DROPPED, drop_reason=BOOK_WITHDRAWN, resolved_at=at
+    )
+    message = (
+        f"“{book.title}” has been withdrawn from the library's catalog, so you were taken off "
+        "its queue. Nothing was charged."
+    )
+    notify_many(
+        NotificationEvent(
+            user_id=user_id,
+            kind=NotificationKind.QUEUE_DROPPED,
+            message=message,
+            event_key=f"queue_dropped:{pk}",
+        )
+        for pk, user_id in entries
+    )
+    return len(entries)
+
+
 def book_units_added(*, book: Book, added: int, now: datetime | None = None) -> None:
     """Serve the queue with `added` new units of a book whose `total_units` was just raised.
 
@@ -210,6 +244,8 @@ def _reserve_under_lock(
     at = _now(now)
     locked = _locked_book_and_plan(book_id=book_id, customer_id=customer.pk, at=at)
     book, plan = locked.book, locked.plan
+    if book.is_withdrawn:
+        raise BookWithdrawn()
     standing = Standing(plan=plan, days=days)
     ensure_may_start(standing)
     conflicts = sql.reserve_conflicts(book_id=book.pk, customer_id=customer.pk, at=at)
@@ -306,6 +342,9 @@ def reservation_renew(
         reservation_id=reservation_id, customer_id=customer.pk, at=at
     )
     reservation = locked.reservation
+    if reservation.book.is_withdrawn:
+        # A loan of a withdrawn book runs to its end, and no further.
+        raise BookWithdrawn()
     if days <= reservation.days:
         raise ShorteningRefused(current_days=reservation.days)
     wallet = wallet_for_update(customer_id=customer.pk)
@@ -369,7 +408,9 @@ def reservation_return(
     reservation.end(status=ReservationStatus.RETURNED, at=at)
     release_units(book=reservation.book, units=1, at=at, queue_empty=not locked.queue_waiting)
     if mark_as_read:
-        shelf_put(customer_id=customer.pk, book_id=reservation.book_id, shelf=Shelf.READ)
+        shelf_put(
+            customer_id=customer.pk, book_id=reservation.book_id, shelf=Shelf.READ, returning=True
+        )
     return reservation
 
 

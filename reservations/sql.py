@@ -28,7 +28,7 @@ from reservations.models import QueueEntry, Reservation
 ACTIVE, WAITING = reservation_rules.ACTIVE, reservation_rules.WAITING
 # What the use cases read of a locked book (the other fields are loaded if ever used); a book
 # built from them is saved by `save_book_units`.
-LOCKED_BOOK_FIELDS = ["id", "title", "total_units", "available_units"]
+LOCKED_BOOK_FIELDS = ["id", "title", "total_units", "available_units", "withdrawn_at"]
 RESERVATION, ENTRY, BOOK = (m._meta.db_table for m in (Reservation, QueueEntry, Book))
 
 

@@ -13,6 +13,7 @@ from catalog.models import (
     Author,
     Book,
     City,
+    CopyChangeReason,
     Genre,
     Rating,
     rating_average,
@@ -156,13 +157,19 @@ class BookSerializer(serializers.ModelSerializer):
     want_to_read_count = serializers.IntegerField(
         read_only=True, help_text="Members with it on their want-to-read shelf."
     )
+    # Not read-only, so that the schema does not require it: only a withdrawn book has it.
+    withdrawn_at = serializers.DateTimeField(
+        required=False,
+        help_text="Only on a withdrawn book, which only its authors and staff allowed to change "
+        "books see: when it was withdrawn.",
+    )
 
     class Meta:
         model = Book
-        fields = list(BOOK_FIELDS)
+        fields = [*BOOK_FIELDS, "withdrawn_at"]
 
     def to_representation(self, instance: Book) -> dict:
-        return book_body(
+        body = book_body(
             {
                 **{name: getattr(instance, name) for name in BOOK_FIELDS},
                 "genre": {"id": instance.genre.pk, "name": instance.genre.name},
@@ -171,6 +178,15 @@ class BookSerializer(serializers.ModelSerializer):
                 ],
             }
         )
+        return with_withdrawal(body, instance.withdrawn_at)
+
+
+def with_withdrawal(body: dict, withdrawn_at) -> dict:
+    """A book's body, with `withdrawn_at` when it is withdrawn (bodies of listed books are left
+    exactly as they were)."""
+    if withdrawn_at is not None:
+        body["withdrawn_at"] = serializers.DateTimeField().to_representation(withdrawn_at)
+    return body
 
 
 class BookInputSerializer(StrictInput):
@@ -190,6 +206,29 @@ class BookInputSerializer(StrictInput):
     )
     published_year = serializers.IntegerField(min_value=1000, max_value=2100)
     total_units = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class BookUpdateInputSerializer(BookInputSerializer):
+    """A book's edit; a change of `total_units` may say why (recorded with who and when)."""
+
+    units_change_reason = serializers.ChoiceField(
+        choices=CopyChangeReason.choices,
+        required=False,
+        help_text="Why `total_units` changes (default `corrected`); ignored when it does not.",
+    )
+    units_change_note = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, default=""
+    )
+
+
+class WithdrawInputSerializer(StrictInput):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        default="",
+        help_text="Why the book leaves the catalog (kept for staff).",
+    )
 
 
 class RatingInputSerializer(StrictInput):

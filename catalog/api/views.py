@@ -19,16 +19,20 @@ from catalog.api.serializers import (
     AuthorSerializer,
     BookInputSerializer,
     BookSerializer,
+    BookUpdateInputSerializer,
     CitySerializer,
     GenreSerializer,
     NamedInputSerializer,
     RatingInputSerializer,
     RatingSerializer,
+    WithdrawInputSerializer,
     book_body,
+    with_withdrawal,
 )
-from catalog.errors import BookNotFound, RatingNotFound
+from catalog.errors import BookNotFound, BookWithdrawn, RatingNotFound
+from catalog.models import Book, CopyChangeReason
 from core.error_shapes import ErrorSerializer
-from core.inputs import validated
+from core.inputs import no_input, validated
 from core.permissions import has_admin_permissions, staff_with
 
 UNITS_ON_LOAN = OpenApiResponse(
@@ -50,6 +54,17 @@ SOLE_AUTHOR = OpenApiResponse(
 GENRE_IN_USE = OpenApiResponse(
     ErrorSerializer, description="`genre_in_use`: books belong to this genre."
 )
+BOOK_WITHDRAWN = OpenApiResponse(
+    ErrorSerializer,
+    description="`book_withdrawn`: the book was taken out of the catalog (its authors and staff "
+    "allowed to change books still see it).",
+)
+ALREADY_WITHDRAWN = OpenApiResponse(
+    ErrorSerializer, description="`already_withdrawn`: the book is withdrawn already."
+)
+NOT_WITHDRAWN = OpenApiResponse(
+    ErrorSerializer, description="`not_withdrawn`: the book is in the catalog."
+)
 CUSTOMER_REQUIRED = OpenApiResponse(
     ErrorSerializer, description="`customer_required`: the account has no member profile."
 )
@@ -59,6 +74,10 @@ COMPACT_JSON = {"ensure_ascii": False, "separators": (",", ":")}
 
 # Staff write what Django's admin lets them write: a model's add, change and delete permissions.
 ADD_BOOK = "catalog.add_book"
+CHANGE_BOOK = "catalog.change_book"
+# Who may change a book: its authors (through the API), and staff allowed to change books (as in
+# Django's admin). They alone still see a withdrawn book, and withdraw or reinstate it.
+BookManager = staff_with(CHANGE_BOOK) | IsBookAuthor
 ADD_AUTHOR = "catalog.add_author"
 WRITE_PERMISSION_VERBS = {
     "create": "add",
@@ -128,16 +147,26 @@ def _book_page(book_id: int) -> dict | None:
     return row
 
 
+def _may_manage_book(request, view, book_id: int) -> bool:
+    """`BookManager`'s answer for the book (read only for a withdrawn book's page)."""
+    book = Book.objects.prefetch_related("authors").get(pk=book_id)
+    manager = BookManager()
+    return manager.has_permission(request, view) and manager.has_object_permission(
+        request, view, book
+    )
+
+
 @extend_schema_view(
     create=extend_schema(request=BookInputSerializer, responses={201: BookSerializer}),
     update=extend_schema(
-        request=BookInputSerializer, responses={200: BookSerializer, 409: UNITS_ON_LOAN}
+        request=BookUpdateInputSerializer, responses={200: BookSerializer, 409: UNITS_ON_LOAN}
     ),
     partial_update=extend_schema(
-        request=BookInputSerializer, responses={200: BookSerializer, 409: UNITS_ON_LOAN}
+        request=BookUpdateInputSerializer, responses={200: BookSerializer, 409: UNITS_ON_LOAN}
     ),
     destroy=extend_schema(responses={204: None, 409: BOOK_KEPT}),
     list=extend_schema(responses={200: BookSerializer(many=True)}),
+    retrieve=extend_schema(responses={200: BookSerializer, 410: BOOK_WITHDRAWN}),
 )
 class BookViewSet(
     CatalogViewSet,
@@ -161,11 +190,15 @@ class BookViewSet(
             return [IsAuthenticated(), (staff_with(ADD_BOOK) | HasAuthorProfile)()]
         if self.action in ("rating", "rating_set", "rating_remove"):
             return [IsAuthenticated()]
+        if self.action in ("withdraw", "reinstate"):
+            return [IsAuthenticated(), BookManager()]
         return [IsAuthenticated(), IsBookAuthor()]
 
     def get_queryset(self):
-        if self.action in ("list", "retrieve"):
+        if self.action == "list":
             return selectors.book_rows()
+        if self.action == "retrieve":
+            return selectors.book_rows(with_withdrawn=True)
         return selectors.book_list()
 
     def dispatch(self, request, *args, **kwargs):
@@ -181,7 +214,8 @@ class BookViewSet(
         if action == "retrieve" and anonymous_json_get(request) and not request.GET:
             book_id = book_id_in_url(kwargs.get("pk"))
             row = _book_page(book_id) if book_id is not None else None
-            if row is not None:
+            # A withdrawn book's page goes through DRF, which answers 410.
+            if row is not None and row["withdrawn_at"] is None:
                 response = JsonResponse(book_data([row])[0], json_dumps_params=COMPACT_JSON)
                 response["Allow"] = ", ".join(self.allowed_methods)
                 return response
@@ -207,7 +241,10 @@ class BookViewSet(
         row = _book_page(book_id) if book_id is not None and not filtered_out else None
         if row is None:
             raise Http404("No such book.")
-        return Response(book_data([row])[0])
+        withdrawn_at = row["withdrawn_at"]
+        if withdrawn_at is not None and not _may_manage_book(request, self, book_id):
+            raise BookWithdrawn()
+        return Response(with_withdrawal(book_data([row])[0], withdrawn_at))
 
     @extend_schema(responses={200: BookSerializer(many=True)}, filters=False)
     @action(detail=False, methods=["get"], filter_backends=[])
@@ -248,13 +285,41 @@ class BookViewSet(
         services.rating_remove(**keys)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(
+        request=WithdrawInputSerializer,
+        responses={200: BookSerializer, 409: ALREADY_WITHDRAWN},
+        filters=False,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def withdraw(self, request, pk=None):
+        """Take the book out of the catalog, keeping its history: it leaves lists and search,
+        members get 410 `book_withdrawn` for it, and its waiting members are dropped and told."""
+        book = self.get_object()
+        reason = validated(WithdrawInputSerializer, request.data)["reason"]
+        services.book_withdraw(book=book, by=request.user, reason=reason)
+        return self.render(self.get_queryset().get(pk=book.pk))
+
+    @extend_schema(request=None, responses={200: BookSerializer, 409: NOT_WITHDRAWN}, filters=False)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def reinstate(self, request, pk=None):
+        """Bring a withdrawn book back to the catalog, every copy not on loan reservable."""
+        book = self.get_object()
+        no_input(request.data)
+        services.book_reinstate(book=book, by=request.user)
+        return self.render(self.get_queryset().get(pk=book.pk))
+
     def create(self, request):
         book = services.book_create(created_by=request.user, **self.validated_input())
         return self.render(self.get_queryset().get(pk=book.pk), status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         book = self.get_object()
-        services.book_update(book=book, data=self.validated_input(partial=partial))
+        data = dict(validated(BookUpdateInputSerializer, request.data, partial=partial))
+        reason = data.pop("units_change_reason", CopyChangeReason.CORRECTED)
+        note = data.pop("units_change_note", "")
+        services.book_update(
+            book=book, data=data, changed_by=request.user, units_reason=reason, units_note=note
+        )
         return self.render(self.get_queryset().get(pk=book.pk))
 
     def partial_update(self, request, pk=None):

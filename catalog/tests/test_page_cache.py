@@ -155,6 +155,23 @@ def test_a_deleted_book_leaves_the_list_and_its_count(book):
     assert APIClient().get(f"{BOOKS}{other.pk}/").status_code == 404
 
 
+def test_a_withdrawn_book_leaves_the_cached_list_its_count_and_search_until_reinstated(book):
+    other = BookFactory(title="Withdrawn soon")
+    warm(other)
+    before = APIClient().get(BOOKS).json()["count"]
+    assert APIClient().get(BOOKS, {"search": "Withdrawn soon"}).json()["count"] == 1
+    catalog_services.book_withdraw(book=other, by=None, reason="")
+    body = APIClient().get(BOOKS).json()
+    assert body["count"] == before - 1
+    assert other.pk not in [row["id"] for row in body["results"]]
+    assert APIClient().get(BOOKS, {"search": "Withdrawn soon"}).json()["count"] == 0
+    assert APIClient().get(f"{BOOKS}{other.pk}/").status_code == 410
+    catalog_services.book_reinstate(book=other, by=None)
+    assert APIClient().get(BOOKS).json()["count"] == before
+    assert listed(other)["title"] == "Withdrawn soon"
+    assert detail(other)["id"] == other.pk
+
+
 def test_an_author_rename_shows_on_the_books_pages(book):
     author = book.authors.get()
     warm(book)

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from accounts.services._common import _issue_pair
+from catalog.services import book_withdraw
 from library_project.tests.security_world import (
     PASSWORD,
     World,
@@ -93,6 +94,11 @@ def _author_only(status: int, *, admin: int = 403) -> dict[str, int]:
 def _book_liked_by_owner(w) -> str:
     book_reaction_set(customer_id=w.member.customer.pk, book_id=w.book.pk, reaction="like")
     return f"/api/books/{w.book.pk}/reaction/"
+
+
+def _withdrawn_book(w, action: str) -> str:
+    book_withdraw(book=w.book, by=None, reason="")
+    return f"/api/books/{w.book.pk}/{action}/"
 
 
 def _review_liked_by_owner(w) -> str:
@@ -331,6 +337,21 @@ MATRIX = [
         "api/books/<pk>/",
         lambda w: f"/api/books/{w.book.pk}/",
         _author_only(409),
+    ),
+    # Withdraw and reinstate: the book's author and staff allowed to change books.
+    Row(
+        "POST",
+        "api/books/<pk>/withdraw/",
+        lambda w: f"/api/books/{w.book.pk}/withdraw/",
+        _author_only(200, admin=200),
+        lambda w, user: {"reason": "Worn out"},
+    ),
+    # The book is withdrawn first (in the role's own savepoint).
+    Row(
+        "POST",
+        "api/books/<pk>/reinstate/",
+        lambda w: _withdrawn_book(w, "reinstate"),
+        _author_only(200, admin=200),
     ),
     # --- a book's rating: any member rates it; each reads and withdraws only his own ----------
     # The owner has rated the book; nobody else has, so theirs is not found.

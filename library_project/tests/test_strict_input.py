@@ -57,6 +57,8 @@ CALLERS = {
     "books_shelf_update": ("member", "book"),
     "books_favourite_update": ("member", "book"),
     "books_reaction_update": ("member", "book"),
+    "books_withdraw_create": ("author", "book"),
+    "books_reinstate_create": ("author", "book"),
     "reviews_reaction_update": ("member", "review"),
     "books_reviews_create": ("member", "book"),
     "reviews_partial_update": ("member", "review"),

@@ -51,16 +51,19 @@ def list_books(*, customer_id: int | None, name: str) -> QuerySet:
 
 
 def list_counts(*, customer_id: int | None) -> dict[str, int]:
-    """How many books are on each of the member's lists: two queries (none without a member)."""
+    """How many books are on each of the member's lists: two queries (none without a member).
+    Withdrawn books are not counted, as the lists do not show them."""
     counts = dict.fromkeys(LISTS, 0)
     if customer_id is None:
         return counts
     shelves = (
-        ShelfEntry.objects.filter(customer_id=customer_id)
+        ShelfEntry.objects.filter(customer_id=customer_id, book__withdrawn_at__isnull=True)
         .order_by()
         .values("shelf")
         .annotate(books=Count("id"))
     )
     counts.update({row["shelf"]: row["books"] for row in shelves})
-    counts[FAVOURITES] = Favourite.objects.filter(customer_id=customer_id).count()
+    counts[FAVOURITES] = Favourite.objects.filter(
+        customer_id=customer_id, book__withdrawn_at__isnull=True
+    ).count()
     return counts

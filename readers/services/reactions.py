@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import NotificationKind
 from accounts.notifications import notify_batched
-from catalog.errors import BookNotFound
+from catalog.errors import BookNotFound, BookWithdrawn
 from catalog.models import Book
 from catalog.services import catalog_changed
 from readers.errors import OwnReview, ReactionNotFound, ReviewNotFound
@@ -68,22 +68,28 @@ def _withdraw(reaction_model: type[models.Model], **keys) -> str:
     return previous.reaction
 
 
-def _locked_book_counts(book_id: int) -> dict:
+def _locked_book_counts(book_id: int, *, listed: bool = False) -> dict:
+    """The book's like and dislike figures, its row locked (404 when there is no such book;
+    `listed`: 410 when it is withdrawn)."""
     counts = (
         Book.objects.select_for_update()
         .filter(pk=book_id)
-        .values("like_count", "dislike_count")
+        .values("like_count", "dislike_count", "withdrawn_at")
         .first()
     )
     if counts is None:
         raise BookNotFound()
+    if listed and counts["withdrawn_at"] is not None:
+        raise BookWithdrawn()
+    del counts["withdrawn_at"]
     return counts
 
 
 def book_reaction_set(*, customer_id: int, book_id: int, reaction: str) -> ReactionState:
-    """The member likes or dislikes the book (again: nothing changes)."""
+    """The member likes or dislikes the book (again: nothing changes); a withdrawn book takes no
+    new reaction (410), though one given before may be withdrawn."""
     with transaction.atomic():
-        counts = _locked_book_counts(book_id)
+        counts = _locked_book_counts(book_id, listed=True)
         before = _record(BookReaction, reaction, book_id=book_id, customer_id=customer_id)
         if before != reaction:
             counts = _move_counts(Book, book_id, counts, before=before, after=reaction)

@@ -13,7 +13,7 @@ from accounts.errors import CustomerRequired
 from accounts.models import NotificationKind, User
 from accounts.notifications import notify
 from catalog.models import Book
-from catalog.services import catalog_changed, existing_book_for_update
+from catalog.services import catalog_changed, listed_book_for_update
 from readers import hooks
 from readers.errors import AlreadyReviewed, ReplyNotFound, ReviewNotFound
 from readers.models import REPLY_BODY_MAX_LENGTH, REVIEW_BODY_MAX_LENGTH, Reply, Review
@@ -40,11 +40,12 @@ def _validated(item: Review | Reply) -> None:
 
 def review_create(*, customer_id: int, book_id: int, body: str, title: str = "") -> Review:
     """The member's one review of the book (409 `already_reviewed` for a second), marked
-    `verified_reader` when he has borrowed it; the book's visible count follows."""
+    `verified_reader` when he has borrowed it; the book's visible count follows. A withdrawn
+    book takes no new review (410)."""
     review = Review(book_id=book_id, customer_id=customer_id, title=title, body=body)
     _validated(review)
     with transaction.atomic():
-        existing_book_for_update(book_id)
+        listed_book_for_update(book_id)
         if Review.objects.filter(book_id=book_id, customer_id=customer_id).exists():
             raise AlreadyReviewed()
         review.verified_reader = hooks.has_borrowed(customer_id=customer_id, book_id=book_id)

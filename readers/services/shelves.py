@@ -13,7 +13,7 @@ from django.db.models import F
 
 from catalog.errors import BookNotFound
 from catalog.models import Book
-from catalog.services import catalog_changed, existing_book_for_update
+from catalog.services import catalog_changed, existing_book_for_update, listed_book_for_update
 from readers.errors import FavouriteNotFound, ShelfEntryNotFound
 from readers.models import Favourite, Shelf, ShelfEntry
 
@@ -40,11 +40,16 @@ def _move_want_to_read(book: Book, delta: int) -> None:
     catalog_changed()
 
 
-def shelf_put(*, customer_id: int, book_id: int, shelf: str) -> ShelfPlacement:
+def shelf_put(
+    *, customer_id: int, book_id: int, shelf: str, returning: bool = False
+) -> ShelfPlacement:
     """Put the book on `shelf` of the member, moving it from the shelf it was on (a book is on at
-    most one). Putting it on the shelf it is already on changes nothing, `added_at` included."""
+    most one). Putting it on the shelf it is already on changes nothing, `added_at` included.
+    A withdrawn book is refused (410), unless the member is `returning` it marked as read: the
+    loan ran, and their shelf says so (it shows once the book is reinstated)."""
     with transaction.atomic():
-        book = existing_book_for_update(book_id)
+        lock = existing_book_for_update if returning else listed_book_for_update
+        book = lock(book_id)
         entry = ShelfEntry.objects.filter(customer_id=customer_id, book_id=book_id).first()
         before = None if entry is None else entry.shelf
         if entry is None:
@@ -69,9 +74,10 @@ def shelf_remove(*, customer_id: int, book_id: int) -> None:
 
 def favourite_add(*, customer_id: int, book_id: int) -> Favourite:
     """Add the book to the member's favourites; a book already there stays as it was. The book's
-    lock orders two adds at once, and makes an unknown book a 404 rather than a failed commit."""
+    lock orders two adds at once, and makes an unknown book a 404 rather than a failed commit; a
+    withdrawn book is refused (410)."""
     with transaction.atomic():
-        existing_book_for_update(book_id)
+        listed_book_for_update(book_id)
         favourite, _ = Favourite.objects.get_or_create(customer_id=customer_id, book_id=book_id)
     return favourite
 

@@ -52,6 +52,11 @@ NOT_WAITING = OpenApiResponse(
     ErrorSerializer,
     description="`queue_entry_not_waiting` (with `status`): the entry is no longer waiting.",
 )
+BOOK_WITHDRAWN = OpenApiResponse(
+    ErrorSerializer,
+    description="`book_withdrawn`: the book was taken out of the catalog (a current loan runs "
+    "to its end).",
+)
 QUEUED = OpenApiResponse(
     QueueEntrySerializer,
     description="Waiting in the book's queue (`status` `waiting`, with its `position`), or "
@@ -136,6 +141,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
                 description="`already_reserved`, `already_queued`, or "
                 "`reservation_limit_reached` (with `limit`).",
             ),
+            410: BOOK_WITHDRAWN,
         },
         summary="Reserve a book: 201 active reservation, or 202 waiting in its queue",
         description=(
@@ -159,7 +165,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=ReserveInputSerializer,
-        responses={200: QuoteSerializer, 400: E400, 403: E403},
+        responses={200: QuoteSerializer, 400: E400, 403: E403, 410: BOOK_WITHDRAWN},
         summary="Price, discount and outcome of a reserve, without reserving",
         description=(
             "When the reserve would queue, `position` is where you would join and "
@@ -208,6 +214,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
                 description="`renewal_blocked` (someone waits for the book) or "
                 "`reservation_not_active` (with `status`).",
             ),
+            410: BOOK_WITHDRAWN,
         },
         summary="Renew: extend to a new total of days (409 renewal_blocked if anyone waits)",
         description=DETAIL_DESCRIPTION,
