@@ -46,3 +46,13 @@ class BookNotFound(NotFound):
 
 class RatingNotFound(NotFound):
     default_detail = "You have not rated this book."
+
+
+class ImportNotConfirmable(Conflict):
+    code = "import_not_confirmable"
+    default_detail = "Only a finished preview can be applied."
+
+
+class ImportAlreadyApplied(Conflict):
+    code = "import_already_applied"
+    default_detail = "This preview has already been applied."
