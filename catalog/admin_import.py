@@ -31,8 +31,15 @@ FORMAT_LABELS = {
     "csv": "CSV spreadsheet (.csv)",
     "xlsx": "Excel spreadsheet (.xlsx)",
 }
-# The order the page lists the counts in; an action the engine adds later is listed after them.
-ACTIONS = ("create", "update", "unchanged", "refuse", "failed")
+# The order the page lists the counts in, with their words before and after the import; an action
+# the engine adds later is listed after them under its own name.
+ACTION_LABELS = {
+    "create": ("would be created", "created"),
+    "update": ("would be updated", "updated"),
+    "unchanged": ("would stay unchanged", "unchanged"),
+    "refuse": ("refused", "refused"),
+    "failed": ("failed", "failed"),
+}
 # Seconds between reloads of a job's page while it runs.
 REFRESH_SECONDS = 2
 
@@ -116,10 +123,16 @@ def import_start_view(request):
     )
 
 
-def _counts(job: ImportJob) -> list[tuple[str, int]]:
-    ordered = [action for action in ACTIONS if action in job.counts]
-    ordered += [action for action in job.counts if action not in ACTIONS]
-    return [(action, job.counts[action]) for action in ordered]
+def _counts(job: ImportJob) -> list[tuple[str, str, int]]:
+    """(action, label, count) in the page's order; "failed" only when a batch failed."""
+    applied = job.mode == ImportJob.Mode.APPLY
+    ordered = [action for action in ACTION_LABELS if action in job.counts]
+    ordered += [action for action in job.counts if action not in ACTION_LABELS]
+    return [
+        (action, ACTION_LABELS.get(action, (action, action))[applied], job.counts[action])
+        for action in ordered
+        if job.counts[action] or action != "failed"
+    ]
 
 
 @importers_only

@@ -12,18 +12,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from pymarc import Field, Record, Subfield
 
 from accounts.tests.factories import UserFactory
 from catalog.importing.jobs import import_job_run
 from catalog.models import Book, ImportJob
 from catalog.tests.factories import AuthorFactory, BookFactory, GenreFactory, isbn13
+from catalog.tests.import_files import IMPORTER, marc_file, marc_record
 from library_project.tests.security_world import staff_with_permissions
 
 pytestmark = pytest.mark.django_db
 
 START = reverse("admin-catalog-import")
-IMPORTER = ("catalog.add_book", "catalog.change_book")
 
 
 @pytest.fixture(autouse=True)
@@ -31,33 +30,6 @@ def _media(settings, tmp_path):
     """Uploaded files and reports go to a folder of the test's own."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-def marc_record(isbn: str | None, title: str, *, year: str = "1969", copies: int = 1) -> Record:
-    record = Record(to_unicode=True, force_utf8=True)
-
-    def field(tag, **subfields):
-        record.add_field(
-            Field(
-                tag=tag,
-                indicators=[" ", " "],
-                subfields=[Subfield(code=c, value=v) for c, v in subfields.items()],
-            )
-        )
-
-    if isbn:
-        field("020", a=isbn)
-    field("100", a="Daneshvar, Simin")
-    field("245", a=title)
-    field("264", c=year)
-    field("650", a="Novel")
-    for barcode in range(copies):
-        field("952", p=f"3100{barcode}")
-    return record
-
-
-def marc_file(*records: Record, name: str = "catalog.mrc") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"".join(r.as_marc() for r in records))
 
 
 @pytest.fixture
