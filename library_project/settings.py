@@ -294,6 +294,11 @@ if PAYMENT_GATEWAY == DEVELOPMENT_GATEWAY and not (
 # `manage.py load_sample_data` with DEBUG off: its accounts share a published password.
 LOAD_SAMPLE_DATA = env.bool("LOAD_SAMPLE_DATA", default=False)
 
+# --- Catalog import ---------------------------------------------------------------------------
+# What a new book gets when its record names no copies (no 952/852, blank `copies`) or no genre.
+CATALOG_IMPORT_DEFAULT_COPIES = env.int("CATALOG_IMPORT_DEFAULT_COPIES", default=1)
+CATALOG_IMPORT_DEFAULT_GENRE = env.str("CATALOG_IMPORT_DEFAULT_GENRE", default="General")
+
 # --- Internationalisation, static files -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

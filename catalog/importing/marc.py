@@ -73,12 +73,17 @@ def _text(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip().rstrip(TRAILING_PUNCTUATION).strip()
 
 
-def _subfields(record: pymarc.Record, tag: str, codes: str) -> list[str]:
+def _prose(value: str) -> str:
+    """Free text (a summary) keeps its own punctuation; only composed and trimmed."""
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def _subfields(record: pymarc.Record, tag: str, codes: str, clean=_text) -> list[str]:
     return [
-        _text(value)
+        clean(value)
         for marc_field in record.get_fields(tag)
         for value in marc_field.get_subfields(*codes)
-        if _text(value)
+        if clean(value)
     ]
 
 
@@ -116,7 +121,7 @@ def draft_of(record: pymarc.Record, number: int) -> BookDraft:
         authors=authors,
         genre=genres[0] if genres else None,
         published_year=year,
-        description="\n\n".join(_subfields(record, "520", "a")),
+        description="\n\n".join(_subfields(record, "520", "a", clean=_prose)),
         copies=copies,
         problems=tuple(problems),
     )

@@ -1,22 +1,29 @@
-"""What importing drafts would do to the catalog, decided record by record without writing:
-create a book, update one (matched by ISBN), leave one unchanged, or refuse the record and say
-why. Drafts are compared in batches, one query per batch, so a file of any length costs memory
-for one batch."""
+"""What importing drafts would do to the catalog, decided record by record: create a book,
+update one (matched by ISBN), leave one unchanged, or refuse the record and say why. Drafts are
+compared in batches, one query per batch, so a file of any length costs memory for one batch."""
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 from catalog.importing.marc import BookDraft
-from catalog.models import Book
+from catalog.models import Author, Book, Genre
 
-CREATE, UPDATE, UNCHANGED, REFUSE = "create", "update", "unchanged", "refuse"
+CREATE, UPDATE, UNCHANGED, REFUSE, FAILED = "create", "update", "unchanged", "refuse", "failed"
+# FAILED: the record's batch could not be written (the database refused it); nothing of the
+# batch was kept, and the batches before it stay.
+ACTIONS = (CREATE, UPDATE, UNCHANGED, REFUSE, FAILED)
 BATCH_SIZE = 500
+
+TITLE_MAX = Book._meta.get_field("title").max_length
+GENRE_MAX = Genre._meta.get_field("name").max_length
+AUTHOR_MAX = Author._meta.get_field("name").max_length
+COPIES_MAX = 2**31 - 1  # the largest `total_units` the column holds
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one record of the file would do; `reasons` say why a record is refused."""
+    """What one record of the file does; `reasons` say why a record is refused."""
 
     number: int
     isbn: str | None
@@ -25,14 +32,20 @@ class Outcome:
     reasons: tuple[str, ...] = ()
 
 
-def _batches(drafts: Iterable[BookDraft], size: int) -> Iterator[list[BookDraft]]:
+def batches(drafts: Iterable[BookDraft], size: int) -> Iterator[list[BookDraft]]:
     iterator = iter(drafts)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
-def _stored(isbns: list[str]) -> dict[str, Book]:
+def stored_books(drafts: list[BookDraft], *, lock: bool = False) -> dict[str, Book]:
+    """The stored books the drafts name by ISBN, with their genre and authors (two queries);
+    `lock`: their rows locked (in id order, as every multi-book write takes them) until the
+    transaction ends, so that no loan starts between the decision and the write."""
+    isbns = [d.isbn for d in drafts if d.isbn]
     books = Book.objects.filter(isbn__in=isbns).select_related("genre").prefetch_related("authors")
+    if lock:
+        books = books.select_for_update(of=("self",)).order_by("id")
     return {book.isbn: book for book in books}
 
 
@@ -40,7 +53,7 @@ def _folded(names: Iterable[str]) -> set[str]:
     return {name.casefold() for name in names}
 
 
-def _changes(book: Book, draft: BookDraft, copies: int | None) -> bool:
+def _changes(book: Book, draft: BookDraft) -> bool:
     """Would the draft change the stored book (names compared as the import matches them)?"""
     return (
         book.title != draft.title
@@ -48,34 +61,65 @@ def _changes(book: Book, draft: BookDraft, copies: int | None) -> bool:
         or book.published_year != draft.published_year
         or (draft.genre is not None and book.genre.name.casefold() != draft.genre.casefold())
         or (draft.authors and _folded(a.name for a in book.authors.all()) != _folded(draft.authors))
-        or (copies is not None and book.total_units != copies)
+        or (draft.copies is not None and book.total_units != draft.copies)
     )
 
 
+def _storable(draft: BookDraft) -> list[str]:
+    """What the catalog's columns cannot hold."""
+    reasons = []
+    texts = (draft.title, draft.description, draft.genre or "", *draft.authors)
+    if any("\x00" in text for text in texts):
+        reasons.append("a NUL character in the text")
+    if draft.copies is not None and draft.copies > COPIES_MAX:
+        reasons.append(f"more than {COPIES_MAX} copies")
+    if len(draft.title) > TITLE_MAX:
+        reasons.append(f"title longer than {TITLE_MAX} characters")
+    if draft.genre is not None and len(draft.genre) > GENRE_MAX:
+        reasons.append(f"genre longer than {GENRE_MAX} characters")
+    if any(len(name) > AUTHOR_MAX for name in draft.authors):
+        reasons.append(f"an author's name longer than {AUTHOR_MAX} characters")
+    return reasons
+
+
+class Decider:
+    """Decides each record's outcome, batch after batch, remembering the ISBNs met earlier in
+    the file (a later record with the same ISBN is refused)."""
+
+    def __init__(self) -> None:
+        self.first_seen: dict[str, int] = {}
+
+    def outcome(self, draft: BookDraft, book: Book | None) -> Outcome:
+        reasons = list(draft.problems) + _storable(draft)
+        if draft.isbn in self.first_seen:
+            reasons.append(f"duplicate ISBN in the file (record {self.first_seen[draft.isbn]})")
+        elif draft.isbn:
+            self.first_seen[draft.isbn] = draft.number
+        if book is not None and draft.copies is not None:
+            on_loan = book.total_units - book.available_units
+            if draft.copies < on_loan:
+                reasons.append(f"{draft.copies} copies, but {on_loan} are on loan")
+        if draft.copies is not None and draft.copies < 1:
+            reasons.append("no copies")
+        if book is None and not draft.authors:
+            reasons.append("no author")
+        if reasons:
+            action = REFUSE
+        elif book is None:
+            action = CREATE
+        else:
+            action = UPDATE if _changes(book, draft) else UNCHANGED
+        return Outcome(draft.number, draft.isbn, draft.title, action, tuple(reasons))
+
+    def batch(self, drafts: list[BookDraft], stored: dict[str, Book]) -> list[Outcome]:
+        return [self.outcome(d, stored.get(d.isbn) if d.isbn else None) for d in drafts]
+
+
 def preview(drafts: Iterable[BookDraft], *, batch_size: int = BATCH_SIZE) -> Iterator[Outcome]:
-    """The outcome of each draft, in file order (a record naming no copies leaves a stored
-    book's copies alone). A record with problems, a later record with an ISBN seen earlier in
-    the file, and fewer copies than are on loan are refused."""
-    first_seen: dict[str, int] = {}
-    for batch in _batches(drafts, batch_size):
-        stored = _stored([d.isbn for d in batch if d.isbn])
-        for draft in batch:
-            reasons = list(draft.problems)
-            if draft.isbn in first_seen:
-                reasons.append(f"duplicate ISBN in the file (record {first_seen[draft.isbn]})")
-            elif draft.isbn:
-                first_seen[draft.isbn] = draft.number
-            book = stored.get(draft.isbn) if draft.isbn else None
-            if book is not None and draft.copies is not None:
-                on_loan = book.total_units - book.available_units
-                if draft.copies < on_loan:
-                    reasons.append(f"{draft.copies} copies, but {on_loan} are on loan")
-            if draft.copies is not None and draft.copies < 1:
-                reasons.append("no copies")
-            if reasons:
-                action = REFUSE
-            elif book is None:
-                action = CREATE
-            else:
-                action = UPDATE if _changes(book, draft, draft.copies) else UNCHANGED
-            yield Outcome(draft.number, draft.isbn, draft.title, action, tuple(reasons))
+    """The outcome of each draft, in file order, without writing (a record naming no copies
+    leaves a stored book's copies alone). A record with problems, a later record with an ISBN
+    seen earlier in the file, a new book without an author, and fewer copies than are on loan
+    are refused."""
+    decider = Decider()
+    for batch in batches(drafts, batch_size):
+        yield from decider.batch(batch, stored_books(batch))

@@ -53,7 +53,7 @@ def test_each_field_maps_to_its_book_attribute():
     assert draft.authors == ("Daneshvar, Simin", "Ghanoonparvar, M. R")
     assert draft.genre == "Iran -- Fiction"
     assert draft.published_year == 1969
-    assert draft.description == "A family in wartime Shiraz"
+    assert draft.description == "A family in wartime Shiraz."
     assert draft.copies == 2
     assert draft.problems == ()
 
