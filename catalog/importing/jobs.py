@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from catalog.errors import ImportAlreadyApplied, ImportNotConfirmable
 from catalog.importing.apply import import_drafts
-from catalog.importing.formats import read_drafts
+from catalog.importing.formats import ImportFileError, read_drafts
 from catalog.importing.preview import REFUSE, Outcome
-from catalog.importing.report import REPORT_HEADER, Tally, report_rows
+from catalog.importing.report import REPORT_HEADER, Tally, report_row
 from catalog.models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -110,25 +110,28 @@ def _run(job: ImportJob, outcomes_of) -> tuple[int, dict, list, str, str]:
         text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
         writer = csv.writer(text)
         writer.writerow(REPORT_HEADER)
-        records = 0
         try:
             with job.source.open("rb") as stream:
                 for outcome in outcomes_of(stream):
-                    row = next(iter(report_rows([outcome])))
+                    row = report_row(outcome)
                     writer.writerow(row)
                     tally.add(outcome)
                     shown.add(outcome, [str(value) for value in row])
-                    records += 1
-        except Exception as failure:  # any failure is the job's outcome, shown on its page
-            logger.exception("import job %s stopped after %s records", job.pk, records)
-            error = f"The import stopped after record {records}: {failure}"
+        except ImportFileError as failure:
+            error = f"The file could not be read past record {tally.records}: {failure}"
+        except Exception:  # any other failure is the job's outcome too, shown on its page
+            logger.exception("import job %s stopped after %s records", job.pk, tally.records)
+            error = (
+                f"The import stopped after record {tally.records} on an unexpected error "
+                "(logged for the developers)."
+            )
         text.flush()
         buffer.seek(0)
         report = job.report.storage.save(
             f"{UPLOAD_FOLDER}/reports/{uuid.uuid4().hex}.csv", File(buffer)
         )
         text.detach()
-    return records, tally.as_dict(), shown.rows(), report, error
+    return tally.records, tally.as_dict(), shown.rows(), report, error
 
 
 def import_job_run(*, job_id: int) -> None:

@@ -5,6 +5,7 @@ import csv
 import io
 import re
 import time
+from pathlib import Path
 
 import pytest
 from django.contrib.messages import get_messages
@@ -14,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from catalog.importing.formats import format_of
 from catalog.importing.jobs import import_job_run
 from catalog.models import Book, ImportJob
 from catalog.tests.factories import AuthorFactory, BookFactory, GenreFactory, isbn13
@@ -203,7 +205,7 @@ def test_a_corrupt_file_is_a_failed_preview_that_cannot_be_confirmed(importer_cl
     assert response.status_code == 302
     assert job.state == ImportJob.State.FAILED and job.finished_at is not None
     page = importer_client.get(job_url(job)).content.decode()
-    assert 'id="import-error"' in page and "The import stopped after record 0" in page
+    assert 'id="import-error"' in page and "The file could not be read past record 0" in page
     assert 'id="confirm-form"' not in page
 
     response = importer_client.post(confirm_url(job))
@@ -235,6 +237,20 @@ def test_a_forged_job_id_is_answered_4xx(importer_client, method, suffix, expect
     assert getattr(importer_client, method)(url).status_code == expected
     # Not a job's number: the book admin's own "no such book" redirect answers it.
     assert importer_client.get(f"{START}x/", follow=True).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "records", "refused"),
+    [("sample.mrc", 11, 3), ("sample.xml", 10, 3), ("sample.csv", 9, 2), ("sample.xlsx", 9, 2)],
+)
+def test_each_shipped_sample_is_previewed_in_the_format_its_name_tells(
+    importer_client, settings, name, records, refused
+):
+    content = (Path(settings.BASE_DIR) / "fixtures" / "catalog" / name).read_bytes()
+    upload(importer_client, SimpleUploadedFile(name, content))
+    job = ImportJob.objects.get()
+    assert job.format == format_of(name) and job.state == ImportJob.State.DONE, job.error
+    assert job.records_done == records and job.counts["refuse"] == refused
 
 
 # --- preview and confirmation ------------------------------------------------------------------
