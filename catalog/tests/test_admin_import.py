@@ -12,6 +12,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
@@ -382,6 +383,41 @@ def test_a_redelivered_task_leaves_a_finished_job_alone(importer_client, stored_
     import_job_run(job_id=applying.pk)
     applying.refresh_from_db()
     assert applying.finished_at == finished and Book.objects.count() == 3
+
+
+def test_the_jobs_progress_is_written_after_each_batch(importer_client, settings):
+    """A page reading the job while it runs sees the records done grow batch by batch."""
+    settings.CATALOG_IMPORT_INLINE_BYTES = 1  # queued, then run here with the queries captured
+    records = [marc_record(isbn13(1000 + n), f"Book {n}") for n in range(1100)]
+    upload(importer_client, marc_file(*records))
+    job = ImportJob.objects.get()
+    with CaptureQueriesContext(connection) as queries:
+        import_job_run(job_id=job.pk)
+    progress = [
+        int(match.group(1))
+        for query in queries
+        for match in [re.search(r'SET "records_done" = (\d+) WHERE', query["sql"])]
+        if match and "started_at" not in query["sql"] and "finished_at" not in query["sql"]
+    ]
+    assert progress == [500, 1000, 1100]
+    job.refresh_from_db()
+    assert (job.state, job.records_done, job.counts["create"]) == ("done", 1100, 1100)
+
+
+def test_an_apply_job_waiting_shows_its_share_of_the_previews_records(
+    importer_client, stored_book, settings, django_assert_max_num_queries
+):
+    preview = previewed(importer_client, stored_book)
+    settings.CATALOG_IMPORT_INLINE_BYTES = 1  # the apply job is queued for a worker
+    importer_client.post(confirm_url(preview))
+    applying = ImportJob.objects.get(mode=ImportJob.Mode.APPLY)
+    ImportJob.objects.filter(pk=applying.pk).update(state="running", records_done=2)
+    with django_assert_max_num_queries(6):
+        html = importer_client.get(job_url(applying)).content.decode()
+    assert "Importing…" in html and '<span id="records-done">2</span> records done of 5' in html
+    assert '<progress max="100" value="40">' in html
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert Book.objects.count() == 1
 
 
 def wait_for_state(client, job: ImportJob, seen: list[tuple[str, int]], timeout: float = 60):
