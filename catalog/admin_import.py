@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.errors import ImportAlreadyApplied, ImportNotConfirmable
+from catalog.errors import ImportAlreadyApplied, ImportJobNotFound, ImportNotConfirmable
 from catalog.importing.formats import FORMATS, UnknownFormat, format_of
 from catalog.importing.jobs import import_job_confirm, import_job_create, recent_import_jobs
 from catalog.models import ImportJob
@@ -166,12 +166,12 @@ def import_confirm_view(request, job_id: int):
     job_url = reverse("admin-catalog-import-job", args=[job_id])
     try:
         applying = import_job_confirm(preview_id=job_id, by=request.user)
-    except ImportJob.DoesNotExist:
-        raise Http404("No such import job.") from None
+    except ImportJobNotFound as error:
+        raise Http404(error.detail) from None
     except ImportAlreadyApplied as error:
         messages.error(request, error.detail)
         return HttpResponseRedirect(
-            reverse("admin-catalog-import-job", args=[error.extra["job_id"]])
+            reverse("admin-catalog-import-job", args=[error.applied_job_id])
         )
     except ImportNotConfirmable as error:
         messages.error(request, error.detail)

@@ -54,5 +54,17 @@ class ImportNotConfirmable(Conflict):
 
 
 class ImportAlreadyApplied(Conflict):
+    """Names the job that applied the preview, so the admin can lead staff to it."""
+
     code = "import_already_applied"
-    default_detail = "This preview has already been applied."
+
+    def __init__(self, applied_job_id: int) -> None:
+        super().__init__(
+            f"This preview was already confirmed (import job #{applied_job_id}); "
+            "nothing was imported again."
+        )
+        self.applied_job_id = applied_job_id
+
+
+class ImportJobNotFound(NotFound):
+    default_detail = "No such import job."

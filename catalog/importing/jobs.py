@@ -16,9 +16,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.errors import ImportAlreadyApplied, ImportNotConfirmable
+from accounts.models import User
+from catalog.errors import ImportAlreadyApplied, ImportJobNotFound, ImportNotConfirmable
 from catalog.importing.apply import import_drafts
-from catalog.importing.formats import ImportFileError, read_drafts
+from catalog.importing.formats import EXTENSIONS, ImportFileError, read_drafts
 from catalog.importing.preview import REFUSE, Outcome
 from catalog.importing.report import REPORT_HEADER, Tally, report_row
 from catalog.models import ImportJob
@@ -28,10 +29,14 @@ logger = logging.getLogger(__name__)
 # Outcome rows a job's page shows; the report CSV has every one.
 SHOWN_ROWS = 200
 UPLOAD_FOLDER = "catalog-imports"
-EXTENSIONS = {"marc": ".mrc", "marcxml": ".xml", "csv": ".csv", "xlsx": ".xlsx"}
 
 
-def import_job_create(*, created_by, upload: UploadedFile, fmt: str) -> ImportJob:
+def _extension(fmt: str) -> str:
+    """The first extension that tells `fmt`, for the stored copy's name."""
+    return next((ext for ext, told in EXTENSIONS.items() if told == fmt), "")
+
+
+def import_job_create(*, created_by: User, upload: UploadedFile, fmt: str) -> ImportJob:
     """Keep the uploaded file under a generated name (never the uploader's) and queue its
     preview; the caller runs it (`catalog.tasks.import_job_start`)."""
     job = ImportJob(
@@ -41,27 +46,25 @@ def import_job_create(*, created_by, upload: UploadedFile, fmt: str) -> ImportJo
         size=upload.size,
         mode=ImportJob.Mode.PREVIEW,
     )
-    job.source.save(f"{UPLOAD_FOLDER}/{uuid.uuid4().hex}{EXTENSIONS.get(fmt, '')}", upload, False)
+    job.source.save(f"{UPLOAD_FOLDER}/{uuid.uuid4().hex}{_extension(fmt)}", upload, save=False)
     job.save()
     return job
 
 
-def import_job_confirm(*, preview_id: int, by) -> ImportJob:
+def import_job_confirm(*, preview_id: int, by: User) -> ImportJob:
     """An apply job over the stored file of a finished preview. The preview's row is locked, and
     its apply job is unique to it, so two confirmations never import twice."""
     with transaction.atomic():
-        preview = ImportJob.objects.select_for_update().get(pk=preview_id)
+        preview = ImportJob.objects.select_for_update().filter(pk=preview_id).first()
+        if preview is None:
+            raise ImportJobNotFound
         if preview.mode != ImportJob.Mode.PREVIEW:
             raise ImportNotConfirmable(
                 "This job applies a file already; only a preview is confirmed."
             )
         applied = ImportJob.objects.filter(preview=preview).first()
         if applied is not None:
-            raise ImportAlreadyApplied(
-                f"This preview was already confirmed (import job #{applied.pk}); "
-                "nothing was imported again.",
-                job_id=applied.pk,
-            )
+            raise ImportAlreadyApplied(applied.pk)
         if preview.state == ImportJob.State.FAILED:
             raise ImportNotConfirmable("The preview failed, so there is nothing to apply.")
         if preview.state != ImportJob.State.DONE:
