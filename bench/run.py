@@ -8,6 +8,7 @@ the same run, and writes `bench/results.json` plus a Markdown table.
     .venv/bin/python bench/run.py                 # 100,000 books, under 15 minutes
     .venv/bin/python bench/run.py --books 1000000 # the big run
     .venv/bin/python bench/run.py --scale         # figures 1-3 at 10k, 100k and 1M books too
+    .venv/bin/python bench/run.py --import        # only the catalog import: 10k and 100k records
 """
 
 import argparse
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import datagen, load  # noqa: E402
+from bench import datagen, importing, load  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/lib_bench"
 PGBENCH_DATABASE = "lib_bench_pgbench"
@@ -72,6 +73,21 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="only the 10,000-waiter release and the query counts (no server, no results.json);\n"
         "quick before/after checks, e.g. with --books 1000",
+    )
+    parser.add_argument(
+        "--import",
+        dest="import_only",
+        action="store_true",
+        help="only the catalog import: time and peak memory of MARC files into an empty\n"
+        "catalog and again (no server); writes --import-output",
+    )
+    parser.add_argument(
+        "--import-sizes",
+        default=",".join(map(str, importing.SIZES)),
+        help="records per imported file (default 10000,100000)",
+    )
+    parser.add_argument(
+        "--import-output", type=Path, default=ROOT / "bench" / "import_results.json"
     )
     return parser.parse_args()
 
@@ -678,6 +694,13 @@ def main() -> int:
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     dsn_args, database = psql_args(database_url)
     os.environ.update(bench_environment(database_url))
+    if args.import_only:
+        sizes = [int(size) for size in args.import_sizes.split(",")]
+        results = importing.run(database_url, sizes, log=log)
+        importing.save(results, args.import_output)
+        print(importing.markdown(results))
+        log(f"wrote {args.import_output} in {round(time.monotonic() - started)} s")
+        return 0
     load.ensure_wrk()
     layout = datagen.MemberLayout(members=args.members)
 

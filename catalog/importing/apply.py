@@ -119,25 +119,23 @@ def import_drafts(
 ) -> Iterator[Outcome]:
     """Each record's outcome, in file order, as it is imported (or only decided, `dry_run`).
     `progress` is told how many records are done after each batch."""
-    decider = Decider()
     done = 0
-    for batch in batches(drafts, batch_size):
-        if dry_run:
-            outcomes = decider.batch(batch, stored_books(batch))
-        else:
-            first_seen = dict(decider.first_seen)
-            try:
-                outcomes = _write(batch, decider, changed_by)
-            except DatabaseError as error:
-                logger.exception(
-                    "Import batch of records %s-%s failed", batch[0].number, batch[-1].number
-                )
-                decider.first_seen = first_seen | {
-                    d.isbn: d.number for d in batch if d.isbn and d.isbn not in first_seen
-                }
-                reason = f"the batch was not written: {type(error).__name__}"
-                outcomes = [Outcome(d.number, d.isbn, d.title, FAILED, (reason,)) for d in batch]
-        yield from outcomes
-        done += len(batch)
-        if progress is not None:
-            progress(done)
+    with Decider() as decider:
+        for batch in batches(drafts, batch_size):
+            if dry_run:
+                outcomes = decider.batch(batch, stored_books(batch))
+            else:
+                try:
+                    outcomes = _write(batch, decider, changed_by)
+                except DatabaseError as error:
+                    logger.exception(
+                        "Import batch of records %s-%s failed", batch[0].number, batch[-1].number
+                    )
+                    reason = f"the batch was not written: {type(error).__name__}"
+                    outcomes = [
+                        Outcome(d.number, d.isbn, d.title, FAILED, (reason,)) for d in batch
+                    ]
+            yield from outcomes
+            done += len(batch)
+            if progress is not None:
+                progress(done)

@@ -2,6 +2,7 @@
 update one (matched by ISBN), leave one unchanged, or refuse the record and say why. Drafts are
 compared in batches, one query per batch, so a file of any length costs memory for one batch."""
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -82,19 +83,54 @@ def _storable(draft: BookDraft) -> list[str]:
     return reasons
 
 
-class Decider:
-    """Decides each record's outcome, batch after batch, remembering the ISBNs met earlier in
-    the file (a later record with the same ISBN is refused)."""
+class SeenIsbns:
+    """The ISBNs met so far in the file, each with the record that first had it. They are kept
+    in a private temporary SQLite file, not in memory, so that checking a file of any length for
+    repeated ISBNs costs a batch's worth of memory."""
 
     def __init__(self) -> None:
-        self.first_seen: dict[str, int] = {}
+        self._db = sqlite3.connect("")  # "": a temporary file, deleted when closed
+        self._db.execute("CREATE TABLE seen (isbn INTEGER PRIMARY KEY, number INTEGER NOT NULL)")
 
-    def outcome(self, draft: BookDraft, book: Book | None) -> Outcome:
+    def first_records(self, isbns: list[str]) -> dict[str, int]:
+        """The record that first had each of these ISBNs, for those met before."""
+        marks = ",".join("?" * len(isbns))
+        rows = self._db.execute(
+            f"SELECT isbn, number FROM seen WHERE isbn IN ({marks})",
+            [int(isbn) for isbn in isbns],
+        )
+        return {f"{isbn:013d}": number for isbn, number in rows}
+
+    def add(self, first_records: dict[str, int]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO seen VALUES (?, ?)",
+            [(int(isbn), number) for isbn, number in first_records.items()],
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class Decider:
+    """Decides each record's outcome, batch after batch, remembering the ISBNs met earlier in
+    the file (a later record with the same ISBN is refused). Close it when done."""
+
+    def __init__(self) -> None:
+        self.seen = SeenIsbns()
+
+    def __enter__(self) -> "Decider":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.seen.close()
+
+    @staticmethod
+    def outcome(draft: BookDraft, book: Book | None, first_seen: dict[str, int]) -> Outcome:
         reasons = list(draft.problems) + _storable(draft)
-        if draft.isbn in self.first_seen:
-            reasons.append(f"duplicate ISBN in the file (record {self.first_seen[draft.isbn]})")
+        if draft.isbn in first_seen:
+            reasons.append(f"duplicate ISBN in the file (record {first_seen[draft.isbn]})")
         elif draft.isbn:
-            self.first_seen[draft.isbn] = draft.number
+            first_seen[draft.isbn] = draft.number
         if book is not None and draft.copies is not None:
             on_loan = book.total_units - book.available_units
             if draft.copies < on_loan:
@@ -112,7 +148,15 @@ class Decider:
         return Outcome(draft.number, draft.isbn, draft.title, action, tuple(reasons))
 
     def batch(self, drafts: list[BookDraft], stored: dict[str, Book]) -> list[Outcome]:
-        return [self.outcome(d, stored.get(d.isbn) if d.isbn else None) for d in drafts]
+        """The batch's outcomes; its ISBNs are remembered for the batches after it (also when
+        its writing fails: its records were in the file all the same)."""
+        first_seen = self.seen.first_records([d.isbn for d in drafts if d.isbn])
+        earlier = set(first_seen)
+        outcomes = [
+            self.outcome(d, stored.get(d.isbn) if d.isbn else None, first_seen) for d in drafts
+        ]
+        self.seen.add({isbn: n for isbn, n in first_seen.items() if isbn not in earlier})
+        return outcomes
 
 
 def preview(drafts: Iterable[BookDraft], *, batch_size: int = BATCH_SIZE) -> Iterator[Outcome]:
@@ -120,6 +164,6 @@ def preview(drafts: Iterable[BookDraft], *, batch_size: int = BATCH_SIZE) -> Ite
     leaves a stored book's copies alone). A record with problems, a later record with an ISBN
     seen earlier in the file, a new book without an author, and fewer copies than are on loan
     are refused."""
-    decider = Decider()
-    for batch in batches(drafts, batch_size):
-        yield from decider.batch(batch, stored_books(batch))
+    with Decider() as decider:
+        for batch in batches(drafts, batch_size):
+            yield from decider.batch(batch, stored_books(batch))
