@@ -6,7 +6,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build-only-collectstatic DEBUG=false PAYMENT_GATEWAY=purchasing.gateways.WebhookGateway \
     python manage.py collectstatic --noinput
-RUN useradd --create-home library && chown -R library /app
+RUN useradd --create-home library && mkdir -p /app/media && chown -R library /app
 USER library
 EXPOSE 8000
 CMD ["gunicorn", "library_project.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -64,3 +64,25 @@ class AlreadyWithdrawn(Conflict):
 class NotWithdrawn(Conflict):
     code = "not_withdrawn"
     default_detail = "The book is not withdrawn."
+
+
+class ImportNotConfirmable(Conflict):
+    code = "import_not_confirmable"
+    default_detail = "Only a finished preview can be applied."
+
+
+class ImportAlreadyApplied(Conflict):
+    """Names the job that applied the preview, so the admin can lead staff to it."""
+
+    code = "import_already_applied"
+
+    def __init__(self, applied_job_id: int) -> None:
+        super().__init__(
+            f"This preview was already confirmed (import job #{applied_job_id}); "
+            "nothing was imported again."
+        )
+        self.applied_job_id = applied_job_id
+
+
+class ImportJobNotFound(NotFound):
+    default_detail = "No such import job."

@@ -314,3 +314,64 @@ class CopyChange(models.Model):
     @property
     def difference(self) -> int:
         return self.to_units - self.from_units
+
+
+class ImportJob(models.Model):
+    """One run of the catalog import over an uploaded file, kept in the default storage so that
+    a Celery worker on another machine reads the same bytes: a preview (the dry run), then, once
+    staff confirm it, an apply job over the same file that points back at its preview."""
+
+    class Mode(models.TextChoices):
+        PREVIEW = "preview"
+        APPLY = "apply"
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=16)
+    source = models.FileField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.PREVIEW)
+    # The preview this job applies; unique, so one preview is applied at most once.
+    preview = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="application"
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    records_done = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    # The outcome rows the job's page shows (refused records first, capped); all are in `report`.
+    shown = models.JSONField(default=list, blank=True)
+    report = models.FileField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode="preview", preview__isnull=True)
+                | Q(mode="apply", preview__isnull=False),
+                name="import_job_apply_has_preview",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["done", "failed"], finished_at__isnull=False)
+                | Q(state__in=["queued", "running"], finished_at__isnull=True),
+                name="import_job_finished_when_done_or_failed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} of {self.original_name} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

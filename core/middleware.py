@@ -1,5 +1,6 @@
 """Refuse, before any view runs, requests that carry a NUL character where no field accepts one."""
 
+import re
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from django.core.exceptions import RequestDataTooBig
@@ -7,15 +8,31 @@ from django.http import HttpResponseBadRequest, JsonResponse
 
 NUL = "\x00"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# A multipart part's headers that make it a file: `Content-Disposition: ...; filename="..."`.
+FILE_PART = re.compile(rb";\s*filename\*?=", re.IGNORECASE)
+
+
+def _multipart_carries_nul(body: bytes, boundary: bytes) -> bool:
+    """A NUL in a part's headers (a field's name, a file's name) or in a field's value; a file's
+    content may hold NUL bytes (an XLSX is a zip), and no string is built from it."""
+    if not boundary:
+        return NUL.encode() in body
+    for part in body.split(b"--" + boundary):
+        headers, _, content = part.partition(b"\r\n\r\n")
+        if NUL.encode() in headers:
+            return True
+        if not FILE_PART.search(headers) and NUL.encode() in content:
+            return True
+    return False
 
 
 def _carries_nul(request) -> bool:
     """True when the path, the query string or a form body holds a NUL, raw or percent-encoded.
 
     Form bodies are scanned as bytes rather than parsed, so the views' parsers and their limits
-    answer exactly as before; a multipart body is refused on any NUL byte, which is right while
-    the service accepts no file uploads. JSON bodies are left to the serializers, whose string
-    fields refuse NUL themselves.
+    answer exactly as before; in a multipart body, the content of an uploaded file may hold NUL
+    bytes, nothing else may. JSON bodies are left to the serializers, whose string fields refuse
+    NUL themselves.
     """
     if NUL in request.path or NUL in unquote_plus(request.META.get("QUERY_STRING", "")):
         return True
@@ -25,9 +42,9 @@ def _carries_nul(request) -> bool:
         body = request.body
     except RequestDataTooBig:  # the view's own parser answers the oversized body
         return False
-    if request.content_type == FORM_TYPES[0]:
-        body = unquote_to_bytes(body.replace(b"+", b" "))
-    return NUL.encode() in body
+    if request.content_type == FORM_TYPES[1]:
+        return _multipart_carries_nul(body, request.content_params.get("boundary", "").encode())
+    return NUL.encode() in unquote_to_bytes(body.replace(b"+", b" "))
 
 
 class RefuseNulMiddleware:

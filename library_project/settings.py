@@ -298,6 +298,10 @@ LOAD_SAMPLE_DATA = env.bool("LOAD_SAMPLE_DATA", default=False)
 # What a new book gets when its record names no copies (no 952/852, blank `copies`) or no genre.
 CATALOG_IMPORT_DEFAULT_COPIES = env.int("CATALOG_IMPORT_DEFAULT_COPIES", default=1)
 CATALOG_IMPORT_DEFAULT_GENRE = env.str("CATALOG_IMPORT_DEFAULT_GENRE", default="General")
+# The largest catalog file the admin accepts, and the size below which it is previewed and
+# applied within the request (larger files run as a Celery job, the page showing progress).
+CATALOG_IMPORT_MAX_BYTES = env.int("CATALOG_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+CATALOG_IMPORT_INLINE_BYTES = env.int("CATALOG_IMPORT_INLINE_BYTES", default=512 * 1024)
 
 # --- Internationalisation, static files -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -314,6 +318,12 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Uploaded catalog files and their outcome reports. Nothing serves this folder over HTTP (no
+# MEDIA_URL route): files are read by the import and downloaded through the admin's
+# permission-checked views. The web processes and the Celery workers must share it (one volume in
+# docker-compose.yml).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 # --- Security (production: DEBUG off) ---------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/login/", admin_login_password, name="admin_login"),
     path("admin/login/code/", admin_login_code, name="admin_login_code"),
     path("admin/dashboard/", include("reservations.dashboard_urls")),
+    path("admin/catalog/book/import/", include("catalog.admin_import")),
     path(
         "admin/password_change/",
         admin.site.admin_view(staff_password_change),

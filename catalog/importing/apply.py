@@ -83,7 +83,7 @@ def _update(book: Book, draft: BookDraft, genres: dict, authors: dict, changed_b
         data["authors"] = [authors[name.lower()] for name in draft.authors]
     if draft.copies is not None:
         data["total_units"] = draft.copies
-    book_update(book=book, data=data)
+    book_update(book=book, data=data, changed_by=changed_by, units_reason="import")
 
 
 def _write(batch: list[BookDraft], decider: Decider, changed_by: User | None) -> list[Outcome]:

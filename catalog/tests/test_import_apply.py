@@ -8,12 +8,12 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.tests.factories import member
+from accounts.tests.factories import UserFactory, member
 from catalog.importing.apply import import_drafts
 from catalog.importing.marc import BookDraft
 from catalog.importing.preview import CREATE, FAILED, REFUSE, UNCHANGED, UPDATE
 from catalog.importing.report import Tally
-from catalog.models import Author, Book, Genre
+from catalog.models import Author, Book, CopyChange, CopyChangeReason, Genre
 from catalog.tests.factories import AuthorFactory, BookFactory, GenreFactory, isbn13
 from reservations.models import QueueStatus
 from reservations.services import reservation_create
@@ -82,11 +82,16 @@ def test_importing_the_same_records_twice_changes_nothing_the_second_time():
 
 def test_a_stored_book_is_updated_as_its_record_says():
     book = BookFactory(isbn=isbn13(1), title="Old", total_units=1, available_units=1)
-    assert run([draft(1, description="New words.", copies=4)]) == [(1, UPDATE, ())]
+    staff = UserFactory(is_staff=True)
+    outcomes = run([draft(1, description="New words.", copies=4)], changed_by=staff)
+    assert outcomes == [(1, UPDATE, ())]
     book.refresh_from_db()
     assert (book.title, book.description, book.genre.name) == ("Title 1", "New words.", "Novel")
     assert [a.name for a in book.authors.all()] == ["Simin Daneshvar"]
     assert (book.total_units, book.available_units) == (4, 4)
+    change = CopyChange.objects.get(book=book)
+    assert (change.from_units, change.to_units, change.reason) == (1, 4, CopyChangeReason.IMPORT)
+    assert change.changed_by == staff
 
 
 def test_raised_copies_serve_the_hold_queue_first():

@@ -7,12 +7,16 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD
+from catalog.models import ImportJob
+from catalog.tests.import_files import IMPORTER
+from library_project.tests.security_world import staff_with_permissions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -82,3 +86,25 @@ def test_a_nul_in_a_json_string_is_refused_by_the_serializer_and_changes_nothing
     assert response.json()["code"] == "invalid"
     assert "first_name" in response.json()["errors"]
     assert not User.objects.filter(email="nul@example.com").exists()
+
+
+def test_an_uploaded_files_content_may_hold_nul_bytes_but_its_name_and_the_fields_may_not(
+    client, settings, tmp_path
+):
+    """An XLSX file is a zip: its bytes reach the catalog import; a NUL anywhere else is a 400."""
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(staff_with_permissions(*IMPORTER))
+    url = reverse("admin-catalog-import")
+    sample = (settings.BASE_DIR / "fixtures" / "catalog" / "sample.xlsx").read_bytes()
+    assert b"\x00" in sample
+
+    _assert_plain_refusal(
+        client.post(url, {"file": SimpleUploadedFile("sample.xlsx", sample), "format": "xlsx\x00"})
+    )
+    _assert_plain_refusal(
+        client.post(url, {"file": SimpleUploadedFile("sam\x00ple.xlsx", sample), "format": ""})
+    )
+    assert not ImportJob.objects.exists()
+    response = client.post(url, {"file": SimpleUploadedFile("sample.xlsx", sample), "format": ""})
+    assert response.status_code == 302
+    assert ImportJob.objects.get().state == ImportJob.State.DONE
