@@ -304,10 +304,12 @@ ZARINPAL_SANDBOX = env.bool("ZARINPAL_SANDBOX", default=False)
 ZARINPAL_BASE_URL = env.str("ZARINPAL_BASE_URL", default="")
 # Where Zarinpal sends the member back (this API's callback, as registered with Zarinpal), and
 # where the callback then sends the member (the front end's page, given ?payment=&status=).
-ZARINPAL_CALLBACK_URL = env.str(
-    "ZARINPAL_CALLBACK_URL", default="http://127.0.0.1:8000/api/payments/zarinpal/callback/"
+# (An empty value, as compose passes an unset variable, means the default.)
+ZARINPAL_CALLBACK_URL = (
+    env.str("ZARINPAL_CALLBACK_URL", default="")
+    or "http://127.0.0.1:8000/api/payments/zarinpal/callback/"
 )
-ZARINPAL_RETURN_URL = env.str("ZARINPAL_RETURN_URL", default=f"{FRONTEND_URL}/wallet/")
+ZARINPAL_RETURN_URL = env.str("ZARINPAL_RETURN_URL", default="") or f"{FRONTEND_URL}/wallet/"
 ZARINPAL_CONNECT_TIMEOUT = env.float("ZARINPAL_CONNECT_TIMEOUT", default=5.0)
 ZARINPAL_READ_TIMEOUT = env.float("ZARINPAL_READ_TIMEOUT", default=15.0)
 # verify.json is idempotent: tried this many times on a timeout or a 5xx before the payment is
