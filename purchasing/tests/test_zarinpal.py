@@ -386,6 +386,25 @@ def test_the_sweep_keeps_trying_while_zarinpal_is_down_then_expires_the_payment(
     assert balance_of(customer) == 0
 
 
+def test_money_verified_after_the_payment_expired_is_not_credited_but_reported(
+    pending, zarinpal, customer, caplog
+):
+    """A verify that raced the expiry and lost: the row is final, so a person must refund."""
+    from purchasing.services import _verify_and_settle, payment_expire
+
+    seen_pending = Payment.objects.select_related("wallet").get(pk=pending.pk)
+    payment_expire(payment_id=pending.pk)
+    zarinpal.expect_oneshot_request(zp.VERIFY_PATH, method="POST").respond_with_json(zp.VERIFY_OK)
+
+    result = _verify_and_settle(payment=seen_pending)
+
+    assert result.status == PaymentStatus.FAILED
+    assert balance_of(customer) == 0
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "money.payment_verified_after_failure"
+    ]
+
+
 def test_the_periodic_task_runs_the_sweep(pending, zarinpal, customer, tasks_in_process, settings):
     from purchasing.tasks import verify_stale_payments
 
