@@ -34,6 +34,12 @@ class ErrorSerializer(serializers.Serializer):
     )
     max_amount = serializers.IntegerField(required=False, help_text="`invalid_amount`.")
     expected_amount = serializers.IntegerField(required=False, help_text="`amount_mismatch`.")
+    gateway_code = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="`payment_gateway_refused` / `payment_gateway_unavailable`: the payment "
+        "gateway's own error code (Zarinpal's, e.g. -9, -10, -11, -12), null when it gave none.",
+    )
     status = serializers.CharField(
         required=False,
         help_text="`payment_not_pending`, `reservation_not_active`, `queue_entry_not_waiting`: "

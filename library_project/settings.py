@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.redeliver_undelivered_notifications",
         "schedule": 5 * 60.0,
     },
+    "verify-stale-payments": {
+        "task": "purchasing.tasks.verify_stale_payments",
+        "schedule": 5 * 60.0,
+    },
     "purge-expired-credentials": {
         "task": "accounts.tasks.purge_expired_credentials",
         "schedule": 24 * 60 * 60.0,
@@ -289,6 +293,32 @@ if PAYMENT_GATEWAY == DEVELOPMENT_GATEWAY and not (
         "collecting money: set a real gateway when DEBUG is off, or "
         "ALLOW_DEVELOPMENT_GATEWAY_IN_PRODUCTION=true for a demonstration (see README, Configuration)."
     )
+
+# Zarinpal (PAYMENT_GATEWAY=purchasing.gateways.ZarinpalGateway). The merchant id is a secret of
+# the account: from the environment only, never logged. `check --deploy` refuses Zarinpal without
+# it, and with the sandbox on (the sandbox takes no money).
+ZARINPAL_GATEWAY = "purchasing.gateways.ZarinpalGateway"
+ZARINPAL_MERCHANT_ID = env.str("ZARINPAL_MERCHANT_ID", default="")
+ZARINPAL_SANDBOX = env.bool("ZARINPAL_SANDBOX", default=False)
+# Overrides the host chosen by ZARINPAL_SANDBOX (the tests point it at a local server).
+ZARINPAL_BASE_URL = env.str("ZARINPAL_BASE_URL", default="")
+# Where Zarinpal sends the member back (this API's callback, as registered with Zarinpal), and
+# where the callback then sends the member (the front end's page, given ?payment=&status=).
+# (An empty value, as compose passes an unset variable, means the default.)
+ZARINPAL_CALLBACK_URL = (
+    env.str("ZARINPAL_CALLBACK_URL", default="")
+    or "http://127.0.0.1:8000/api/payments/zarinpal/callback/"
+)
+ZARINPAL_RETURN_URL = env.str("ZARINPAL_RETURN_URL", default="") or f"{FRONTEND_URL}/wallet/"
+ZARINPAL_CONNECT_TIMEOUT = env.float("ZARINPAL_CONNECT_TIMEOUT", default=5.0)
+ZARINPAL_READ_TIMEOUT = env.float("ZARINPAL_READ_TIMEOUT", default=15.0)
+# verify.json is idempotent: tried this many times on a timeout or a 5xx before the payment is
+# left pending for the sweep. request.json is never repeated once its body may have been sent.
+ZARINPAL_VERIFY_ATTEMPTS = env.int("ZARINPAL_VERIFY_ATTEMPTS", default=3)
+# The sweep verifies payments still pending this long after they began (the member closed the
+# tab), and gives up on (fails) those it still cannot verify after ZARINPAL_EXPIRE_MINUTES.
+ZARINPAL_VERIFY_AFTER_MINUTES = env.int("ZARINPAL_VERIFY_AFTER_MINUTES", default=30)
+ZARINPAL_EXPIRE_MINUTES = env.int("ZARINPAL_EXPIRE_MINUTES", default=24 * 60)
 
 # --- Sample data ------------------------------------------------------------------------------
 # `manage.py load_sample_data` with DEBUG off: its accounts share a published password.

@@ -58,10 +58,16 @@ class PaymentAdmin(MoneyRecordAdmin):
         "status",
         "gateway",
         "gateway_reference",
+        "gateway_receipt",
         "created_at",
         "completed_at",
     ]
     list_filter = ["status", "gateway", "created_at"]
     list_select_related = ["wallet__customer__user"]
-    search_fields = ["gateway_reference", "idempotency_key", "wallet__customer__user__email"]
+    search_fields = [
+        "gateway_reference",
+        "gateway_receipt",
+        "idempotency_key",
+        "wallet__customer__user__email",
+    ]
     date_hierarchy = "created_at"

@@ -1,11 +1,12 @@
 """`manage.py check`: a payment gateway that cannot load, or a webhook with no secret, is caught
-early; `check --deploy` also refuses the development gateway, which collects no money."""
+early; `check --deploy` also refuses the development gateway, which collects no money, and
+Zarinpal without a merchant id or in its sandbox (which collects none either)."""
 
 from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
-from purchasing.gateways import DevelopmentGateway
+from purchasing.gateways import DevelopmentGateway, ZarinpalGateway
 
 
 @checks.register(checks.Tags.security)
@@ -14,7 +15,7 @@ def payment_gateway_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
         gateway = import_string(settings.PAYMENT_GATEWAY)
     except ImportError as error:
         return [checks.Error(f"PAYMENT_GATEWAY cannot be imported: {error}", id="purchasing.E001")]
-    if not issubclass(gateway, DevelopmentGateway) and not settings.PAYMENT_WEBHOOK_SECRET:
+    if gateway.uses_webhook_secret and not settings.PAYMENT_WEBHOOK_SECRET:
         return [
             checks.Warning(
                 "PAYMENT_WEBHOOK_SECRET is empty: every payment webhook will be refused and "
@@ -50,3 +51,42 @@ def development_gateway_deploy_check(app_configs, **kwargs) -> list[checks.Check
             id="purchasing.E002",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def zarinpal_deploy_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Zarinpal in production needs the account's merchant id, and its live host: the sandbox
+    accepts every payment without moving money, which is the development gateway's flaw."""
+    try:
+        gateway = import_string(settings.PAYMENT_GATEWAY)
+    except ImportError:
+        return []  # purchasing.E001 says so
+    if not issubclass(gateway, ZarinpalGateway):
+        return []
+    problems = []
+    if not settings.ZARINPAL_MERCHANT_ID:
+        problems.append(
+            checks.Error(
+                "ZARINPAL_MERCHANT_ID is empty: Zarinpal refuses every payment request.",
+                hint="Set ZARINPAL_MERCHANT_ID to the merchant id of your Zarinpal account.",
+                id="purchasing.E003",
+            )
+        )
+    if settings.ZARINPAL_SANDBOX:
+        problems.append(
+            checks.Error(
+                "ZARINPAL_SANDBOX is on: payments are simulated and collect no money.",
+                hint="Set ZARINPAL_SANDBOX=false in production.",
+                id="purchasing.E004",
+            )
+        )
+    if not settings.ZARINPAL_CALLBACK_URL.startswith("https://"):
+        problems.append(
+            checks.Error(
+                "ZARINPAL_CALLBACK_URL is not an https:// URL of this API.",
+                hint="Set it to https://<your host>/api/payments/zarinpal/callback/ and register "
+                "that domain with Zarinpal.",
+                id="purchasing.E005",
+            )
+        )
+    return problems

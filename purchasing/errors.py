@@ -77,3 +77,19 @@ class PlanLimitsExceeded(Conflict):
 
     code = "plan_limits_exceeded"
     default_detail = "Your active reservations exceed the limits of that plan; return some first."
+
+
+class PaymentGatewayUnavailable(DomainError):
+    """The gateway did not answer in time, answered 5xx or something unreadable: try again later."""
+
+    code = "payment_gateway_unavailable"
+    http_status = 503
+    default_detail = "The payment gateway cannot be reached right now; please try again shortly."
+
+
+class PaymentGatewayRefused(DomainError):
+    """The gateway answered with one of its error codes (`gateway_code`): nothing was charged."""
+
+    code = "payment_gateway_refused"
+    http_status = 502
+    default_detail = "The payment gateway refused to start this payment."

@@ -89,6 +89,12 @@ class Payment(models.Model):
     )
     gateway = models.CharField(max_length=32)
     gateway_reference = models.CharField(max_length=128, null=True, blank=True)
+    payment_url = models.CharField(
+        max_length=300, blank=True, help_text="The gateway's page the member pays on, if any."
+    )
+    gateway_receipt = models.CharField(
+        max_length=64, blank=True, help_text="The gateway's receipt number (Zarinpal's ref_id)."
+    )
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

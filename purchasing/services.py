@@ -8,9 +8,11 @@ customer's money movements, charges and membership purchases run one after anoth
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -30,7 +32,7 @@ from purchasing.errors import (
     PlanLimitsExceeded,
     WalletNotFound,
 )
-from purchasing.gateways import get_gateway
+from purchasing.gateways import VERIFYING_GATEWAYS, get_gateway
 from purchasing.models import Payment, PaymentStatus, TransactionKind, Wallet, WalletTransaction
 from purchasing.sql import appended_ledger_row, locked_wallet
 
@@ -191,12 +193,15 @@ def wallet_charge(
             amount=amount,
             gateway=gateway.name,
         )
+        # A gateway that refuses or does not answer raises here: the payment row and its key
+        # roll back with the transaction, and nothing was charged.
         checkout = gateway.begin(payment=payment)
         payment.gateway_reference = checkout.reference
+        payment.payment_url = checkout.url
         if checkout.succeeded:
             _settle(payment=payment, succeeded=True)
         else:
-            payment.save(update_fields=["gateway_reference"])
+            payment.save(update_fields=["gateway_reference", "payment_url"])
     return ChargeResult(payment=payment, replayed=False)
 
 
@@ -234,9 +239,126 @@ def payment_confirm(*, gateway: str, reference: str, succeeded: bool, amount: in
     return ConfirmResult(payment=payment, duplicate=False)
 
 
+def payment_verify(*, gateway: str, reference: str) -> Payment:
+    """Settle a payment by asking its gateway (the member came back from the gateway's page).
+
+    The outcome is what the gateway answers to our verify call for the amount in our row, never
+    what the member's browser brought back. A final payment is returned as it is, with no call.
+    """
+    payment = (
+        Payment.objects.select_related("wallet")
+        .filter(gateway=gateway, gateway_reference=reference)
+        .first()
+    )
+    if payment is None or gateway not in VERIFYING_GATEWAYS:
+        raise PaymentNotFound()
+    return _verify_and_settle(payment=payment)
+
+
+def _verify_and_settle(*, payment: Payment) -> Payment:
+    """Ask the gateway with no lock held (the call may take seconds), then apply its verdict
+    under the wallet's and the payment's locks, once: a callback, a replayed callback and the
+    sweep may all verify one payment at the same time, and only the first to lock settles it."""
+    if payment.status != PaymentStatus.PENDING:
+        return payment
+    verification = VERIFYING_GATEWAYS[payment.gateway]().verify(payment=payment)
+    if verification.succeeded is None:
+        return payment
+    with transaction.atomic():
+        wallet_for_update(customer_id=payment.wallet.customer_id)
+        locked = Payment.objects.select_related("wallet").select_for_update(of=("self",))
+        locked = locked.get(pk=payment.pk)
+        if locked.status == PaymentStatus.PENDING:
+            locked.gateway_receipt = verification.receipt
+            _settle(payment=locked, succeeded=verification.succeeded)
+            return locked
+    if verification.succeeded and locked.status != PaymentStatus.SUCCEEDED:
+        # The gateway took the money for a payment we had already given up on (expired):
+        # nobody credits it automatically, so it must reach a person.
+        logger.error(
+            "money.payment_verified_after_failure",
+            extra={
+                "event": "money.payment_verified_after_failure",
+                "payment_id": locked.pk,
+                "customer_id": locked.wallet.customer_id,
+                "amount": locked.amount,
+                "gateway": locked.gateway,
+                "receipt": verification.receipt,
+            },
+        )
+    return locked
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    succeeded: int = 0
+    failed: int = 0
+    expired: int = 0
+    still_pending: int = 0
+
+
+SWEEP_BATCH = 100
+SWEEP_SECONDS = 120
+
+
+def payments_verify_stale(*, now: datetime | None = None) -> SweepResult:
+    """Verify the payments left pending past `ZARINPAL_VERIFY_AFTER_MINUTES` (the member closed
+    the tab before coming back), and fail those still unconfirmed past
+    `ZARINPAL_EXPIRE_MINUTES`: money the gateway never had verified is returned to the payer by
+    the gateway, so nothing is owed for them."""
+    now = now or timezone.now()
+    stale = Payment.objects.select_related("wallet").filter(
+        status=PaymentStatus.PENDING,
+        gateway__in=list(VERIFYING_GATEWAYS),
+        created_at__lte=now - timedelta(minutes=settings.ZARINPAL_VERIFY_AFTER_MINUTES),
+    )
+    expire_before = now - timedelta(minutes=settings.ZARINPAL_EXPIRE_MINUTES)
+    counts = {"succeeded": 0, "failed": 0, "expired": 0, "still_pending": 0}
+    deadline = time.monotonic() + SWEEP_SECONDS
+    for payment in stale.order_by("created_at", "id")[:SWEEP_BATCH]:
+        if time.monotonic() > deadline:
+            break  # Zarinpal is slow: the next run goes on, within the task's time limit
+        payment = _verify_and_settle(payment=payment)
+        if payment.status == PaymentStatus.PENDING and payment.created_at <= expire_before:
+            payment = payment_expire(payment_id=payment.pk)
+            counts["expired" if payment.status == PaymentStatus.FAILED else "still_pending"] += 1
+        elif payment.status == PaymentStatus.PENDING:
+            counts["still_pending"] += 1
+        else:
+            counts[payment.status] += 1
+    return SweepResult(**counts)
+
+
+def payment_expire(*, payment_id: int) -> Payment:
+    """Fail a payment that is still pending (under its locks); a settled one is left as it is."""
+    customer_id = Payment.objects.values_list("wallet__customer_id", flat=True).get(pk=payment_id)
+    with transaction.atomic():
+        wallet_for_update(customer_id=customer_id)
+        payment = Payment.objects.select_related("wallet").select_for_update(of=("self",))
+        payment = payment.get(pk=payment_id)
+        if payment.status == PaymentStatus.PENDING:
+            _settle(payment=payment, succeeded=False)
+            _log_after_commit(
+                "money.payment_expired",
+                customer_id=customer_id,
+                payment_id=payment.pk,
+                amount=payment.amount,
+                gateway=payment.gateway,
+            )
+    return payment
+
+
 def _settle(*, payment: Payment, succeeded: bool) -> None:
     payment.complete(succeeded=succeeded, at=timezone.now())
-    payment.save(update_fields=["gateway_reference", "status", "completed_at"])
+    payment.save(
+        update_fields=[
+            "gateway_reference",
+            "payment_url",
+            "gateway_receipt",
+            "status",
+            "completed_at",
+        ]
+    )
     if succeeded:
         wallet_credit(
             customer_id=payment.wallet.customer_id,

@@ -43,7 +43,7 @@ def _routes(patterns=None, prefix: str = "") -> list[tuple[str, object]]:
 
 def test_every_accounts_reservations_and_purchasing_route_is_a_routed_viewset():
     routes = _routes()
-    assert len(routes) == 41
+    assert len(routes) == 42
     not_viewsets = [route for route, callback in routes if not getattr(callback, "actions", None)]
     assert not_viewsets == []
 

@@ -631,6 +631,17 @@ MATRIX += [
         _everyone(400),
         lambda w, user: {"reference": "x", "status": "succeeded", "amount": 1},
     ),
+    # Public (the member's browser comes back from Zarinpal): an authority naming no payment
+    # redirects to the front end with status=unknown, for everyone alike, and asks Zarinpal nothing.
+    Row(
+        "GET",
+        "api/payments/zarinpal/callback/",
+        lambda w: (
+            "/api/payments/zarinpal/callback/?Authority=A000000000000000000000000000000001"
+            "&Status=OK"
+        ),
+        _everyone(302),
+    ),
     Row("GET", "api/memberships/plans/", lambda w: "/api/memberships/plans/", _everyone(200)),
     # The staff members' wallets are empty: 402.
     Row(

@@ -63,6 +63,39 @@ def test_check_deploy_reports_the_development_gateway_even_when_it_is_allowed():
     assert "(purchasing.E002)" in result.stderr, result.stdout + result.stderr
 
 
+ZARINPAL_LIVE = {
+    "PAYMENT_GATEWAY": "purchasing.gateways.ZarinpalGateway",
+    "PAYMENT_WEBHOOK_SECRET": "",
+    "ZARINPAL_MERCHANT_ID": "1344b5d4-0048-11e8-94db-005056a205be",
+    "ZARINPAL_CALLBACK_URL": "https://library.example/api/payments/zarinpal/callback/",
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "error"),
+    [
+        ({}, None),
+        ({"ZARINPAL_MERCHANT_ID": ""}, "purchasing.E003"),
+        ({"ZARINPAL_SANDBOX": "true"}, "purchasing.E004"),
+    ],
+)
+def test_check_deploy_on_zarinpal_needs_a_merchant_id_and_the_live_host(env, error):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_production_env(**{**ZARINPAL_LIVE, **env}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if error is None:
+        assert result.returncode == 0, result.stdout + result.stderr
+    else:
+        assert result.returncode != 0
+        assert f"({error})" in result.stderr, result.stdout + result.stderr
+    assert ZARINPAL_LIVE["ZARINPAL_MERCHANT_ID"] not in result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("allowed", [False, True])
 def test_the_deploy_check_flags_the_development_gateway_and_its_subclasses(settings, allowed):
     settings.ALLOW_DEVELOPMENT_GATEWAY_IN_PRODUCTION = allowed

@@ -4,9 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Membership, Plan
-from core.query import QueryIntegerField
+from core.query import QueryChoiceField, QueryIntegerField, QueryParameterMixin
 from core.strict import StrictInput
-from purchasing.gateways import EVENT_STATUSES, REFERENCE_MAX_LENGTH
+from purchasing.gateways import AUTHORITY_PATTERN, EVENT_STATUSES, REFERENCE_MAX_LENGTH
 from purchasing.models import Payment, PaymentStatus, Wallet, WalletTransaction
 from purchasing.services import MAX_CHARGE_AMOUNT, MAX_MEMBERSHIP_MONTHS, PURCHASABLE_PLANS
 
@@ -26,6 +26,22 @@ class ChargeQuerySerializer(serializers.Serializer):
         required=False,
         help_text="Whole toman, digits only (optional).",
     )
+
+
+class QueryRegexField(QueryParameterMixin, serializers.RegexField):
+    """A query parameter matching a pattern; empty or anything else is a 400 naming it."""
+
+
+class ZarinpalCallbackQuerySerializer(serializers.Serializer):
+    """What Zarinpal appends to the callback URL. `Status` is only a hint: the payment's outcome
+    is what verify.json answers."""
+
+    Authority = QueryRegexField(
+        AUTHORITY_PATTERN,
+        max_length=REFERENCE_MAX_LENGTH,
+        help_text="The payment's authority, as request.json gave it.",
+    )
+    Status = QueryChoiceField(choices=["OK", "NOK"])
 
 
 class MembershipPurchaseInputSerializer(StrictInput):
@@ -59,11 +75,23 @@ class PaymentSerializer(serializers.ModelSerializer):
             "status",
             "gateway",
             "gateway_reference",
+            "payment_url",
+            "gateway_receipt",
             "idempotency_key",
             "created_at",
             "completed_at",
         ]
         read_only_fields = fields
+
+    payment_url = serializers.SerializerMethodField(
+        help_text="While pending: the gateway's page to send the member to (null otherwise)."
+    )
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_payment_url(self, payment: Payment) -> str | None:
+        if payment.status != PaymentStatus.PENDING or not payment.payment_url:
+            return None
+        return payment.payment_url
 
 
 class ChargeFormSerializer(serializers.Serializer):

@@ -1,7 +1,10 @@
 """Thin views: validate with a serializer, call one service or selector, render the answer."""
 
 import re
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.http import HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -21,13 +24,15 @@ from core.error_shapes import ErrorSerializer, InsufficientFundsSerializer
 from core.inputs import validated
 from core.metadata import WithoutForm
 from purchasing.api import serializers as s
-from purchasing.gateways import SIGNATURE_HEADER, get_gateway
+from purchasing.errors import PaymentNotFound
+from purchasing.gateways import SIGNATURE_HEADER, ZarinpalGateway, get_gateway
 from purchasing.models import Payment
 from purchasing.selectors import wallet_of, wallet_payments, wallet_transactions
 from purchasing.services import (
     MAX_CHARGE_AMOUNT,
     membership_purchase,
     payment_confirm,
+    payment_verify,
     wallet_charge,
 )
 
@@ -100,7 +105,10 @@ class WalletViewSet(viewsets.ViewSet):
             "`amount` must be a JSON integer of whole toman, 1 to 100,000,000 (strings, decimals, "
             "booleans are refused with 400). The development gateway succeeds at once (status "
             "`succeeded`, wallet credited); a webhook gateway answers `pending` and credits when "
-            "`POST /api/payments/webhook/` confirms. With an `Idempotency-Key`, repeating the "
+            "`POST /api/payments/webhook/` confirms. Zarinpal answers `pending` with a "
+            "`payment_url` to send the member to; the wallet is credited when the member comes "
+            "back through `GET /api/payments/zarinpal/callback/` and Zarinpal confirms the payment "
+            "(or later, when the periodic check does). With an `Idempotency-Key`, repeating the "
             "same body answers the first payment again (charged once, `Idempotent-Replayed: true`)"
             "; the same key with another body answers 409 `idempotency_key_reused`."
         ),
@@ -126,6 +134,14 @@ class WalletViewSet(viewsets.ViewSet):
             400: BAD_AMOUNT,
             404: NO_WALLET,
             409: OpenApiResponse(ErrorSerializer, description="`idempotency_key_reused`."),
+            502: OpenApiResponse(
+                ErrorSerializer,
+                description="`payment_gateway_refused` (with `gateway_code`): nothing charged.",
+            ),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="`payment_gateway_unavailable`: no answer in time; try again.",
+            ),
         },
     )
     @charge_form.mapping.post
@@ -247,6 +263,48 @@ class PaymentViewSet(MyWalletRowsViewSet):
             "duplicate": result.duplicate,
         }
         return Response(s.WebhookAnswerSerializer(answer).data)
+
+    @extend_schema(
+        tags=["payments"],
+        summary="Zarinpal sends the member back here (public, no token)",
+        description=(
+            "The callback URL registered with Zarinpal. The payment is settled by what Zarinpal's "
+            "verify.json answers for the amount we recorded, whatever `Status` says; the wallet "
+            "is credited once, however often this is called. Then a redirect to "
+            "`ZARINPAL_RETURN_URL` with `?payment=<id>&status=succeeded|failed|pending` "
+            "(`pending`: Zarinpal did not answer; the periodic check settles it), or "
+            "`?status=unknown` for an authority that names no payment of ours."
+        ),
+        parameters=[s.ZarinpalCallbackQuerySerializer],
+        responses={
+            302: OpenApiResponse(description="To the front end, with the outcome."),
+            400: OpenApiResponse(
+                ErrorSerializer, description="`invalid` (with `errors`): a malformed query."
+            ),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="zarinpal/callback",
+        url_name="zarinpal-callback",
+        authentication_classes=[],
+        permission_classes=[AllowAny],
+        metadata_class=WithoutForm,
+    )
+    def zarinpal_callback(self, request):
+        """Called by the member's browser on the way back from Zarinpal: the query is not trusted."""
+        query = validated(s.ZarinpalCallbackQuerySerializer, request.query_params)
+        try:
+            payment = payment_verify(gateway=ZarinpalGateway.name, reference=query["Authority"])
+        except PaymentNotFound:
+            return _to_front_end(status="unknown")
+        return _to_front_end(payment=payment.pk, status=payment.status)
+
+
+def _to_front_end(**outcome) -> HttpResponseRedirect:
+    url = settings.ZARINPAL_RETURN_URL
+    return HttpResponseRedirect(f"{url}{'&' if '?' in url else '?'}{urlencode(outcome)}")
 
 
 # The membership plans (public), my current plan, and buying one from the wallet.
