@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.errors import InvalidCode, InvalidInput, SmsUnavailable, TooManyAttempts
+from accounts.errors import InvalidCode, SmsUnavailable, TooManyAttempts
 from accounts.models import User
 from accounts.services.signin import user_login_code_check, user_login_start
 from accounts.throttling import client_ip
@@ -58,10 +58,6 @@ def _error_text(error: DomainError) -> str:
     if isinstance(error, InvalidCode):
         left = error.extra["attempts_left"]
         return f"{error.detail} {left} attempt{'s' if left != 1 else ''} left."
-    if isinstance(error, InvalidInput):
-        return " ".join(
-            message for messages in error.extra["errors"].values() for message in messages
-        )
     return error.detail
 
 

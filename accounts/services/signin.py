@@ -17,7 +17,6 @@ from accounts.errors import (
     AccountInactive,
     InvalidCode,
     InvalidCredentials,
-    InvalidInput,
     LoginCodeLocked,
     OtpExpired,
     OtpTokenInvalid,
@@ -42,7 +41,6 @@ from accounts.throttling import throttle_hit
 
 OTP_LIFETIME = timedelta(minutes=2)
 OTP_SMS_TEXT = "Your library login code is {code}"
-_USERNAME_INVALID = "Enter your email address or your mobile number, for example 09121234567."
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class OtpIssued:
 
 def _find_by_username(username: str) -> User | None:
     """A user by email (case-insensitive) or by phone, typed in any of the forms members use; a
-    name that is neither an email nor a mobile number is `InvalidInput` (400)."""
+    name that is neither is no account, answered as any unknown one."""
     username = (username or "").strip()
     if not username:
         return None
@@ -61,8 +59,8 @@ def _find_by_username(username: str) -> User | None:
         return User.objects.filter(email__iexact=username).first()
     try:
         phone = normalize_phone(username)
-    except ValidationError as exc:
-        raise InvalidInput({"username": [_USERNAME_INVALID]}) from exc
+    except ValidationError:
+        return None
     return User.objects.filter(phone=phone).first()
 
 
