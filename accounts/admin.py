@@ -5,6 +5,7 @@ never make a user without a customer and a wallet. "Revoke all tokens" is the sa
 `POST /api/admin/users/{id}/revoke-tokens/`: an admin target is refused and nothing changes.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth import admin as auth_admin
@@ -22,6 +23,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts import hooks, services
 from accounts.errors import TooManyAttempts
 from accounts.models import Customer, Membership, Plan, User
+from accounts.phones import INVALID_PHONE, MAX_TYPED_LENGTH, normalize_phone
 from accounts.plans import plan_at_expression
 from accounts.selectors import customer_list_with_status, prefetched_membership
 from accounts.throttling import client_ip
@@ -75,7 +77,17 @@ class ServiceAdmin(SecretLookupsRefused, admin.ModelAdmin):
 # --- users --------------------------------------------------------------------------------------
 
 
-class UserAddForm(BaseUserCreationForm):
+class TypedPhoneForm(forms.ModelForm):
+    """The phone as staff type it (`0912 123 4567`, Persian digits...), read into E.164 before
+    the model's own checks, as the API reads it."""
+
+    phone = forms.CharField(max_length=MAX_TYPED_LENGTH, help_text=INVALID_PHONE)
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+
+class UserAddForm(TypedPhoneForm, BaseUserCreationForm):
     """Django's password checks and the model's unique email and phone, on the sign-up fields."""
 
     class Meta:
@@ -120,6 +132,7 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
     action_summary = "Revoked the tokens of {count} users."
     summary_from = 2  # one user's revocation already has its own message
     filter_horizontal = ["groups", "user_permissions"]
+    form = TypedPhoneForm
     fieldsets = [
         (None, {"fields": ["email", "phone", "first_name", "last_name", "customer_link"]}),
         (

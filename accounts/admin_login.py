@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.errors import InvalidCode, TooManyAttempts
+from accounts.errors import InvalidCode, SmsUnavailable, TooManyAttempts
 from accounts.models import User
 from accounts.services.signin import user_login_code_check, user_login_start
 from accounts.throttling import client_ip
@@ -64,7 +64,8 @@ def _error_text(error: DomainError) -> str:
 def _page(
     request: HttpRequest, template: str, form: forms.Form, next_url: str, error=None
 ) -> HttpResponse:
-    """The admin's login page; a throttle or lockout answers 429 with Retry-After."""
+    """The admin's login page; a throttle or lockout answers 429, an SMS outage 503, both with
+    Retry-After."""
     if error is not None:
         form.add_error(None, _error_text(error))
     context = {
@@ -79,7 +80,7 @@ def _page(
     }
     request.current_app = admin.site.name
     response = render(request, template, context)
-    if isinstance(error, TooManyAttempts):
+    if isinstance(error, TooManyAttempts | SmsUnavailable):
         response.status_code = error.http_status
         for name, value in error.headers().items():
             response[name] = value

@@ -156,3 +156,16 @@ class CustomerRequired(DomainError):
     code = "customer_required"
     http_status = 403
     default_detail = "Only accounts with a member profile can do this."
+
+
+class SmsUnavailable(DomainError):
+    """The SMS provider refused or did not answer: the code was not sent, nothing was spent, and
+    asking again shortly is the remedy."""
+
+    code = "sms_unavailable"
+    http_status = 503
+    default_detail = "The text message with your code could not be sent. Try again in a minute."
+    retry_after = 60
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

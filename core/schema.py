@@ -32,8 +32,9 @@ class ApiAutoSchema(AutoSchema):
                 responses[code] = self._get_response_for_code(
                     answer, code, media_types=["application/json"]
                 )
-        if "429" in responses:
-            responses["429"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+        for code in ("429", "503"):
+            if code in responses:
+                responses[code].setdefault("headers", {})["Retry-After"] = RETRY_AFTER
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 

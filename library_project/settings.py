@@ -274,6 +274,21 @@ SPECTACULAR_SETTINGS = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="library@example.com")
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleSmsBackend")
+# Kavenegar (`SMS_BACKEND=accounts.sms.KavenegarSmsBackend`). The API key goes into the URL path
+# of every request: it comes from the environment only and no URL is logged (see LOGGING).
+KAVENEGAR_BACKEND = "accounts.sms.KavenegarSmsBackend"
+KAVENEGAR_API_KEY = env.str("KAVENEGAR_API_KEY", default="")
+KAVENEGAR_API_URL = env.str("KAVENEGAR_API_URL", default="https://api.kavenegar.com/v1")
+KAVENEGAR_LOGIN_TEMPLATE = env.str("KAVENEGAR_LOGIN_TEMPLATE", default="")
+KAVENEGAR_PHONE_CHANGE_TEMPLATE = env.str("KAVENEGAR_PHONE_CHANGE_TEMPLATE", default="")
+KAVENEGAR_SENDER = env.str("KAVENEGAR_SENDER", default="")
+KAVENEGAR_TIMEOUT = env.float("KAVENEGAR_TIMEOUT", default=5.0)
+KAVENEGAR_RETRIES = env.int("KAVENEGAR_RETRIES", default=1)
+if SMS_BACKEND == KAVENEGAR_BACKEND and not KAVENEGAR_API_KEY and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is Kavenegar but KAVENEGAR_API_KEY is empty: no sign-in code could be sent "
+        "(see README, Configuration)."
+    )
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
 # --- Payments (wallet charges) ----------------------------------------------------------------
@@ -378,5 +393,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Their request lines carry the URL, and Kavenegar's URL carries the API key.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }

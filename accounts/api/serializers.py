@@ -8,7 +8,8 @@ from django.contrib.auth.password_validation import (
 )
 from rest_framework import serializers
 
-from accounts.models import E164_VALIDATOR, Customer, Notification, User
+from accounts.models import Customer, Notification, User
+from accounts.phones import MAX_TYPED_LENGTH
 from accounts.selectors import prefetched_membership
 from core.strict import StrictInput
 
@@ -30,6 +31,11 @@ def _password_min_length() -> int:
 
 
 PASSWORD_MIN_LENGTH = _password_min_length()
+PHONE_HELP = (
+    "A mobile number as typed: 09121234567, +989121234567, 989121234567 or 00989121234567, "
+    "with spaces or dashes, in Latin, Persian or Arabic-Indic digits; a number without a country "
+    "code is Iranian. Stored and answered in E.164 (+989121234567)."
+)
 # A texted code: ASCII digits, as a client reads the schema's pattern.
 SIX_DIGITS = r"^[0-9]{6}$"
 
@@ -44,9 +50,14 @@ def new_password_field(**kwargs) -> serializers.CharField:
 # --- inputs ---------------------------------------------------------------------------------------
 
 
+def phone_field(**kwargs) -> serializers.CharField:
+    """A mobile number as members type it; the service reads it into E.164 or answers 400."""
+    return serializers.CharField(max_length=MAX_TYPED_LENGTH, help_text=PHONE_HELP, **kwargs)
+
+
 class SignupInput(StrictInput):
     email = serializers.EmailField(max_length=254)
-    phone = serializers.CharField(max_length=16, validators=[E164_VALIDATOR])
+    phone = phone_field()
     password = new_password_field(write_only=True)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -62,7 +73,9 @@ class EmailInput(StrictInput):
 
 
 class LoginInput(StrictInput):
-    username = serializers.CharField(max_length=254, help_text="Email or phone (E.164).")
+    username = serializers.CharField(
+        max_length=254, help_text="Email, or mobile number in any of the forms a phone takes."
+    )
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
@@ -104,9 +117,7 @@ class UserUpdateInput(StrictInput):
 
 class PhoneChangeInput(StrictInput):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
-    phone = serializers.CharField(
-        max_length=16, validators=[E164_VALIDATOR], help_text="The new number, E.164."
-    )
+    phone = phone_field()
 
 
 class PhoneChangeConfirmInput(StrictInput):

@@ -49,6 +49,11 @@ PROFILE_INVALID = OpenApiResponse(
     "`use_email_change` and changes nothing.",
 )
 ACCEPTED = OpenApiResponse(Accepted, description="Accepted, whether or not the email exists.")
+SMS_UNAVAILABLE = OpenApiResponse(
+    Error,
+    description="The SMS provider could not take the code (`sms_unavailable`); nothing was used "
+    "up: ask again after Retry-After.",
+)
 
 
 def post_action(url_path: str, name: str, *, url_name: str | None = None, **kwargs):
@@ -166,6 +171,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
             401: OpenApiResponse(Error, description="`invalid_credentials`."),
             403: OpenApiResponse(Error, description="`account_inactive` (password right)."),
             429: SIGN_IN_REFUSED,
+            503: SMS_UNAVAILABLE,
         },
     )
     @action(detail=False, methods=["post"], **PUBLIC)
@@ -410,6 +416,7 @@ class UserViewSet(
                 "another account's (`already_registered`).",
             ),
             429: THROTTLED,
+            503: SMS_UNAVAILABLE,
         },
     )
     @post_action(

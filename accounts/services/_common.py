@@ -29,6 +29,7 @@ from accounts.models import (
     TokenFamily,
     User,
 )
+from accounts.phones import normalize_phone
 from accounts.tokens import RefreshToken
 
 # One logger for every auth event, whichever module of the service writes it.
@@ -58,6 +59,14 @@ def _digest(purpose: str, value: str) -> str:
 
 def _normalize_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+def _phone_or_invalid(phone: str, *, field: str = "phone") -> str:
+    """The E.164 form of a number as the member typed it, or `InvalidInput` naming `field`."""
+    try:
+        return normalize_phone(phone)
+    except ValidationError as exc:
+        raise InvalidInput(_validation_errors(exc, field)) from exc
 
 
 def _validation_errors(exc: ValidationError, field: str | None = None) -> dict[str, list[str]]:

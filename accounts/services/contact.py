@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import sms
 from accounts.errors import (
     AlreadyRegistered,
     InvalidCode,
@@ -18,7 +19,6 @@ from accounts.errors import (
     PhoneChangeInvalid,
 )
 from accounts.models import (
-    E164_VALIDATOR,
     EmailChangeToken,
     OtpChallenge,
     PasswordResetToken,
@@ -37,11 +37,11 @@ from accounts.services._common import (
     _mail_after_commit,
     _mail_link,
     _normalize_email,
+    _phone_or_invalid,
     _redeem_link_row,
     _revoke_all_tokens,
     _validation_errors,
 )
-from accounts.sms import send_sms
 from accounts.throttling import throttle_hit
 
 PHONE_CHANGE_LIFETIME = timedelta(minutes=5)
@@ -77,14 +77,13 @@ def _check_password_for_contact_change(*, user: User, password: str, client_ip: 
         raise InvalidInput({"password": ["The password is wrong."]})
 
 
-def _validate_new_phone(*, user: User, phone: str) -> None:
-    try:
-        E164_VALIDATOR(phone)
-    except ValidationError as exc:
-        raise InvalidInput(_validation_errors(exc, "phone")) from exc
+def _validate_new_phone(*, user: User, phone: str) -> str:
+    """The new number in E.164, once it is a mobile number, not the current one, and free."""
+    phone = _phone_or_invalid(phone)
     if phone == user.phone:
         raise InvalidInput({"phone": ["This is already your phone number."]})
     _ensure_unique(phone=phone, exclude_pk=user.pk)
+    return phone
 
 
 def _validate_new_email(*, user: User, email: str) -> None:
@@ -101,9 +100,10 @@ def user_phone_change_start(
     *, user: User, password: str, phone: str, client_ip: str
 ) -> PhoneChangeStarted:
     """Step one of a phone change: the password, then a 6-digit code texted to the NEW number
-    (after commit), which proves the member holds it. One pending change per user."""
+    (after commit; `SmsUnavailable` when the provider cannot take it), which proves the member
+    holds it. One pending change per user."""
     _check_password_for_contact_change(user=user, password=password, client_ip=client_ip)
-    _validate_new_phone(user=user, phone=phone)
+    phone = _validate_new_phone(user=user, phone=phone)
     change_token = secrets.token_urlsafe(32)
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
@@ -115,9 +115,14 @@ def user_phone_change_start(
             code_hash=_digest("phone-change-code", f"{change_token}:{code}"),
             expires_at=timezone.now() + PHONE_CHANGE_LIFETIME,
         )
-        transaction.on_commit(
-            lambda: send_sms(to=phone, body=PHONE_CHANGE_SMS_TEXT.format(code=code)), robust=True
-        )
+    # Sent after the commit, as the sign-in code is: a provider outage answers 503 at once and
+    # starting again replaces this change with a fresh code.
+    sms.send_sms(
+        to=phone,
+        body=PHONE_CHANGE_SMS_TEXT.format(code=code),
+        code=code,
+        purpose=sms.PHONE_CHANGE_CODE,
+    )
     _audit("auth.phone_change_started", user_id=user.pk)
     return PhoneChangeStarted(
         change_token=change_token, expires_in=int(PHONE_CHANGE_LIFETIME.total_seconds())
@@ -177,7 +182,7 @@ def _phone_change_apply(*, user: User, challenge: PhoneChangeChallenge, at: date
     user.save(update_fields=["phone", "tokens_valid_after"])
     OtpChallenge.objects.filter(user=user, used_at=None).delete()  # codes sent to the old number
     notice = PHONE_CHANGED_TEXT.format(tail=user.phone[-4:])
-    transaction.on_commit(lambda: send_sms(to=old_phone, body=notice), robust=True)
+    transaction.on_commit(lambda: sms.send_sms(to=old_phone, body=notice), robust=True)
     _mail_after_commit(to=user.email, subject="Library: your phone number was changed", body=notice)
     return _issue_pair(user)
 

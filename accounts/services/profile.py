@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,11 +17,13 @@ from accounts.models import (
     Customer,
     User,
 )
+from accounts.phones import normalize_phone
 from accounts.services._common import (
     PHONE_TAKEN,
     _clean_fields,
     _ensure_unique,
     _normalize_email,
+    _phone_or_invalid,
     _revoke_all_tokens,
 )
 
@@ -33,6 +36,8 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     """Change a user's names and phone: the admin's user form, behind staff permissions. Members
     change their own through `user_profile_update`, which leaves the phone to a proven change."""
     changed = [name for name in USER_EDITABLE_FIELDS if name in data]
+    if "phone" in changed:
+        data = {**data, "phone": _phone_or_invalid(data["phone"])}
     for name in changed:
         setattr(user, name, data[name])
     _clean_fields(user, exclude=["password"])
@@ -49,13 +54,21 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     """A member changes his own names. A new phone or email is refused and points to the change
     flows that prove it (the value he already has, sent back, is no change and passes)."""
-    if "phone" in data and data["phone"] != user.phone:
+    if "phone" in data and _typed_phone(data["phone"]) != user.phone:
         raise UsePhoneChange()
     if "email" in data and _normalize_email(data["email"]) != _normalize_email(user.email):
         raise UseEmailChange()
     return user_update(
         user=user, data={name: data[name] for name in PROFILE_FIELDS if name in data}
     )
+
+
+def _typed_phone(phone: str) -> str:
+    """The number as stored, when what was typed is one; else as typed (then it is no match)."""
+    try:
+        return normalize_phone(phone)
+    except ValidationError:
+        return phone
 
 
 def user_deactivate(*, user: User) -> None:

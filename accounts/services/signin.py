@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import sms
 from accounts.errors import (
     AccountInactive,
     InvalidCode,
@@ -18,6 +20,7 @@ from accounts.errors import (
     LoginCodeLocked,
     OtpExpired,
     OtpTokenInvalid,
+    SmsUnavailable,
 )
 from accounts.models import (
     LoginCodeLockout,
@@ -26,6 +29,7 @@ from accounts.models import (
     User,
 )
 from accounts.notifications import notify
+from accounts.phones import normalize_phone
 from accounts.services._common import (
     TokenPair,
     _audit,
@@ -33,7 +37,6 @@ from accounts.services._common import (
     _issue_pair,
     logger,
 )
-from accounts.sms import send_sms
 from accounts.throttling import throttle_hit
 
 OTP_LIFETIME = timedelta(minutes=2)
@@ -47,17 +50,23 @@ class OtpIssued:
 
 
 def _find_by_username(username: str) -> User | None:
-    """A user by email (case-insensitive) or by phone."""
+    """A user by email (case-insensitive) or by phone, typed in any of the forms members use; a
+    name that is neither is no account, answered as any unknown one."""
     username = (username or "").strip()
     if not username:
         return None
     if "@" in username:
         return User.objects.filter(email__iexact=username).first()
-    return User.objects.filter(phone=username).first()
+    try:
+        phone = normalize_phone(username)
+    except ValidationError:
+        return None
+    return User.objects.filter(phone=phone).first()
 
 
 def user_login_start(*, username: str, password: str, client_ip: str) -> OtpIssued:
-    """Step one: check the password, then text a 6-digit code (after commit).
+    """Step one: check the password, then text a 6-digit code (after commit; `SmsUnavailable`
+    when the provider cannot take it).
 
     Unknown user and wrong password answer the same; `account_inactive` and `login_locked` only
     after a correct password. Throttled per client IP and per account name.
@@ -91,10 +100,16 @@ def user_login_start(*, username: str, password: str, client_ip: str) -> OtpIssu
             code_hash=_digest("otp-code", f"{otp_token}:{code}"),
             expires_at=timezone.now() + OTP_LIFETIME,
         )
-        phone = user.phone
-        transaction.on_commit(
-            lambda: send_sms(to=phone, body=OTP_SMS_TEXT.format(code=code)), robust=True
+    # Sent now, after the commit, not on commit: the member waits for the code, so a provider
+    # outage is answered at once (503 `sms_unavailable`). The challenge stays as it was, nothing
+    # counted against it or the account; asking again replaces it with a fresh code.
+    try:
+        sms.send_sms(
+            to=user.phone, body=OTP_SMS_TEXT.format(code=code), code=code, purpose=sms.LOGIN_CODE
         )
+    except SmsUnavailable:
+        _audit("auth.login_code_unsent", user_id=user.pk)
+        raise
     _audit("auth.login_started", user_id=user.pk)
     return OtpIssued(otp_token=otp_token, expires_in=int(OTP_LIFETIME.total_seconds()))
 

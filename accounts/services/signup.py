@@ -23,6 +23,7 @@ from accounts.services._common import (
     _issue_link_token,
     _mail_link,
     _normalize_email,
+    _phone_or_invalid,
     _redeem_link_token,
 )
 from accounts.throttling import throttle_hit
@@ -41,7 +42,8 @@ def user_signup(
     client_ip: str | None,
 ) -> User:
     """An inactive user with a free customer profile and an empty wallet; the activation email
-    leaves after commit. Duplicate email or phone → `AlreadyRegistered` (400), even in a race.
+    leaves after commit. The phone is taken as typed (`09121234567`, Persian digits...) and
+    stored in E.164. Duplicate email or phone → `AlreadyRegistered` (400), even in a race.
 
     Throttled per client IP before anything else (it mails a stranger and hashes a password);
     `client_ip=None` only for staff signing members up in the admin, behind the admin login.
@@ -49,6 +51,7 @@ def user_signup(
     throttle_hit(scope="email_ip", ident=client_ip)
     throttle_hit(scope="password_ip", ident=client_ip)
     email = _normalize_email(email)
+    phone = _phone_or_invalid(phone)
     user = User(email=email, phone=phone, first_name=first_name, last_name=last_name)
     _clean_fields(user, exclude=["password"])
     _check_password_policy(password, user=user, field="password")

@@ -29,6 +29,9 @@ def _production_env(**extra) -> dict:
         "SECRET_KEY": secrets.token_urlsafe(64),
         "PAYMENT_GATEWAY": "purchasing.gateways.WebhookGateway",
         "PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "SMS_BACKEND": "accounts.sms.KavenegarSmsBackend",
+        "KAVENEGAR_API_KEY": secrets.token_hex(16),
+        "KAVENEGAR_LOGIN_TEMPLATE": "library-login",
         **extra,
     }
 
