@@ -1,7 +1,7 @@
 """What an import did, counted by outcome, and the record-by-record report staff download."""
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from catalog.importing.preview import ACTIONS, Outcome
@@ -46,9 +46,3 @@ def report_row(outcome: Outcome) -> tuple:
         outcome.action,
         "; ".join(outcome.reasons),
     )
-
-
-def report_rows(outcomes: Iterable[Outcome]) -> Iterator[tuple]:
-    """The report's rows, header first."""
-    yield REPORT_HEADER
-    yield from map(report_row, outcomes)
