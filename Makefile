@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=true
 
-.PHONY: run test install lint format migrate sample-data worker beat clean bench fuzz client
+.PHONY: run test install messages lint format migrate sample-data worker beat clean bench fuzz client
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo 'Python 3.11+ is required (python3 on PATH)'; exit 1; }
@@ -16,7 +16,17 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(BIN)/.installed
+# Translations are compiled from the committed .po files (Babel, so no GNU gettext is needed).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+%.mo: %.po $(BIN)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+install: $(BIN)/.installed $(MO_FILES)
+
+messages: install  ## refresh locale/*/django.po from the code (needs GNU gettext), then compile
+	$(BIN)/python manage.py makemessages --all --no-obsolete --ignore=build --ignore=bench --ignore=fixtures
+	$(MAKE) install
 
 run: install  ## serve on http://127.0.0.1:8000 with the sample data (SQLite unless DATABASE_URL)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput

@@ -3,6 +3,7 @@
 import math
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -41,6 +42,19 @@ class UserManager(BaseUserManager):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
+class Language(models.TextChoices):
+    """The languages a member can read their SMS, emails and notifications in."""
+
+    EN = "en", "English"
+    FA = "fa", "فارسی"
+
+
+def default_language() -> str:
+    """A new account speaks the library's default language until its member chooses."""
+    code = settings.LANGUAGE_CODE.split("-")[0]
+    return code if code in Language.values else Language.EN
+
+
 class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
@@ -57,6 +71,13 @@ class User(AbstractUser):
         help_text="Set when the member deleted the account; such an account cannot be re-activated.",
     )
 
+    language = models.CharField(
+        max_length=2,
+        choices=Language.choices,
+        default=default_language,
+        help_text="The language of the member's SMS, emails and notifications.",
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["phone"]
 
@@ -67,6 +88,9 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.UniqueConstraint(fields=["phone"], name="user_phone_unique"),
+            models.CheckConstraint(
+                condition=models.Q(language__in=Language.values), name="user_language_known"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,37 @@
 """In-app notifications, delivered also by SMS and email after the transaction commits."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.channels import channels_of
-from accounts.models import Notification
+from accounts.models import Notification, User
 from accounts.tasks import enqueue_delivery
+
+# A notice is written in its member's language: callers pass a function that builds the text
+# (with gettext, `core.l10n` dates and amounts), called with that language active. A plain
+# string is taken as it is.
+Message = str | Callable[[], str]
+
+
+def _languages_of(user_ids: Iterable[int]) -> dict[int, str]:
+    return dict(User.objects.filter(pk__in=set(user_ids)).values_list("pk", "language"))
+
+
+def _written(message: Message, language: str | None) -> str:
+    """The text of `message` in `language`."""
+    if isinstance(message, str):
+        return message
+    with translation.override(language):
+        return str(message())
+
+
+def _in_member_language(message: Message, user_id: int) -> str:
+    if isinstance(message, str):
+        return message
+    return _written(message, _languages_of([user_id]).get(user_id))
 
 
 def _delivered_at_once(kind: str):
@@ -16,7 +39,7 @@ def _delivered_at_once(kind: str):
     return None if channels_of(kind) else timezone.now()
 
 
-def notify(*, user_id: int, kind: str, message: str, event_key: str) -> Notification:
+def notify(*, user_id: int, kind: str, message: Message, event_key: str) -> Notification:
     """Record one notification per event (`event_key` is unique) and deliver it once, after commit.
 
     Call it inside the use case's transaction: if the transaction rolls back, nothing is recorded
@@ -27,7 +50,7 @@ def notify(*, user_id: int, kind: str, message: str, event_key: str) -> Notifica
         defaults={
             "user_id": user_id,
             "kind": kind,
-            "message": message,
+            "message": _in_member_language(message, user_id),
             "delivered_at": _delivered_at_once(kind),
         },
     )
@@ -36,7 +59,7 @@ def notify(*, user_id: int, kind: str, message: str, event_key: str) -> Notifica
     return notification
 
 
-def notify_batched(*, user_id: int, kind: str, message: str, event_key: str) -> None:
+def notify_batched(*, user_id: int, kind: str, message: Message, event_key: str) -> None:
     """One notice for a batch of like events (`event_key` names the batch): the first event
     records it as `notify` does; each later one rewrites its message and marks it unread again,
     without sending it a second time.
@@ -44,23 +67,25 @@ def notify_batched(*, user_id: int, kind: str, message: str, event_key: str) -> 
     The caller serializes the events of one batch (e.g. by a row lock), so each rewrite carries
     the latest message.
     """
+    text = _in_member_language(message, user_id)
     rewritten = Notification.objects.filter(event_key=event_key, user_id=user_id).update(
-        message=message, read_at=None
+        message=text, read_at=None
     )
     if not rewritten:
-        notify(user_id=user_id, kind=kind, message=message, event_key=event_key)
+        notify(user_id=user_id, kind=kind, message=text, event_key=event_key)
 
 
 @dataclass(frozen=True)
 class NotificationEvent:
     user_id: int
     kind: str
-    message: str
+    message: Message
     event_key: str
 
 
 def notify_many(events: Iterable[NotificationEvent]) -> None:
-    """`notify` for many events in a fixed number of queries (four, whatever their number).
+    """`notify` for many events in a fixed number of queries (five, whatever their number: one
+    reads the members' languages).
 
     Events already recorded are left alone; the new ones are inserted in one statement (in a
     savepoint) that returns exactly the ids this call created, and one task hands them to
@@ -78,11 +103,21 @@ def notify_many(events: Iterable[NotificationEvent]) -> None:
         del pending[event_key]
     if not pending:
         return
+    written_per_member = [e.user_id for e in pending.values() if not isinstance(e.message, str)]
+    languages = _languages_of(written_per_member) if written_per_member else {}
+    texts: dict[tuple[int, str | None], str] = {}  # each message written once per language
+
+    def text_of(e: NotificationEvent) -> str:
+        key = (id(e.message), languages.get(e.user_id))
+        if key not in texts:
+            texts[key] = _written(e.message, key[1])
+        return texts[key]
+
     rows = [
         Notification(
             user_id=e.user_id,
             kind=e.kind,
-            message=e.message,
+            message=text_of(e),
             event_key=e.event_key,
             delivered_at=_delivered_at_once(e.kind),
         )
@@ -92,8 +127,8 @@ def notify_many(events: Iterable[NotificationEvent]) -> None:
         with transaction.atomic():
             created = Notification.objects.bulk_create(rows)
     except IntegrityError:
-        for e in pending.values():
-            notify(user_id=e.user_id, kind=e.kind, message=e.message, event_key=e.event_key)
+        for e, row in zip(pending.values(), rows, strict=True):
+            notify(user_id=e.user_id, kind=e.kind, message=row.message, event_key=e.event_key)
         return
     ids = [row.pk for row in created if row.delivered_at is None]
     if ids:

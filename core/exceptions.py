@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -39,7 +40,8 @@ def _own_response(exc) -> Response | None:
         return Response(
             {
                 "code": "request_too_large",
-                "detail": f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                "detail": _("The body is over %(limit)s bytes.")
+                % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
             },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
@@ -48,7 +50,7 @@ def _own_response(exc) -> Response | None:
         # checks (a race the locks did not cover) is a conflict, never a server error.
         logger.warning("integrity error turned into 409: %s", exc)
         return Response(
-            {"code": "conflict", "detail": "The request conflicts with the current state."},
+            {"code": "conflict", "detail": _("The request conflicts with the current state.")},
             status=status.HTTP_409_CONFLICT,
         )
     return None
@@ -70,7 +72,7 @@ def _error_body(exc, data):
     """DRF's answer to `exc` reshaped as `{"code", "detail"}` (with `errors` for invalid input)."""
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        return {"code": "invalid", "detail": "Invalid input.", "errors": errors}
+        return {"code": "invalid", "detail": _("Invalid input."), "errors": errors}
     if isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         return {

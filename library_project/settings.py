@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "core.middleware.ApiJsonNotFoundMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -349,7 +350,11 @@ CATALOG_IMPORT_MAX_BYTES = env.int("CATALOG_IMPORT_MAX_BYTES", default=200 * 102
 CATALOG_IMPORT_INLINE_BYTES = env.int("CATALOG_IMPORT_INLINE_BYTES", default=512 * 1024)
 
 # --- Internationalisation, static files -------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# The API answers in the language of `Accept-Language` (this one when it names none of ours);
+# SMS and emails go out in each member's own `language`. Error codes and logs stay English.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("fa", "فارسی")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
