@@ -7,3 +7,8 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from core import admin_dates  # the admin is loaded only once the apps are ready
+
+        admin_dates.install()
