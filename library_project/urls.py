@@ -31,4 +31,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    # The admin's language switch (a cookie read before `Accept-Language`).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -72,3 +72,21 @@ def test_timestamps_stay_iso_8601_utc_whatever_the_language():
     assert english == persian
     ends_at = english["results"][0]["ends_at"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)", ends_at)
+
+
+def test_staff_switch_the_admin_to_persian_and_back(staff_client):
+    answer = staff_client.post("/i18n/setlang/", {"language": "fa", "next": "/admin/"})
+    assert answer.status_code == 302
+
+    persian = staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
+    assert persian["Content-Language"] == "fa"
+    assert 'dir="rtl"' in persian.content.decode()
+    assert 'value="en"' in persian.content.decode()  # the way back to English
+
+    staff_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert staff_client.get("/admin/")["Content-Language"] == "en"
+
+
+def test_an_unknown_language_is_refused_by_the_switch_and_changes_nothing(staff_client):
+    staff_client.post("/i18n/setlang/", {"language": "xx", "next": "/admin/"})
+    assert staff_client.get("/admin/")["Content-Language"] == "en"
