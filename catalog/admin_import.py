@@ -16,7 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.errors import ImportAlreadyApplied, ImportJobNotFound, ImportNotConfirmable
@@ -41,6 +41,14 @@ ACTION_LABELS = {
     "unchanged": (gettext_lazy("would stay unchanged"), gettext_lazy("unchanged")),
     "refuse": (gettext_lazy("refused"), gettext_lazy("refused")),
     "failed": (gettext_lazy("failed"), gettext_lazy("failed")),
+}
+# The action of one record in the outcomes table (English keeps the engine's own word).
+ACTION_WORDS = {
+    "create": pgettext_lazy("import action", "create"),
+    "update": pgettext_lazy("import action", "update"),
+    "unchanged": pgettext_lazy("import action", "unchanged"),
+    "refuse": pgettext_lazy("import action", "refuse"),
+    "failed": pgettext_lazy("import action", "failed"),
 }
 # Seconds between reloads of a job's page while it runs.
 REFRESH_SECONDS = 2
@@ -168,6 +176,10 @@ def import_job_view(request, job_id: int):
         percent=min(100, job.records_done * 100 // total) if total else None,
         refresh_seconds=None if job.finished else REFRESH_SECONDS,
         shown_limited=job.finished and len(job.shown) < job.records_done,
+        outcomes=[
+            (number, isbn, title, action, ACTION_WORDS.get(action, action), reasons)
+            for number, isbn, title, action, reasons in job.shown
+        ],
     )
 
 

@@ -104,7 +104,8 @@ def test_the_import_page_and_its_preview_read_in_persian(client, settings, tmp_p
     html = response.content.decode()
     assert "پیش‌نمایش: این پرونده چه تغییری خواهد داد" in html
     assert "بدون شابک (020)" in html
-    assert "رد شد" in html
+    assert "رد شد" in html  # the count of refused records
+    assert "<td>رد</td>" in html  # the record's action
 
 
 def test_a_file_of_unknown_format_is_refused_in_persian(client, settings, tmp_path):
