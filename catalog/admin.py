@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog import hooks, services
 from catalog.admin_export import CatalogExportAdmin
@@ -52,11 +54,11 @@ def _changed(form, fields) -> dict:
 
 
 class WithdrawnFilter(admin.SimpleListFilter):
-    title = "withdrawn"
+    title = gettext_lazy("withdrawn")
     parameter_name = "withdrawn"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Withdrawn"), ("no", "In the catalog")]
+        return [("yes", _("Withdrawn")), ("no", _("In the catalog"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -66,9 +68,12 @@ class WithdrawnFilter(admin.SimpleListFilter):
 
 class WithdrawalForm(forms.Form):
     reason = forms.CharField(
+        label=gettext_lazy("Reason"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Required; kept on the book for staff (members are told only that it left).",
+        help_text=gettext_lazy(
+            "Required; kept on the book for staff (members are told only that it left)."
+        ),
     )
 
 
@@ -76,13 +81,17 @@ class BookAdminForm(forms.ModelForm):
     """The book's fields, and why its `total_units` changes (kept as a copy change)."""
 
     units_change_reason = forms.ChoiceField(
+        label=gettext_lazy("Units change reason"),
         choices=CopyChangeReason.choices,
         initial=CopyChangeReason.CORRECTED,
         required=False,
-        help_text="Recorded with who and when, should the total units change.",
+        help_text=gettext_lazy("Recorded with who and when, should the total units change."),
     )
     units_change_note = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
+        label=gettext_lazy("Units change note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
 
     def _post_clean(self):
@@ -166,7 +175,7 @@ class BookAdmin(CatalogExportAdmin, SelectionChecked, ServiceAdmin):
             return [f for f in self.fields if f not in UNITS_CHANGE_FIELDS]
         return self.fields
 
-    @admin.display(boolean=True, description="withdrawn", ordering="withdrawn_at")
+    @admin.display(boolean=True, description=gettext_lazy("withdrawn"), ordering="withdrawn_at")
     def is_withdrawn(self, book: Book) -> bool:
         return book.is_withdrawn
 
@@ -197,7 +206,8 @@ class BookAdmin(CatalogExportAdmin, SelectionChecked, ServiceAdmin):
             obj.refresh_from_db()
 
     @admin.action(
-        description="Withdraw from the catalog (asks for a reason)", permissions=["change"]
+        description=gettext_lazy("Withdraw from the catalog (asks for a reason)"),
+        permissions=["change"],
     )
     def withdraw(self, request, queryset):
         return act_with_reason(
@@ -205,18 +215,20 @@ class BookAdmin(CatalogExportAdmin, SelectionChecked, ServiceAdmin):
             self,
             queryset,
             form_class=WithdrawalForm,
-            title="Withdraw",
-            question="Withdraw these books? They leave lists, search and reserves; everyone "
-            "waiting for them is taken off the queue and told; loans run to their end.",
-            confirm_label="Withdraw",
+            title=_("Withdraw"),
+            question=_(
+                "Withdraw these books? They leave lists, search and reserves; everyone "
+                "waiting for them is taken off the queue and told; loans run to their end."
+            ),
+            confirm_label=_("Withdraw"),
             describe=_describe_book,
             call=lambda book, reason: services.book_withdraw(
                 book=book, by=request.user, reason=reason
             ),
-            done="Withdrawn:",
+            done=_("Withdrawn:"),
         )
 
-    @admin.action(description="Reinstate in the catalog", permissions=["change"])
+    @admin.action(description=gettext_lazy("Reinstate in the catalog"), permissions=["change"])
     def reinstate(self, request, queryset):
         books = list(queryset)
         if not is_confirmed(request):
@@ -224,18 +236,18 @@ class BookAdmin(CatalogExportAdmin, SelectionChecked, ServiceAdmin):
                 request,
                 self,
                 books,
-                title="Reinstate",
-                question="Bring these books back to the catalog?",
+                title=_("Reinstate"),
+                question=_("Bring these books back to the catalog?"),
                 items=[_describe_book(book) for book in books],
-                consequence="They are listed and reservable again, every copy not on loan.",
-                confirm_label="Reinstate",
+                consequence=_("They are listed and reservable again, every copy not on loan."),
+                confirm_label=_("Reinstate"),
             )
         for book in books:
             run_service(
                 request,
                 self,
                 lambda book=book: services.book_reinstate(book=book, by=request.user),
-                success=f"Reinstated: {_describe_book(book)}.",
+                success=_("Reinstated: %(book)s.") % {"book": _describe_book(book)},
                 refused=f"{_describe_book(book)}: {{reason}}",
             )
         return None

@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.errors import ImportAlreadyApplied, ImportJobNotFound, ImportNotConfirmable
@@ -26,19 +28,27 @@ from core.permissions import has_admin_permissions
 
 IMPORT_PERMISSIONS = ("catalog.add_book", "catalog.change_book")
 FORMAT_LABELS = {
-    "marc": "MARC 21 (ISO 2709, .mrc)",
-    "marcxml": "MARCXML (.xml)",
-    "csv": "CSV spreadsheet (.csv)",
-    "xlsx": "Excel spreadsheet (.xlsx)",
+    "marc": gettext_lazy("MARC 21 (ISO 2709, .mrc)"),
+    "marcxml": gettext_lazy("MARCXML (.xml)"),
+    "csv": gettext_lazy("CSV spreadsheet (.csv)"),
+    "xlsx": gettext_lazy("Excel spreadsheet (.xlsx)"),
 }
 # The order the page lists the counts in, with their words before and after the import; an action
 # the engine adds later is listed after them under its own name.
 ACTION_LABELS = {
-    "create": ("would be created", "created"),
-    "update": ("would be updated", "updated"),
-    "unchanged": ("would stay unchanged", "unchanged"),
-    "refuse": ("refused", "refused"),
-    "failed": ("failed", "failed"),
+    "create": (gettext_lazy("would be created"), gettext_lazy("created")),
+    "update": (gettext_lazy("would be updated"), gettext_lazy("updated")),
+    "unchanged": (gettext_lazy("would stay unchanged"), gettext_lazy("unchanged")),
+    "refuse": (gettext_lazy("refused"), gettext_lazy("refused")),
+    "failed": (gettext_lazy("failed"), gettext_lazy("failed")),
+}
+# The action of one record in the outcomes table (English keeps the engine's own word).
+ACTION_WORDS = {
+    "create": pgettext_lazy("import action", "create"),
+    "update": pgettext_lazy("import action", "update"),
+    "unchanged": pgettext_lazy("import action", "unchanged"),
+    "refuse": pgettext_lazy("import action", "refuse"),
+    "failed": pgettext_lazy("import action", "failed"),
 }
 # Seconds between reloads of a job's page while it runs.
 REFRESH_SECONDS = 2
@@ -61,9 +71,10 @@ def importers_only(view):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Catalog file")
+    file = forms.FileField(label=gettext_lazy("Catalog file"))
     format = forms.ChoiceField(
-        choices=[("", "Detect from the file name")]
+        label=gettext_lazy("Format"),
+        choices=[("", gettext_lazy("Detect from the file name"))]
         + [(fmt, FORMAT_LABELS.get(fmt, fmt)) for fmt in FORMATS],
         required=False,
     )
@@ -77,8 +88,8 @@ class ImportForm(forms.Form):
         if upload.size > limit:
             self.add_error(
                 "file",
-                f"The file is {filesizeformat(upload.size)}; "
-                f"the largest accepted is {filesizeformat(limit)}.",
+                _("The file is %(size)s; the largest accepted is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
             )
         if not data.get("format") and "format" not in self.errors:
             try:
@@ -86,8 +97,11 @@ class ImportForm(forms.Form):
             except UnknownFormat:
                 self.add_error(
                     "format",
-                    f"The format of “{upload.name}” cannot be told from its name: "
-                    "name it .mrc, .xml, .csv or .xlsx, or choose its format here.",
+                    _(
+                        "The format of “%(name)s” cannot be told from its name: "
+                        "name it .mrc, .xml, .csv or .xlsx, or choose its format here."
+                    )
+                    % {"name": upload.name},
                 )
         return data
 
@@ -115,7 +129,7 @@ def import_start_view(request):
     return _page(
         request,
         "start.html",
-        "Import catalog",
+        _("Import catalog"),
         form=form,
         jobs=recent_import_jobs(),
         inline_bytes=settings.CATALOG_IMPORT_INLINE_BYTES,
@@ -149,7 +163,12 @@ def import_job_view(request, job_id: int):
     return _page(
         request,
         "job.html",
-        f"Import job #{job.pk}: {job.get_mode_display().lower()} of {job.original_name}",
+        _("Import job #%(id)s: %(mode)s of %(name)s")
+        % {
+            "id": job.pk,
+            "mode": job.get_mode_display().lower(),
+            "name": job.original_name,
+        },
         job=job,
         application=application,
         counts=_counts(job),
@@ -157,6 +176,10 @@ def import_job_view(request, job_id: int):
         percent=min(100, job.records_done * 100 // total) if total else None,
         refresh_seconds=None if job.finished else REFRESH_SECONDS,
         shown_limited=job.finished and len(job.shown) < job.records_done,
+        outcomes=[
+            (number, isbn, title, action, ACTION_WORDS.get(action, action), reasons)
+            for number, isbn, title, action, reasons in job.shown
+        ],
     )
 
 
@@ -178,7 +201,9 @@ def import_confirm_view(request, job_id: int):
         return HttpResponseRedirect(job_url)
     import_job_start(applying)
     messages.success(
-        request, f"Confirmed: import job #{applying.pk} applies {applying.original_name}."
+        request,
+        _("Confirmed: import job #%(id)s applies %(name)s.")
+        % {"id": applying.pk, "name": applying.original_name},
     )
     return HttpResponseRedirect(reverse("admin-catalog-import-job", args=[applying.pk]))
 
@@ -188,11 +213,11 @@ def import_confirm_view(request, job_id: int):
 def import_report_view(request, job_id: int):
     job = get_object_or_404(ImportJob, pk=job_id)
     if not job.report:
-        raise Http404("This job has no report yet.")
+        raise Http404(_("This job has no report yet."))
     try:
         stream = job.report.open("rb")
     except FileNotFoundError:
-        raise Http404("The report file is gone from the storage.") from None
+        raise Http404(_("The report file is gone from the storage.")) from None
     name = f"import-{job.pk}-{job.mode}-report.csv"
     return FileResponse(stream, as_attachment=True, filename=name, content_type="text/csv")
 

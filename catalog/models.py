@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from catalog.errors import AlreadyWithdrawn, NotWithdrawn, UnitsOnLoan
 
@@ -46,7 +47,7 @@ def _bmp_decimal_digit_class() -> str:
 # What an ISBN may look like as typed: 13 decimal digits among hyphens and spaces (what
 # `normalize_isbn` turns into 13 ASCII digits); the check digit is tested after.
 ISBN_INPUT_PATTERN = rf"^[- ]*(?:{_bmp_decimal_digit_class()}[- ]*){{13}}$"
-ISBN_MESSAGE = "Enter a valid ISBN-13 (13 digits with a correct check digit)."
+ISBN_MESSAGE = _("Enter a valid ISBN-13 (13 digits with a correct check digit).")
 
 
 def validate_isbn13(value: str) -> None:
@@ -55,11 +56,12 @@ def validate_isbn13(value: str) -> None:
 
 
 class City(models.Model):
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "cities"
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
         constraints = [models.UniqueConstraint(Lower("name"), name="city_name_ci_unique")]
 
     def __str__(self) -> str:
@@ -67,10 +69,12 @@ class City(models.Model):
 
 
 class Genre(models.Model):
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("genre")
+        verbose_name_plural = _("genres")
         constraints = [models.UniqueConstraint(Lower("name"), name="genre_name_ci_unique")]
 
     def __str__(self) -> str:
@@ -78,10 +82,15 @@ class Genre(models.Model):
 
 
 class Author(models.Model):
-    name = models.CharField(max_length=200)
-    bio = models.TextField(blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    bio = models.TextField(_("bio"), blank=True)
     city = models.ForeignKey(
-        City, null=True, blank=True, on_delete=models.SET_NULL, related_name="authors"
+        City,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="authors",
+        verbose_name=_("city"),
     )
     user = models.OneToOneField(
         "accounts.User",
@@ -89,11 +98,14 @@ class Author(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="author_profile",
-        help_text="The account of this author, who may then edit the profile and their books.",
+        verbose_name=_("user"),
+        help_text=_("The account of this author, who may then edit the profile and their books."),
     )
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
 
     def __str__(self) -> str:
         return self.name
@@ -102,16 +114,18 @@ class Author(models.Model):
 class Book(models.Model):
     """A title with `total_units` physical copies, `available_units` of them on the shelf."""
 
-    title = models.CharField(max_length=300)
-    isbn = models.CharField("ISBN-13", max_length=13, unique=True, validators=[validate_isbn13])
-    description = models.TextField(blank=True)
-    genre = models.ForeignKey(Genre, on_delete=models.PROTECT, related_name="books")
-    authors = models.ManyToManyField(Author, related_name="books")
-    published_year = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1000), MaxValueValidator(2100)]
+    title = models.CharField(_("title"), max_length=300)
+    isbn = models.CharField(_("ISBN-13"), max_length=13, unique=True, validators=[validate_isbn13])
+    description = models.TextField(_("description"), blank=True)
+    genre = models.ForeignKey(
+        Genre, on_delete=models.PROTECT, related_name="books", verbose_name=_("genre")
     )
-    total_units = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    available_units = models.PositiveIntegerField()
+    authors = models.ManyToManyField(Author, related_name="books", verbose_name=_("authors"))
+    published_year = models.PositiveSmallIntegerField(
+        _("published year"), validators=[MinValueValidator(1000), MaxValueValidator(2100)]
+    )
+    total_units = models.PositiveIntegerField(_("total units"), validators=[MinValueValidator(1)])
+    available_units = models.PositiveIntegerField(_("available units"))
     # The members' ratings, kept on the row (changed with the book locked, in the rating's own
     # transaction) so the list and the page read them at no extra query. The database default
     # serves rows inserted in bulk by SQL.
@@ -127,12 +141,12 @@ class Book(models.Model):
     dislike_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     review_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     want_to_read_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # A withdrawn book leaves the catalog's browse and takes no new reserves, but its row stays:
     # reservations, queue entries, reviews and the ledger keep pointing at it. Written only by
     # `catalog.services.book_withdraw` and `book_reinstate`.
-    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
     withdrawn_by = models.ForeignKey(
         "accounts.User",
         null=True,
@@ -140,11 +154,16 @@ class Book(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("withdrawn by"),
     )
-    withdrawal_reason = models.TextField(blank=True, default="", db_default="", editable=False)
+    withdrawal_reason = models.TextField(
+        _("withdrawal reason"), blank=True, default="", db_default="", editable=False
+    )
 
     class Meta:
         ordering = ["title", "id"]
+        verbose_name = _("book")
+        verbose_name_plural = _("books")
         constraints = [
             models.CheckConstraint(condition=Q(total_units__gte=1), name="book_total_units_min_1"),
             models.CheckConstraint(
@@ -232,7 +251,9 @@ class Book(models.Model):
         self.isbn = normalize_isbn(self.isbn)
         units_known = self.available_units is not None and self.total_units is not None
         if units_known and self.available_units > self.total_units:
-            raise ValidationError({"available_units": "Available units cannot exceed total units."})
+            raise ValidationError(
+                {"available_units": _("Available units cannot exceed total units.")}
+            )
 
 
 def rating_average(*, total: int, count: int) -> Decimal | None:
@@ -251,12 +272,14 @@ class Rating(models.Model):
         "accounts.Customer", on_delete=models.PROTECT, related_name="ratings"
     )
     score = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
+        _("score"), validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)]
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
         constraints = [
             models.UniqueConstraint(fields=["book", "customer"], name="rating_one_per_member"),
             models.CheckConstraint(
@@ -274,30 +297,39 @@ class Rating(models.Model):
 
 
 class CopyChangeReason(models.TextChoices):
-    LOST = "lost", "Lost"
-    DAMAGED = "damaged", "Damaged"
-    WITHDRAWN = "withdrawn", "Withdrawn from the collection"
-    ACQUIRED = "acquired", "Acquired"
-    IMPORT = "import", "Catalog import"
-    CORRECTED = "corrected", "Corrected a miscount"
+    LOST = "lost", _("Lost")
+    DAMAGED = "damaged", _("Damaged")
+    WITHDRAWN = "withdrawn", _("Withdrawn from the collection")
+    ACQUIRED = "acquired", _("Acquired")
+    IMPORT = "import", _("Catalog import")
+    CORRECTED = "corrected", _("Corrected a miscount")
 
 
 class CopyChange(models.Model):
     """One change of a book's `total_units`: who, when, from how many to how many, and why. Written
     by `catalog.services.book_update` in the change's own transaction; never edited."""
 
-    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="copy_changes")
-    changed_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    book = models.ForeignKey(
+        Book, on_delete=models.CASCADE, related_name="copy_changes", verbose_name=_("book")
     )
-    changed_at = models.DateTimeField(auto_now_add=True)
-    from_units = models.PositiveIntegerField()
-    to_units = models.PositiveIntegerField()
-    reason = models.CharField(max_length=16, choices=CopyChangeReason.choices)
-    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    from_units = models.PositiveIntegerField(_("from units"))
+    to_units = models.PositiveIntegerField(_("to units"))
+    reason = models.CharField(_("reason"), max_length=16, choices=CopyChangeReason.choices)
+    note = models.TextField(_("note"), blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+        verbose_name = _("copy change")
+        verbose_name_plural = _("copy changes")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(from_units=F("to_units")), name="copy_change_changes_units"
@@ -322,14 +354,14 @@ class ImportJob(models.Model):
     staff confirm it, an apply job over the same file that points back at its preview."""
 
     class Mode(models.TextChoices):
-        PREVIEW = "preview"
-        APPLY = "apply"
+        PREVIEW = "preview", _("Preview")
+        APPLY = "apply", _("Apply")
 
     class State(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     created_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
@@ -356,6 +388,8 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         constraints = [
             models.CheckConstraint(
                 condition=Q(mode="preview", preview__isnull=True)

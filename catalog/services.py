@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog import hooks
@@ -138,7 +139,7 @@ def rating_remove(*, customer_id: int, book_id: int) -> None:
 def _require_authors(authors: Iterable[Author]) -> list[Author]:
     authors = list(dict.fromkeys(authors))
     if not authors:
-        raise ValidationError({"authors": "A book needs at least one author."})
+        raise ValidationError({"authors": _("A book needs at least one author.")})
     return authors
 
 
@@ -192,7 +193,12 @@ def book_update(
     `units_note`) in the same transaction.
     """
     if units_reason not in CopyChangeReason.values:
-        raise ValidationError({"units_change_reason": f"Not one of {CopyChangeReason.values}."})
+        raise ValidationError(
+            {
+                "units_change_reason": _("Not one of %(choices)s.")
+                % {"choices": CopyChangeReason.values}
+            }
+        )
     hooks.settle_books(book_ids=[book.pk])
     authors = _require_authors(data["authors"]) if "authors" in data else None
     with transaction.atomic():
@@ -319,7 +325,10 @@ def _named_save(instance: Genre | City, data: dict[str, Any]) -> Genre | City:
     model = type(instance)
     if model.objects.filter(name__iexact=instance.name).exclude(pk=instance.pk).exists():
         raise ValidationError(
-            {"name": f"A {model._meta.verbose_name} with this name already exists."}
+            {
+                "name": _("A %(kind)s with this name already exists.")
+                % {"kind": model._meta.verbose_name}
+            }
         )
     instance.full_clean()
     instance.save()

@@ -6,6 +6,8 @@ reviews move only through the services."""
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.admin_tools import ReadOnlyAdmin, SecretLookupsRefused, SelectionChecked, act_with_reason
 from core.permissions import has_admin_permissions
@@ -20,8 +22,11 @@ RESOLVE_REPORTS = "readers.change_report"
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         max_length=MODERATION_REASON_MAX_LENGTH,
+        label=gettext_lazy("Reason"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Required; kept in the moderation log (the writer is not shown it).",
+        help_text=gettext_lazy(
+            "Required; kept in the moderation log (the writer is not shown it)."
+        ),
     )
 
 
@@ -30,19 +35,23 @@ def _excerpt(text: str, length: int = 80) -> str:
 
 
 def describe_review(review: Review) -> str:
-    return f"review #{review.pk} “{_excerpt(str(review), 60)}” on “{review.book.title}”"
+    return _("review #%(id)s “%(excerpt)s” on “%(title)s”") % {
+        "id": review.pk,
+        "excerpt": _excerpt(str(review), 60),
+        "title": review.book.title,
+    }
 
 
 def describe_reply(reply: Reply) -> str:
-    return f"reply #{reply.pk} “{_excerpt(reply.body, 60)}”"
+    return _("reply #%(id)s “%(excerpt)s”") % {"id": reply.pk, "excerpt": _excerpt(reply.body, 60)}
 
 
 class HiddenFilter(admin.SimpleListFilter):
-    title = "visibility"
+    title = gettext_lazy("visibility")
     parameter_name = "hidden"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Hidden"), ("no", "Visible")]
+        return [("yes", _("Hidden")), ("no", _("Visible"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -85,38 +94,38 @@ class ModeratedAdmin(SelectionChecked, ReadOnlyAdmin, SecretLookupsRefused, admi
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.opts.fields]
 
-    @admin.display(boolean=True, description="hidden")
+    @admin.display(boolean=True, description=gettext_lazy("hidden"))
     def is_hidden(self, item) -> bool:
         return item.is_hidden
 
-    @admin.action(description="Hide (asks for a reason)", permissions=["moderate"])
+    @admin.action(description=gettext_lazy("Hide (asks for a reason)"), permissions=["moderate"])
     def hide(self, request, queryset):
         return act_with_reason(
             request,
             self,
             queryset,
             form_class=ReasonForm,
-            title="Hide",
-            question="Hide these from readers? Their open reports close as hidden.",
-            confirm_label="Hide",
+            title=_("Hide"),
+            question=_("Hide these from readers? Their open reports close as hidden."),
+            confirm_label=_("Hide"),
             describe=self.describe,
             call=lambda item, reason: self.hide_item(item, staff=request.user, reason=reason),
-            done="Hidden:",
+            done=_("Hidden:"),
         )
 
-    @admin.action(description="Restore (asks for a reason)", permissions=["moderate"])
+    @admin.action(description=gettext_lazy("Restore (asks for a reason)"), permissions=["moderate"])
     def restore(self, request, queryset):
         return act_with_reason(
             request,
             self,
             queryset,
             form_class=ReasonForm,
-            title="Restore",
-            question="Show these to readers again?",
-            confirm_label="Restore",
+            title=_("Restore"),
+            question=_("Show these to readers again?"),
+            confirm_label=_("Restore"),
             describe=self.describe,
             call=lambda item, reason: self.restore_item(item, staff=request.user, reason=reason),
-            done="Restored:",
+            done=_("Restored:"),
         )
 
 
@@ -138,7 +147,7 @@ class ReviewAdmin(ModeratedAdmin):
     list_filter = [HiddenFilter, "verified_reader", "created_at", "hidden_at"]
     search_fields = ["title", "body", "customer__user__email", "book__title"]
 
-    @admin.display(description="writer", ordering="customer__user__email")
+    @admin.display(description=gettext_lazy("writer"), ordering="customer__user__email")
     def writer(self, review: Review) -> str:
         return review.customer.user.email
 
@@ -160,11 +169,11 @@ class ReplyAdmin(ModeratedAdmin):
     list_filter = [HiddenFilter, "by_book_author", "created_at", "hidden_at"]
     search_fields = ["body", "user__email", "review__title", "review__book__title"]
 
-    @admin.display(description="reply")
+    @admin.display(description=gettext_lazy("reply"))
     def excerpt(self, reply: Reply) -> str:
         return _excerpt(reply.body)
 
-    @admin.display(description="book", ordering="review__book__title")
+    @admin.display(description=gettext_lazy("book"), ordering="review__book__title")
     def book(self, reply: Reply) -> str:
         return reply.review.book.title
 
@@ -179,11 +188,11 @@ class ReplyAdmin(ModeratedAdmin):
 
 
 class ReportKindFilter(admin.SimpleListFilter):
-    title = "reported item"
+    title = gettext_lazy("reported item")
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        return [("review", "Review"), ("reply", "Reply")]
+        return [("review", _("Review")), ("reply", _("Reply"))]
 
     def queryset(self, request, queryset):
         if self.value() == "review":
@@ -233,25 +242,26 @@ class ReportAdmin(SelectionChecked, ReadOnlyAdmin, SecretLookupsRefused, admin.M
     def has_resolve_permission(self, request) -> bool:
         return has_admin_permissions(request.user, RESOLVE_REPORTS)
 
-    @admin.display(description="item")
+    @admin.display(description=gettext_lazy("item"))
     def reported_item(self, report: Report) -> str:
         if report.review_id:
             return describe_review(report.review)
         return describe_reply(report.reply)
 
-    @admin.display(description="reported text")
+    @admin.display(description=gettext_lazy("reported text"))
     def reported_text(self, report: Report) -> str:
         if report.review_id:
             return f"{report.review.title}\n\n{report.review.body}".strip()
         return report.reply.body
 
-    @admin.display(description="text")
+    @admin.display(description=gettext_lazy("text"))
     def reported_excerpt(self, report: Report) -> str:
         item = report.review or report.reply
         return _excerpt(item.body)
 
     @admin.action(
-        description="Hide the reported item (asks for a reason)", permissions=["moderate"]
+        description=gettext_lazy("Hide the reported item (asks for a reason)"),
+        permissions=["moderate"],
     )
     def hide_reported_item(self, request, queryset):
         def hide(report: Report, reason: str) -> None:
@@ -267,21 +277,28 @@ class ReportAdmin(SelectionChecked, ReadOnlyAdmin, SecretLookupsRefused, admin.M
             self,
             queryset,
             form_class=ReasonForm,
-            title="Hide the reported items",
-            question="Hide the items of these reports from readers? Every open report of each "
-            "closes as hidden.",
-            confirm_label="Hide",
+            title=_("Hide the reported items"),
+            question=_(
+                "Hide the items of these reports from readers? Every open report of each "
+                "closes as hidden."
+            ),
+            confirm_label=_("Hide"),
             describe=self.reported_item,
             call=hide,
-            done="Hidden:",
+            done=_("Hidden:"),
         )
 
-    @admin.action(description="Dismiss (the item stays visible)", permissions=["resolve"])
+    @admin.action(
+        description=gettext_lazy("Dismiss (the item stays visible)"), permissions=["resolve"]
+    )
     def dismiss(self, request, queryset: QuerySet[Report]):
         count = moderation.reports_dismiss(
             report_ids=queryset.values_list("pk", flat=True), staff=request.user
         )
-        self.message_user(request, f"Dismissed {count} open report(s).", messages.SUCCESS)
+        message = ngettext(
+            "Dismissed %(count)s open report(s).", "Dismissed %(count)s open report(s).", count
+        ) % {"count": count}
+        self.message_user(request, message, messages.SUCCESS)
 
 
 @admin.register(ModerationEvent)

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 REVIEW_TITLE_MAX_LENGTH = 200
 REVIEW_BODY_MAX_LENGTH = 5000
@@ -46,8 +47,8 @@ class Hideable(models.Model):
 
 
 class Reaction(models.TextChoices):
-    LIKE = "like", "Like"
-    DISLIKE = "dislike", "Dislike"
+    LIKE = "like", _("Like")
+    DISLIKE = "dislike", _("Dislike")
 
 
 class Review(Hideable):
@@ -70,6 +71,8 @@ class Review(Hideable):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["book", "customer"], name="review_one_per_member"),
@@ -116,7 +119,8 @@ class Reply(Hideable):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "replies"
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
         constraints = [
             models.CheckConstraint(
                 condition=_length_between("body", 1, REPLY_BODY_MAX_LENGTH),
@@ -151,6 +155,8 @@ class BookReaction(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("book reaction")
+        verbose_name_plural = _("book reactions")
         constraints = [
             models.UniqueConstraint(
                 fields=["book", "customer"], name="book_reaction_one_per_member"
@@ -175,6 +181,8 @@ class ReviewReaction(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("review reaction")
+        verbose_name_plural = _("review reactions")
         constraints = [
             models.UniqueConstraint(
                 fields=["review", "customer"], name="review_reaction_one_per_member"
@@ -188,17 +196,17 @@ class ReviewReaction(models.Model):
 
 
 class ReportReason(models.TextChoices):
-    SPAM = "spam", "Spam or advertising"
-    ABUSE = "abuse", "Abusive or hateful"
-    SPOILER = "spoiler", "Spoils the book without warning"
-    OFF_TOPIC = "off_topic", "Not about the book"
-    OTHER = "other", "Something else"
+    SPAM = "spam", _("Spam or advertising")
+    ABUSE = "abuse", _("Abusive or hateful")
+    SPOILER = "spoiler", _("Spoils the book without warning")
+    OFF_TOPIC = "off_topic", _("Not about the book")
+    OTHER = "other", _("Something else")
 
 
 class ReportStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    HIDDEN = "hidden", "Item hidden"
-    DISMISSED = "dismissed", "Dismissed"
+    OPEN = "open", _("Open")
+    HIDDEN = "hidden", _("Item hidden")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 class Report(models.Model):
@@ -229,6 +237,8 @@ class Report(models.Model):
     )
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -266,8 +276,8 @@ class Report(models.Model):
 
 
 class ModerationAction(models.TextChoices):
-    HIDE = "hide", "Hidden"
-    RESTORE = "restore", "Restored"
+    HIDE = "hide", _("Hidden")
+    RESTORE = "restore", _("Restored")
 
 
 class ModerationEvent(models.Model):
@@ -287,6 +297,8 @@ class ModerationEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("moderation event")
+        verbose_name_plural = _("moderation events")
         ordering = ["-at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -306,9 +318,9 @@ class ModerationEvent(models.Model):
 
 
 class Shelf(models.TextChoices):
-    WANT_TO_READ = "want_to_read", "Want to read"
-    READING = "reading", "Reading"
-    READ = "read", "Read"
+    WANT_TO_READ = "want_to_read", _("Want to read")
+    READING = "reading", _("Reading")
+    READ = "read", _("Read")
 
 
 class ShelfEntry(models.Model):
@@ -322,7 +334,8 @@ class ShelfEntry(models.Model):
     added_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "shelf entries"
+        verbose_name = _("shelf entry")
+        verbose_name_plural = _("shelf entries")
         constraints = [
             models.UniqueConstraint(fields=["customer", "book"], name="shelf_book_once_per_member"),
             models.CheckConstraint(
@@ -352,6 +365,8 @@ class Favourite(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("favourite")
+        verbose_name_plural = _("favourites")
         constraints = [
             models.UniqueConstraint(fields=["customer", "book"], name="favourite_once_per_member"),
         ]

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import F
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -26,10 +27,10 @@ class BookFilterForm(forms.Form):
         cleaned = super().clean()
         for name in self.fields:
             if self.data.get(name) == "" and name not in BLANK_PARAMETERS:
-                self.add_error(name, "A value is required when the parameter is given.")
+                self.add_error(name, _("A value is required when the parameter is given."))
         year_min, year_max = cleaned.get("year_min"), cleaned.get("year_max")
         if year_min is not None and year_max is not None and year_min > year_max:
-            self.add_error("year_max", "year_max must not be lower than year_min.")
+            self.add_error("year_max", _("year_max must not be lower than year_min."))
         return cleaned
 
 
@@ -124,8 +125,14 @@ class StrictOrderingFilter(OrderingFilter):
             raise ValidationError(
                 {
                     self.ordering_param: [
-                        f"Unknown ordering {unknown[0]!r}; use one of: "
-                        f"{', '.join(sorted(view.ordering_fields))} (prefix - for descending)."
+                        _(
+                            "Unknown ordering %(term)s; use one of: %(terms)s "
+                            "(prefix - for descending)."
+                        )
+                        % {
+                            "term": repr(unknown[0]),
+                            "terms": ", ".join(sorted(view.ordering_fields)),
+                        }
                     ]
                 }
             )

@@ -2,6 +2,7 @@
 
 from django.http import Http404, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -240,7 +241,7 @@ class BookViewSet(
         )
         row = _book_page(book_id) if book_id is not None and not filtered_out else None
         if row is None:
-            raise Http404("No such book.")
+            raise Http404(_("No such book."))
         withdrawn_at = row["withdrawn_at"]
         if withdrawn_at is not None and not _may_manage_book(request, self, book_id):
             raise BookWithdrawn()
@@ -272,7 +273,9 @@ class BookViewSet(
         keys = _rating_keys(
             request,
             pk,
-            without_profile=CustomerRequired("Only accounts with a member profile can rate books."),
+            without_profile=CustomerRequired(
+                _("Only accounts with a member profile can rate books.")
+            ),
         )
         score = validated(RatingInputSerializer, request.data)["score"]
         return Response(RatingSerializer(services.rating_set(**keys, score=score)).data)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.importing.marc import BookDraft
@@ -131,7 +132,9 @@ def import_drafts(
                     logger.exception(
                         "Import batch of records %s-%s failed", batch[0].number, batch[-1].number
                     )
-                    reason = f"the batch was not written: {type(error).__name__}"
+                    reason = _("the batch was not written: %(error)s") % {
+                        "error": type(error).__name__
+                    }
                     outcomes = [
                         Outcome(d.number, d.isbn, d.title, FAILED, (reason,)) for d in batch
                     ]

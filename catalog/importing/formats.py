@@ -6,6 +6,7 @@ from typing import BinaryIO
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
+from django.utils.translation import gettext as _
 
 from catalog.importing.marc import BookDraft, read_iso2709, read_marcxml
 from catalog.importing.spreadsheet import SpreadsheetError, read_csv, read_xlsx
@@ -41,14 +42,20 @@ def format_of(filename: str) -> str:
     extension = PurePath(filename).suffix.lower()
     if extension not in EXTENSIONS:
         known = ", ".join(sorted(EXTENSIONS))
-        raise UnknownFormat(f"Cannot tell the format of {filename!r}: the extensions are {known}.")
+        raise UnknownFormat(
+            _("Cannot tell the format of %(name)s: the extensions are %(known)s.")
+            % {"name": repr(filename), "known": known}
+        )
     return EXTENSIONS[extension]
 
 
 def read_drafts(stream: BinaryIO, fmt: str) -> Iterator[BookDraft]:
     """The file's records as drafts, streamed, in the format named."""
     if fmt not in READERS:
-        raise UnknownFormat(f"Unknown format {fmt!r}: the formats are {', '.join(FORMATS)}.")
+        raise UnknownFormat(
+            _("Unknown format %(format)s: the formats are %(formats)s.")
+            % {"format": repr(fmt), "formats": ", ".join(FORMATS)}
+        )
     return _read(READERS[fmt](stream))
 
 
@@ -60,8 +67,10 @@ def _read(drafts: Iterator[BookDraft]) -> Iterator[BookDraft]:
     except SpreadsheetError as error:
         raise ImportFileError(str(error)) from error
     except ParseError as error:
-        raise ImportFileError(f"The file is not well-formed XML ({error}).") from error
+        raise ImportFileError(
+            _("The file is not well-formed XML (%(error)s).") % {"error": error}
+        ) from error
     except DefusedXmlException as error:
         raise ImportFileError(
-            "The XML file declares entities or a DTD; they are refused."
+            _("The XML file declares entities or a DTD; they are refused.")
         ) from error

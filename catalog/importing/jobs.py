@@ -15,6 +15,7 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.errors import ImportAlreadyApplied, ImportJobNotFound, ImportNotConfirmable
@@ -60,15 +61,15 @@ def import_job_confirm(*, preview_id: int, by: User) -> ImportJob:
             raise ImportJobNotFound
         if preview.mode != ImportJob.Mode.PREVIEW:
             raise ImportNotConfirmable(
-                "This job applies a file already; only a preview is confirmed."
+                _("This job applies a file already; only a preview is confirmed.")
             )
         applied = ImportJob.objects.filter(preview=preview).first()
         if applied is not None:
             raise ImportAlreadyApplied(applied.pk)
         if preview.state == ImportJob.State.FAILED:
-            raise ImportNotConfirmable("The preview failed, so there is nothing to apply.")
+            raise ImportNotConfirmable(_("The preview failed, so there is nothing to apply."))
         if preview.state != ImportJob.State.DONE:
-            raise ImportNotConfirmable("The preview has not finished yet.")
+            raise ImportNotConfirmable(_("The preview has not finished yet."))
         return ImportJob.objects.create(
             created_by=by,
             original_name=preview.original_name,
@@ -121,13 +122,16 @@ def _run(job: ImportJob, outcomes_of) -> tuple[int, dict, list, str, str]:
                     tally.add(outcome)
                     shown.add(outcome, [str(value) for value in row])
         except ImportFileError as failure:
-            error = f"The file could not be read past record {tally.records}: {failure}"
+            error = _("The file could not be read past record %(number)s: %(failure)s") % {
+                "number": tally.records,
+                "failure": failure,
+            }
         except Exception:  # any other failure is the job's outcome too, shown on its page
             logger.exception("import job %s stopped after %s records", job.pk, tally.records)
-            error = (
-                f"The import stopped after record {tally.records} on an unexpected error "
+            error = _(
+                "The import stopped after record %(number)s on an unexpected error "
                 "(logged for the developers)."
-            )
+            ) % {"number": tally.records}
         text.flush()
         buffer.seek(0)
         report = job.report.storage.save(

@@ -15,6 +15,7 @@ from xml.etree.ElementTree import Element
 
 import pymarc
 from defusedxml.ElementTree import iterparse
+from django.utils.translation import gettext as _
 
 from catalog.models import isbn13_is_valid, normalize_isbn
 
@@ -103,19 +104,22 @@ def draft_of(record: pymarc.Record, number: int) -> BookDraft:
     ]
     isbn = next((value for value in isbns if value), None)
     if isbn is None:
-        problems.append("no valid ISBN in 020" if isbns else "no ISBN (020)")
+        problems.append(_("no valid ISBN in 020") if isbns else _("no ISBN (020)"))
     title = " : ".join(_subfields(record, "245", "ab")[:2])
     if not title:
-        problems.append("no title (245 $a)")
+        problems.append(_("no title (245 $a)"))
     authors = tuple(dict.fromkeys(_subfields(record, "100", "a") + _subfields(record, "700", "a")))
     genres = _subfields(record, "650", "a") + _subfields(record, "655", "a")
     dates = _subfields(record, "264", "c") + _subfields(record, "260", "c")
     year_match = next((YEAR.search(value) for value in dates if YEAR.search(value)), None)
     year = int(year_match.group()) if year_match else None
     if year is None:
-        problems.append("no year (264 or 260 $c)")
+        problems.append(_("no year (264 or 260 $c)"))
     elif not YEAR_MIN <= year <= YEAR_MAX:
-        problems.append(f"year {year} outside {YEAR_MIN}-{YEAR_MAX}")
+        problems.append(
+            _("year %(year)s outside %(min)s-%(max)s")
+            % {"year": year, "min": YEAR_MIN, "max": YEAR_MAX}
+        )
     copies = next(
         (len(record.get_fields(tag)) for tag in COPY_FIELDS if record.get_fields(tag)), None
     )
@@ -137,7 +141,7 @@ def drafts(records: Iterable[pymarc.Record | None]) -> Iterator[BookDraft]:
     problem, and the next ones are still read."""
     for number, record in enumerate(records, start=1):
         if record is None:
-            yield BookDraft(number, None, "", (), None, None, "", None, ("unreadable record",))
+            yield BookDraft(number, None, "", (), None, None, "", None, (_("unreadable record"),))
         else:
             yield draft_of(record, number)
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
+from django.utils.translation import gettext as _
+
 from catalog.importing.marc import BookDraft
 from catalog.models import Author, Book, Genre
 
@@ -71,15 +73,15 @@ def _storable(draft: BookDraft) -> list[str]:
     reasons = []
     texts = (draft.title, draft.description, draft.genre or "", *draft.authors)
     if any("\x00" in text for text in texts):
-        reasons.append("a NUL character in the text")
+        reasons.append(_("a NUL character in the text"))
     if draft.copies is not None and draft.copies > COPIES_MAX:
-        reasons.append(f"more than {COPIES_MAX} copies")
+        reasons.append(_("more than %(max)s copies") % {"max": COPIES_MAX})
     if len(draft.title) > TITLE_MAX:
-        reasons.append(f"title longer than {TITLE_MAX} characters")
+        reasons.append(_("title longer than %(max)s characters") % {"max": TITLE_MAX})
     if draft.genre is not None and len(draft.genre) > GENRE_MAX:
-        reasons.append(f"genre longer than {GENRE_MAX} characters")
+        reasons.append(_("genre longer than %(max)s characters") % {"max": GENRE_MAX})
     if any(len(name) > AUTHOR_MAX for name in draft.authors):
-        reasons.append(f"an author's name longer than {AUTHOR_MAX} characters")
+        reasons.append(_("an author's name longer than %(max)s characters") % {"max": AUTHOR_MAX})
     return reasons
 
 
@@ -128,17 +130,23 @@ class Decider:
     def outcome(draft: BookDraft, book: Book | None, first_seen: dict[str, int]) -> Outcome:
         reasons = list(draft.problems) + _storable(draft)
         if draft.isbn in first_seen:
-            reasons.append(f"duplicate ISBN in the file (record {first_seen[draft.isbn]})")
+            reasons.append(
+                _("duplicate ISBN in the file (record %(number)s)")
+                % {"number": first_seen[draft.isbn]}
+            )
         elif draft.isbn:
             first_seen[draft.isbn] = draft.number
         if book is not None and draft.copies is not None:
             on_loan = book.total_units - book.available_units
             if draft.copies < on_loan:
-                reasons.append(f"{draft.copies} copies, but {on_loan} are on loan")
+                reasons.append(
+                    _("%(copies)s copies, but %(on_loan)s are on loan")
+                    % {"copies": draft.copies, "on_loan": on_loan}
+                )
         if draft.copies is not None and draft.copies < 1:
-            reasons.append("no copies")
+            reasons.append(_("no copies"))
         if book is None and not draft.authors:
-            reasons.append("no author")
+            reasons.append(_("no author"))
         if reasons:
             action = REFUSE
         elif book is None:

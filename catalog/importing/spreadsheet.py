@@ -14,6 +14,8 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
+from django.utils.translation import gettext as _
+
 from catalog.importing.marc import YEAR_MAX, YEAR_MIN, BookDraft, isbn13_of
 from catalog.models import normalize_isbn
 
@@ -73,7 +75,9 @@ def _number(text: str, column: str, problems: list[str]) -> int | None:
         return None
     digits = normalize_isbn(text)
     if not (digits.isascii() and digits.isdigit()):
-        problems.append(f"{column} is not a whole number: {text!r}")
+        problems.append(
+            _("%(column)s is not a whole number: %(text)s") % {"column": column, "text": repr(text)}
+        )
         return None
     return int(digits)
 
@@ -83,11 +87,11 @@ def draft_of_row(row: dict[str, str], number: int) -> BookDraft:
     problems = []
     isbn = isbn13_of(row["isbn"]) if row["isbn"] else None
     if not row["isbn"]:
-        problems.append("no ISBN")
+        problems.append(_("no ISBN"))
     elif isbn is None:
-        problems.append(f"invalid ISBN {row['isbn']!r}")
+        problems.append(_("invalid ISBN %(isbn)s") % {"isbn": repr(row["isbn"])})
     if not row["title"]:
-        problems.append("no title")
+        problems.append(_("no title"))
     authors = tuple(
         dict.fromkeys(
             name.strip() for name in row["authors"].split(AUTHOR_SEPARATOR) if name.strip()
@@ -95,9 +99,12 @@ def draft_of_row(row: dict[str, str], number: int) -> BookDraft:
     )
     year = _number(row["published_year"], "published_year", problems)
     if year is None and not row["published_year"]:
-        problems.append("no published_year")
+        problems.append(_("no published_year"))
     elif year is not None and not YEAR_MIN <= year <= YEAR_MAX:
-        problems.append(f"year {year} outside {YEAR_MIN}-{YEAR_MAX}")
+        problems.append(
+            _("year %(year)s outside %(min)s-%(max)s")
+            % {"year": year, "min": YEAR_MIN, "max": YEAR_MAX}
+        )
     copies = _number(row["copies"], "copies", problems)
     return BookDraft(
         number=number,
@@ -117,18 +124,21 @@ def _columns(header: Iterable[Any]) -> list[str]:
     unknown = [name for name in names if name and name not in COLUMNS]
     if unknown:
         raise SpreadsheetError(
-            f"Unknown column(s) {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}."
+            _("Unknown column(s) %(unknown)s; the columns are %(columns)s.")
+            % {"unknown": ", ".join(unknown), "columns": ", ".join(COLUMNS)}
         )
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     if missing:
-        raise SpreadsheetError(f"The header has no {', '.join(missing)} column.")
+        raise SpreadsheetError(
+            _("The header has no %(columns)s column.") % {"columns": ", ".join(missing)}
+        )
     return names
 
 
 def _drafts(rows: Iterator[Iterable[Any]]) -> Iterator[BookDraft]:
     header = next(rows, None)
     if header is None:
-        raise SpreadsheetError("The file is empty.")
+        raise SpreadsheetError(_("The file is empty."))
     names = _columns(header)
     number = 0
     for cells in rows:
@@ -154,9 +164,11 @@ def read_csv(stream: BinaryIO) -> Iterator[BookDraft]:
     try:
         yield from _drafts(iter(csv.reader(text)))
     except UnicodeDecodeError as error:
-        raise SpreadsheetError("The CSV file is not UTF-8 text.") from error
+        raise SpreadsheetError(_("The CSV file is not UTF-8 text.")) from error
     except csv.Error as error:
-        raise SpreadsheetError(f"The CSV file cannot be read: {error}.") from error
+        raise SpreadsheetError(
+            _("The CSV file cannot be read: %(error)s.") % {"error": error}
+        ) from error
     finally:
         text.detach()
 
@@ -168,7 +180,7 @@ def read_xlsx(stream: BinaryIO) -> Iterator[BookDraft]:
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise SpreadsheetError("The file is not an XLSX workbook.") from error
+        raise SpreadsheetError(_("The file is not an XLSX workbook.")) from error
     try:
         yield from _drafts(workbook.worksheets[0].iter_rows(values_only=True))
     finally:

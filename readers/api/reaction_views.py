@@ -3,6 +3,7 @@
 
 from collections.abc import Callable
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -27,7 +28,7 @@ CUSTOMER_REQUIRED = OpenApiResponse(
 OWN_REVIEW = OpenApiResponse(
     ErrorSerializer, description="`own_review`: members do not react to their own reviews."
 )
-MEMBERS_ONLY = "Only accounts with a member profile can like or dislike."
+MEMBERS_ONLY = gettext_lazy("Only accounts with a member profile can like or dislike.")
 
 
 class ReactionViewSet(viewsets.GenericViewSet):

@@ -1,6 +1,7 @@
 """Reviews and replies: inputs (plain text, lengths as stored) and answers (writers by display
 name only)."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.query import QueryChoiceField
@@ -27,7 +28,7 @@ class ReviewInputSerializer(StrictInput):
 
     def validate_body(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("Write something.")
+            raise serializers.ValidationError(_("Write something."))
         return value
 
 
@@ -38,7 +39,7 @@ class ReplyInputSerializer(StrictInput):
 
     def validate_body(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("Write something.")
+            raise serializers.ValidationError(_("Write something."))
         return value
 
 

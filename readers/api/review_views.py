@@ -1,6 +1,7 @@
 """Thin views of reviews and replies: anyone reads, members write (and the book's authors
 reply); a writer alone edits or deletes his own. Posting shares the `reader_posts` rate."""
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -35,7 +36,7 @@ CUSTOMER_REQUIRED = OpenApiResponse(
 THROTTLED = OpenApiResponse(
     ErrorSerializer, description="`throttled`: too many posts for now; see Retry-After."
 )
-MEMBERS_ONLY = "Only accounts with a member profile can review books."
+MEMBERS_ONLY = gettext_lazy("Only accounts with a member profile can review books.")
 
 
 def _id_or(pk: int, not_found: Exception) -> int:

@@ -1,5 +1,6 @@
 """Thin views of a member's shelves, favourites and lists."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -67,7 +68,9 @@ class BookShelfViewSet(viewsets.GenericViewSet):
         keys = _keys(
             request,
             pk,
-            without_profile=CustomerRequired("Only accounts with a member profile have shelves."),
+            without_profile=CustomerRequired(
+                _("Only accounts with a member profile have shelves.")
+            ),
         )
         shelf = validated(ShelfInputSerializer, request.data)["shelf"]
         placement = services.shelf_put(**keys, shelf=shelf)
@@ -101,7 +104,7 @@ class BookFavouriteViewSet(viewsets.GenericViewSet):
             request,
             pk,
             without_profile=CustomerRequired(
-                "Only accounts with a member profile have favourites."
+                _("Only accounts with a member profile have favourites.")
             ),
         )
         no_input(request.data)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import partial
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.errors import BookNotFound
@@ -156,5 +157,5 @@ def name_shown(first_name: str, last_name: str) -> str:
     first = (first_name or "").strip()
     last = (last_name or "").strip()
     if not first and not last:
-        return "A reader"
+        return _("A reader")
     return f"{first} {last[:1]}.".strip() if last else first

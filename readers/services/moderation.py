@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.errors import InvalidInput
 from accounts.models import User
@@ -38,11 +39,15 @@ def _reason(reason: str | None) -> str:
     """The moderator's reason, trimmed: required, and no longer than the log keeps."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput({"reason": ["Give a reason."]}, detail="A reason is required.")
+        raise InvalidInput({"reason": [_("Give a reason.")]}, detail=_("A reason is required."))
     if len(reason) > MODERATION_REASON_MAX_LENGTH:
         raise InvalidInput(
-            {"reason": [f"At most {MODERATION_REASON_MAX_LENGTH} characters."]},
-            detail="The reason is too long.",
+            {
+                "reason": [
+                    _("At most %(count)s characters.") % {"count": MODERATION_REASON_MAX_LENGTH}
+                ]
+            },
+            detail=_("The reason is too long."),
         )
     return reason
 

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import NotificationKind
 from accounts.notifications import notify_batched
 from catalog.errors import BookNotFound, BookWithdrawn
 from catalog.models import Book
 from catalog.services import catalog_changed
+from core.l10n import local_number
 from readers.errors import OwnReview, ReactionNotFound, ReviewNotFound
 from readers.models import BookReaction, Reaction, Review, ReviewReaction
 from readers.selectors.reactions import ReactionState
@@ -132,8 +134,11 @@ def likes_window_start(at: datetime) -> datetime:
 
 
 def _likes_message(count: int, title: str) -> str:
-    who = "1 member" if count == 1 else f"{count} members"
-    return f"{who} liked your review of “{title}”."
+    return ngettext(
+        "%(count)s member liked your review of “%(title)s”.",
+        "%(count)s members liked your review of “%(title)s”.",
+        count,
+    ) % {"count": local_number(count), "title": title}
 
 
 def _tell_writer_of_likes(*, review_id: int, writer_id: int, book_title: str) -> None:
@@ -147,7 +152,7 @@ def _tell_writer_of_likes(*, review_id: int, writer_id: int, book_title: str) ->
     notify_batched(
         user_id=writer_id,
         kind=NotificationKind.REVIEW_LIKES,
-        message=_likes_message(count, book_title),
+        message=lambda: _likes_message(count, book_title),
         event_key=f"review-likes:{review_id}:{start:%Y-%m-%dT%H}",
     )
 

@@ -8,6 +8,8 @@ locks in the same order, so every visible count stays equal to its visible rows.
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.errors import CustomerRequired
 from accounts.models import NotificationKind, User
@@ -19,7 +21,7 @@ from readers.errors import AlreadyReviewed, ReplyNotFound, ReviewNotFound
 from readers.models import REPLY_BODY_MAX_LENGTH, REVIEW_BODY_MAX_LENGTH, Reply, Review
 from readers.selectors.reviews import display_name
 
-REPLIERS_ONLY = "Only members and the book's own authors can reply to its reviews."
+REPLIERS_ONLY = gettext_lazy("Only members and the book's own authors can reply to its reviews.")
 
 
 def _move_review_count(book_id: int, delta: int) -> None:
@@ -35,7 +37,7 @@ def _validated(item: Review | Reply) -> None:
     item.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     longest = REVIEW_BODY_MAX_LENGTH if is_review else REPLY_BODY_MAX_LENGTH
     if len(item.body) > longest:
-        raise ValidationError({"body": [f"At most {longest} characters."]})
+        raise ValidationError({"body": [_("At most %(count)s characters.") % {"count": longest}]})
 
 
 def review_create(*, customer_id: int, book_id: int, body: str, title: str = "") -> Review:
@@ -135,8 +137,14 @@ def reply_create(*, user: User, review_id: int, body: str) -> Reply:
             notify(
                 user_id=writer_id,
                 kind=NotificationKind.REVIEW_REPLY,
-                message=f"{display_name(user)} replied to your review of “{review.book.title}”: "
-                f"{reply.body[:200]}",
+                message=lambda: (
+                    _("%(name)s replied to your review of “%(title)s”: %(reply)s")
+                    % {
+                        "name": display_name(user),
+                        "title": review.book.title,
+                        "reply": reply.body[:200],
+                    }
+                ),
                 event_key=f"review-reply:{reply.pk}",
             )
     return reply
