@@ -140,3 +140,13 @@ def test_the_admin_end_confirmation_page_speaks_persian(staff_client):
     assert "این رزرو همین حالا پایان یابد؟" in body
     assert "بله، همین حالا پایان یابد" in body
     assert f"رزرو شمارهٔ {reservation.pk}:" in body
+
+
+def test_the_reservation_list_in_the_admin_speaks_persian(staff_client):
+    reservation_create(customer=member(), book_id=BookFactory(total_units=1).pk, days=3)
+    body = staff_client.get(
+        reverse("admin:reservations_reservation_changelist"), HTTP_ACCEPT_LANGUAGE="fa"
+    ).content.decode()
+    assert "زمان پایان" in body  # the "ends at" column
+    assert "فعال" in body  # the "active" status
+    assert "پایان همین حالا (نسخه به صف انتظار می‌رود)" in body  # the action
