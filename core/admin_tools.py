@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError
 from core.permissions import has_admin_permissions
@@ -166,9 +167,18 @@ def act_with_reason(
         try:
             call(item, form.cleaned_data["reason"])
         except DomainError as error:
-            model_admin.message_user(request, f"{describe(item)}: {error.detail}", messages.WARNING)
+            model_admin.message_user(
+                request,
+                _("%(item)s: %(reason)s") % {"item": describe(item), "reason": error.detail},
+                messages.WARNING,
+            )
         else:
-            model_admin.message_user(request, f"{done} {describe(item)}.", messages.SUCCESS)
+            model_admin.message_user(
+                request,
+                # Translators: what was done (e.g. "Withdrawn:"), then the row in words.
+                _("%(done)s %(item)s.") % {"done": done, "item": describe(item)},
+                messages.SUCCESS,
+            )
     return None
 
 
@@ -183,7 +193,7 @@ class SelectionChecked:
     def response_action(self, request, queryset):
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if not all(_names_a_row(value) for value in selected):
-            self.message_user(request, "The selection names no such rows.", messages.WARNING)
+            self.message_user(request, _("The selection names no such rows."), messages.WARNING)
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
 
@@ -225,7 +235,8 @@ class ConfirmedOperationAdmin:
     operation_name = ""  # the URL's last segment (with hyphens) and its name's suffix
     operation_permission = ""  # the "app_label.codename" the operation requires
     operation_flag = ""  # the change form's context variable: may this user run it
-    operation_page: dict[str, str] = {}  # title, question, consequence, confirm_label
+    # title, question, consequence, confirm_label (lazy translations are welcome)
+    operation_page: dict[str, str] = {}
     open_status: str | None = None  # the only status the operation applies to, if any
     describe_template = "{obj}"  # the row in words, formatted with the row as `obj`
     success_template = ""  # the message after the operation from the row's page (`obj`)
@@ -241,6 +252,10 @@ class ConfirmedOperationAdmin:
 
     def perform(self, request: HttpRequest, obj) -> None:
         raise NotImplementedError
+
+    def action_summary_text(self, count: int) -> str:
+        """The message after the list action for `count` rows done (`action_summary`)."""
+        return self.action_summary.format(count=count) if self.action_summary else ""
 
     def still_open(self, obj) -> bool:
         """Whether the operation still has something to do on `obj`: its status is `open_status`
@@ -297,7 +312,8 @@ class ConfirmedOperationAdmin:
         if not self.still_open(obj):
             self.message_user(
                 request,
-                f"Nothing to do: {self.describe(obj)} is {obj.get_status_display().lower()}.",
+                _("Nothing to do: %(item)s is %(status)s.")
+                % {"item": self.describe(obj), "status": obj.get_status_display().lower()},
             )
             return HttpResponseRedirect(back)
         return confirmation_page(
@@ -323,8 +339,11 @@ class ConfirmedOperationAdmin:
                 done += self._run(request, obj, success)
             else:
                 self.message_user(
-                    request, f"Skipped {self.describe(obj)}: {obj.get_status_display().lower()}."
+                    request,
+                    _("Skipped %(item)s: %(status)s.")
+                    % {"item": self.describe(obj), "status": obj.get_status_display().lower()},
                 )
-        if self.action_summary and done >= self.summary_from:
-            self.message_user(request, self.action_summary.format(count=done), messages.SUCCESS)
+        summary = self.action_summary_text(done)
+        if summary and done >= self.summary_from:
+            self.message_user(request, summary, messages.SUCCESS)
         return None

@@ -5,6 +5,8 @@ from urllib.parse import unquote_plus, unquote_to_bytes
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 NUL = "\x00"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -57,13 +59,19 @@ class RefuseNulMiddleware:
     def __call__(self, request):
         if not _carries_nul(request):
             return self.get_response(request)
+        # This runs before LocaleMiddleware: the answer takes the request's language itself.
+        with translation.override(translation.get_language_from_request(request)):
+            return self._refusal(request)
+
+    @staticmethod
+    def _refusal(request):
         if request.path.startswith("/api/"):
             return JsonResponse(
-                {"code": "null_character", "detail": "The request carries a NUL character."},
+                {"code": "null_character", "detail": _("The request carries a NUL character.")},
                 status=400,
             )
         return HttpResponseBadRequest(
-            "Bad request: the request carries a NUL character.", content_type="text/plain"
+            _("Bad request: the request carries a NUL character."), content_type="text/plain"
         )
 
 
@@ -84,5 +92,8 @@ class ApiJsonNotFoundMiddleware:
             and request.path.startswith("/api/")
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+            # Outside LocaleMiddleware: the detail takes the request's language itself.
+            with translation.override(translation.get_language_from_request(request)):
+                detail = _("Not found.")
+            return JsonResponse({"code": "not_found", "detail": detail}, status=404)
         return response

@@ -2,8 +2,11 @@
 
 import re
 
+from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+
+from core.l10n import local_number
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,100}")
 
@@ -31,8 +34,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def _bounded(name: str, given: str, *, maximum: int | None = None) -> int:
         value = int(given) if WHOLE_NUMBER.fullmatch(given) else 0
         if value < 1 or (maximum is not None and value > maximum):
-            bounds = f"from 1 to {maximum}" if maximum is not None else "of 1 or more"
-            raise ValidationError({name: [f"A whole number {bounds} is required."]})
+            if maximum is None:
+                message = _("A whole number of 1 or more is required.")
+            else:
+                message = _("A whole number from 1 to %(maximum)s is required.") % {
+                    "maximum": local_number(maximum)
+                }
+            raise ValidationError({name: [message]})
         return value
 
     def get_schema_operation_parameters(self, view):

@@ -10,31 +10,39 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-# The JSON kinds a field takes, each as the message names it.
+# The JSON kinds a field takes, and each as the message names it.
 STRING, INTEGER, BOOLEAN, ARRAY = "a string", "an integer", "true or false", "a list"
-UNKNOWN_FIELD = "This request does not take this field."
-READ_ONLY_FIELD = "This field is read-only."
+KIND_NAMES = {
+    STRING: gettext_lazy("a string"),
+    INTEGER: gettext_lazy("an integer"),
+    BOOLEAN: gettext_lazy("true or false"),
+    ARRAY: gettext_lazy("a list"),
+}
+UNKNOWN_FIELD = gettext_lazy("This request does not take this field.")
+READ_ONLY_FIELD = gettext_lazy("This field is read-only.")
 
 
 def _json_kind_of(value) -> str:
     """What the caller sent, as a message names it."""
     if value is None:
-        return "null"
+        return _("null")
     if isinstance(value, bool):
-        return "a boolean"
+        return _("a boolean")
     if isinstance(value, int):
-        return "an integer"
+        return _("an integer")
     if isinstance(value, float):
-        return "a decimal number"
+        return _("a decimal number")
     if isinstance(value, str):
-        return "a string"
+        return _("a string")
     if isinstance(value, list):
-        return "a list"
-    return "an object"
+        return _("a list")
+    return _("an object")
 
 
 def _is_kind(value, kind: str) -> bool:
@@ -79,19 +87,23 @@ def _kind(field: serializers.Field) -> tuple[str, serializers.Field | None]:
 def _type_errors(field: serializers.Field, value) -> list[str]:
     """Why `value` is of the wrong JSON type for `field`: none when right, or when null (the
     field's own validation answers null)."""
-    return [] if value is None else _wrong_kind(field, value, "Must")
+    return [] if value is None else _wrong_kind(field, value)
 
 
-def _wrong_kind(field: serializers.Field, value, subject: str) -> list[str]:
+def _wrong_kind(field: serializers.Field, value, index: int | None = None) -> list[str]:
+    """Why `value` (the item at `index` of a list, when given) is of the wrong JSON type."""
     kind, item_field = _kind(field)
     if not _is_kind(value, kind):
-        return [f"{subject} be {kind}, not {_json_kind_of(value)}."]
+        names = {"kind": KIND_NAMES[kind], "sent": _json_kind_of(value)}
+        if index is None:
+            return [_("Must be %(kind)s, not %(sent)s.") % names]
+        return [_("Item %(index)s must be %(kind)s, not %(sent)s.") % {**names, "index": index}]
     if item_field is None:
         return []
     return [
         message
-        for index, item in enumerate(value)
-        for message in _wrong_kind(item_field, item, f"Item {index} must")
+        for item_index, item in enumerate(value)
+        for message in _wrong_kind(item_field, item, item_index)
     ]
 
 

@@ -7,6 +7,8 @@ page adds, changes or deletes any of these rows, not even as an inline.
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.admin_tools import ReadOnlyAdmin, SecretLookupsRefused
 from purchasing.models import Payment, Wallet, WalletTransaction
@@ -15,7 +17,7 @@ from purchasing.models import Payment, Wallet, WalletTransaction
 class MoneyRecordAdmin(ReadOnlyAdmin, SecretLookupsRefused, admin.ModelAdmin):
     list_per_page = 50
 
-    @admin.display(description="customer", ordering="wallet__customer__user__email")
+    @admin.display(description=gettext_lazy("customer"), ordering="wallet__customer__user__email")
     def owner(self, record) -> str:
         return record.wallet.customer.user.email
 
@@ -27,16 +29,18 @@ class WalletAdmin(MoneyRecordAdmin):
     search_fields = ["customer__user__email", "customer__user__phone"]
     readonly_fields = ["records"]
 
-    @admin.display(description="ledger and payments")
+    @admin.display(description=gettext_lazy("ledger and payments"))
     def records(self, wallet: Wallet):
         ledger = reverse("admin:purchasing_wallettransaction_changelist")
         payments = reverse("admin:purchasing_payment_changelist")
         return format_html(
-            '<a href="{}?wallet={}">Ledger</a> · <a href="{}?wallet={}">Payments</a>',
+            '<a href="{}?wallet={}">{}</a> · <a href="{}?wallet={}">{}</a>',
             ledger,
             wallet.pk,
+            _("Ledger"),
             payments,
             wallet.pk,
+            _("Payments"),
         )
 
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PurchasingConfig(AppConfig):
     name = "purchasing"
-    verbose_name = "Purchasing"
+    verbose_name = _("Purchasing")
 
     def ready(self) -> None:
         # Imported here, not at the top: modules that touch models load only once the apps are.

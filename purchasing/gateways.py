@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from purchasing.errors import (
     InvalidSignature,
@@ -147,7 +149,7 @@ class ZarinpalGateway(PaymentGateway):
             "merchant_id": self._merchant_id(),
             "amount": payment.amount,
             "currency": "IRT",
-            "description": f"Library wallet charge #{payment.pk}",
+            "description": _payment_description(payment, language=user.language),
             "callback_url": settings.ZARINPAL_CALLBACK_URL,
             "metadata": metadata,
         }
@@ -278,6 +280,12 @@ VERIFYING_GATEWAYS: dict[str, type[PaymentGateway]] = {ZarinpalGateway.name: Zar
 
 def get_gateway() -> PaymentGateway:
     return import_string(settings.PAYMENT_GATEWAY)()
+
+
+def _payment_description(payment: Payment, *, language: str) -> str:
+    """What the member reads about the payment on the gateway's page, in the member's language."""
+    with translation.override(language or None):
+        return _("Library wallet charge #%(id)s") % {"id": payment.pk}
 
 
 def _read_event(body: bytes) -> PaymentEvent:

@@ -5,8 +5,11 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.admin_tools import ConfirmedOperationAdmin, ReadOnlyAdmin, SecretLookupsRefused
+from core.l10n import local_datetime
 from core.permissions import has_admin_permissions
 from reservations import selectors, services
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
@@ -52,24 +55,41 @@ class ReservationAdmin(HistoryAdmin):
     operation_permission = services.END_RESERVATION_PERMISSION
     operation_flag = "may_end"
     open_status = ReservationStatus.ACTIVE
-    describe_template = (
-        "reservation #{obj.pk}: {obj.customer} holds “{obj.book}” "
-        "until {obj.ends_at:%Y-%m-%d %H:%M} UTC"
-    )
-    success_template = "Ended reservation #{obj.pk} of {obj.customer} for “{obj.book}”."
-    action_summary = "Ended {count} reservation(s)."
     operation_page = {
-        "title": "End reservation now",
-        "question": "End this reservation now?",
-        "consequence": "The member is notified, nothing is refunded, and the unit goes to the "
-        "first member of the book's queue who qualifies (or back on the shelf).",
-        "confirm_label": "Yes, end it now",
+        "title": gettext_lazy("End reservation now"),
+        "question": gettext_lazy("End this reservation now?"),
+        "consequence": gettext_lazy(
+            "The member is notified, nothing is refunded, and the unit goes to the "
+            "first member of the book's queue who qualifies (or back on the shelf)."
+        ),
+        "confirm_label": gettext_lazy("Yes, end it now"),
     }
+
+    def describe(self, obj: Reservation) -> str:
+        return _("reservation #%(id)s: %(customer)s holds “%(book)s” until %(ends_at)s") % {
+            "id": obj.pk,
+            "customer": obj.customer,
+            "book": obj.book,
+            "ends_at": local_datetime(obj.ends_at),
+        }
+
+    def operation_success(self, obj: Reservation) -> str:
+        return _("Ended reservation #%(id)s of %(customer)s for “%(book)s”.") % {
+            "id": obj.pk,
+            "customer": obj.customer,
+            "book": obj.book,
+        }
+
+    def action_summary_text(self, count: int) -> str:
+        return _("Ended %(count)s reservation(s).") % {"count": count}
 
     def perform(self, request, reservation: Reservation) -> None:
         services.admin_end_reservation(reservation_id=reservation.pk, by=request.user)
 
-    @admin.action(description="End now (releases the unit to the queue)", permissions=["operation"])
+    @admin.action(
+        description=gettext_lazy("End now (releases the unit to the queue)"),
+        permissions=["operation"],
+    )
     def end_now(self, request, queryset):
         return self.confirmed_action(request, queryset)
 
@@ -101,24 +121,36 @@ class QueueEntryAdmin(HistoryAdmin):
     operation_permission = services.REMOVE_QUEUE_ENTRY_PERMISSION
     operation_flag = "may_remove"
     open_status = QueueStatus.WAITING
-    describe_template = (
-        "queue entry #{obj.pk}: {obj.customer} waits for “{obj.book}” "
-        "since {obj.queued_at:%Y-%m-%d %H:%M} UTC"
-    )
-    success_template = "Removed {obj.customer} from the queue for “{obj.book}”."
-    action_summary = "Removed {count} member(s) from their queue."
     operation_page = {
-        "title": "Remove from queue",
-        "question": "Take this member off the book's queue?",
-        "consequence": "The member is notified; no money was taken for waiting, so nothing is "
-        "refunded.",
-        "confirm_label": "Yes, remove",
+        "title": gettext_lazy("Remove from queue"),
+        "question": gettext_lazy("Take this member off the book's queue?"),
+        "consequence": gettext_lazy(
+            "The member is notified; no money was taken for waiting, so nothing is refunded."
+        ),
+        "confirm_label": gettext_lazy("Yes, remove"),
     }
+
+    def describe(self, obj: QueueEntry) -> str:
+        return _("queue entry #%(id)s: %(customer)s waits for “%(book)s” since %(queued_at)s") % {
+            "id": obj.pk,
+            "customer": obj.customer,
+            "book": obj.book,
+            "queued_at": local_datetime(obj.queued_at),
+        }
+
+    def operation_success(self, obj: QueueEntry) -> str:
+        return _("Removed %(customer)s from the queue for “%(book)s”.") % {
+            "customer": obj.customer,
+            "book": obj.book,
+        }
+
+    def action_summary_text(self, count: int) -> str:
+        return _("Removed %(count)s member(s) from their queue.") % {"count": count}
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "reservation_link"]
 
-    @admin.display(description="reservation")
+    @admin.display(description=gettext_lazy("reservation"))
     def reservation_link(self, entry: QueueEntry):
         if entry.reservation_id is None:
             return None
@@ -128,7 +160,7 @@ class QueueEntryAdmin(HistoryAdmin):
     def perform(self, request, entry: QueueEntry) -> None:
         services.admin_remove_queue_entry(entry_id=entry.pk, by=request.user)
 
-    @admin.action(description="Remove from queue", permissions=["operation"])
+    @admin.action(description=gettext_lazy("Remove from queue"), permissions=["operation"])
     def remove_from_queue(self, request, queryset):
         return self.confirmed_action(request, queryset)
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReservationsConfig(AppConfig):
     name = "reservations"
-    verbose_name = "Reservations"
+    verbose_name = _("Reservations")
 
     def ready(self):
         # Imported here, not at the top: modules that touch models load only once the apps are.

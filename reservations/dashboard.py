@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import jdatetime
 from django.db.models import (
     Count,
     ExpressionWrapper,
@@ -41,6 +42,7 @@ from django.utils import timezone
 from accounts.models import Customer, Plan
 from accounts.plans import plan_at_expression
 from catalog.models import Book
+from core.l10n import is_persian, persian_digits
 from purchasing.models import TransactionKind, WalletTransaction
 from reservations.models import QueueEntry, QueueStatus, Reservation
 from reservations.rules import counting_toward_limit_q, suspended_q
@@ -206,6 +208,13 @@ def _axis_top(peak: int) -> int:
     return max(4, -(-peak // 4) * 4)
 
 
+def _axis_label(day: date) -> str:
+    """A day under the chart: `Nov 30`, or its Jalali month/day in Persian (`۰۹/۰۹`)."""
+    if is_persian():
+        return persian_digits(jdatetime.date.fromgregorian(date=day).strftime("%m/%d"))
+    return day.strftime("%b %d")
+
+
 def bar_chart(days: list[DayCount], *, width: int = 760, height: int = 240) -> BarChart:
     """Geometry of a server-rendered SVG bar chart of daily counts (no script needed)."""
     left, right, top_pad, bottom = 36, 8, 12, 28
@@ -224,7 +233,7 @@ def bar_chart(days: list[DayCount], *, width: int = 760, height: int = 240) -> B
                 y=round(baseline - h, 2),
                 width=round(slot * 0.7, 2),
                 height=round(h, 2),
-                label=d.day.strftime("%b %d") if (len(days) - 1 - i) % 5 == 0 else "",
+                label=_axis_label(d.day) if (len(days) - 1 - i) % 5 == 0 else "",
                 label_x=round(
                     left + i * slot + (slot * 0.85 if i == len(days) - 1 else slot / 2), 2
                 ),

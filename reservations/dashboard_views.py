@@ -12,7 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from accounts.models import Plan
+from core.l10n import local_datetime
 from core.permissions import has_admin_permissions
 from reservations import dashboard
 
@@ -62,7 +66,8 @@ class HoldsReportForm(forms.Form):
         max_value=Decimal(1000),
         max_digits=6,
         decimal_places=2,
-        help_text="Waiting entries per unit above which a book is reported.",
+        label=gettext_lazy("Threshold"),
+        help_text=gettext_lazy("Waiting entries per unit above which a book is reported."),
     )
     o = forms.ChoiceField(choices=ORDER_CHOICES, required=False)
     p = forms.IntegerField(required=False, min_value=1)
@@ -74,9 +79,13 @@ def dashboard_view(request):
     figures = dashboard.dashboard_figures()
     context = {
         **admin.site.each_context(request),
-        "title": "Dashboard",
+        "title": _("Dashboard"),
+        "is_dashboard": True,
         "figures": figures,
-        "plans": list(figures.members_per_plan.items()),
+        "figures_at": local_datetime(figures.at),
+        "plans": [
+            (plan, Plan(plan).label, count) for plan, count in figures.members_per_plan.items()
+        ],
         "members_total": sum(figures.members_per_plan.values()),
         "chart": dashboard.bar_chart(figures.reservations_per_day),
         "window_days": dashboard.WINDOW_DAYS,
@@ -137,8 +146,12 @@ def holds_report_view(request):
         return _csv_response(books, threshold)
     if not valid and request.GET.get("format") == "csv":
         return HttpResponse(
-            "Invalid report parameters: "
-            + "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()),
+            _("Invalid report parameters: %(errors)s")
+            % {
+                "errors": "; ".join(
+                    f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()
+                )
+            },
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -146,7 +159,7 @@ def holds_report_view(request):
     query = {"threshold": threshold, "o": order}
     context = {
         **admin.site.each_context(request),
-        "title": "Holds-ratio report",
+        "title": _("Holds-ratio report"),
         "form": form,
         "errors": form.errors if not valid else None,
         "threshold": threshold,

@@ -4,34 +4,52 @@ from datetime import timedelta
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ReservationStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    RETURNED = "returned", "Returned"
-    EXPIRED = "expired", "Expired"
-    ENDED_BY_ADMIN = "ended_by_admin", "Ended by admin"
+    ACTIVE = "active", _("Active")
+    RETURNED = "returned", _("Returned")
+    EXPIRED = "expired", _("Expired")
+    ENDED_BY_ADMIN = "ended_by_admin", _("Ended by admin")
 
 
 class Reservation(models.Model):
     customer = models.ForeignKey(
-        "accounts.Customer", on_delete=models.PROTECT, related_name="reservations"
+        "accounts.Customer",
+        on_delete=models.PROTECT,
+        related_name="reservations",
+        verbose_name=_("customer"),
     )
-    book = models.ForeignKey("catalog.Book", on_delete=models.PROTECT, related_name="reservations")
-    days = models.PositiveSmallIntegerField()
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    price = models.PositiveBigIntegerField(help_text="Whole toman actually charged.")
-    discount_percent = models.PositiveSmallIntegerField(default=0)
-    discount_reason = models.CharField(max_length=64, blank=True)
+    book = models.ForeignKey(
+        "catalog.Book",
+        on_delete=models.PROTECT,
+        related_name="reservations",
+        verbose_name=_("book"),
+    )
+    days = models.PositiveSmallIntegerField(verbose_name=_("days"))
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    price = models.PositiveBigIntegerField(
+        help_text=_("Whole toman actually charged."), verbose_name=_("price")
+    )
+    discount_percent = models.PositiveSmallIntegerField(
+        default=0, verbose_name=_("discount percent")
+    )
+    discount_reason = models.CharField(max_length=64, blank=True, verbose_name=_("discount reason"))
     status = models.CharField(
-        max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE
+        max_length=16,
+        choices=ReservationStatus.choices,
+        default=ReservationStatus.ACTIVE,
+        verbose_name=_("status"),
     )
-    ended_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-starts_at", "-id"]
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "book"],
@@ -68,7 +86,7 @@ class Reservation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer} · {self.book} ({self.status})"
+        return f"{self.customer} · {self.book} ({self.get_status_display()})"
 
     @property
     def is_active(self) -> bool:
@@ -93,31 +111,43 @@ class Reservation(models.Model):
 
 
 class QueueStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    FULFILLED = "fulfilled", "Fulfilled"
-    LEFT = "left", "Left"
-    DROPPED = "dropped", "Dropped"
-    REMOVED_BY_ADMIN = "removed_by_admin", "Removed by admin"
+    WAITING = "waiting", _("Waiting")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    LEFT = "left", _("Left")
+    DROPPED = "dropped", _("Dropped")
+    REMOVED_BY_ADMIN = "removed_by_admin", _("Removed by admin")
 
 
 class QueueEntry(models.Model):
     """A customer waiting for a unit of a book; its order is decided when a unit is released."""
 
     customer = models.ForeignKey(
-        "accounts.Customer", on_delete=models.PROTECT, related_name="queue_entries"
+        "accounts.Customer",
+        on_delete=models.PROTECT,
+        related_name="queue_entries",
+        verbose_name=_("customer"),
     )
-    book = models.ForeignKey("catalog.Book", on_delete=models.PROTECT, related_name="queue_entries")
-    days = models.PositiveSmallIntegerField()
-    queued_at = models.DateTimeField()
+    book = models.ForeignKey(
+        "catalog.Book",
+        on_delete=models.PROTECT,
+        related_name="queue_entries",
+        verbose_name=_("book"),
+    )
+    days = models.PositiveSmallIntegerField(verbose_name=_("days"))
+    queued_at = models.DateTimeField(verbose_name=_("queued at"))
     status = models.CharField(
-        max_length=16, choices=QueueStatus.choices, default=QueueStatus.WAITING
+        max_length=16,
+        choices=QueueStatus.choices,
+        default=QueueStatus.WAITING,
+        verbose_name=_("status"),
     )
-    drop_reason = models.CharField(max_length=64, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    drop_reason = models.CharField(max_length=64, blank=True, verbose_name=_("drop reason"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     suspended_until = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="While in the future the release walk skips this entry; it keeps its place.",
+        help_text=_("While in the future the release walk skips this entry; it keeps its place."),
+        verbose_name=_("suspended until"),
     )
     reservation = models.OneToOneField(
         Reservation,
@@ -125,12 +155,14 @@ class QueueEntry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="queue_entry",
-        help_text="The reservation this entry became when it was served.",
+        help_text=_("The reservation this entry became when it was served."),
+        verbose_name=_("reservation"),
     )
 
     class Meta:
         ordering = ["queued_at", "id"]
-        verbose_name_plural = "queue entries"
+        verbose_name = _("queue entry")
+        verbose_name_plural = _("queue entries")
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "book"],
@@ -167,7 +199,11 @@ class QueueEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer} waits for {self.book} ({self.status})"
+        return _("%(customer)s waits for %(book)s (%(status)s)") % {
+            "customer": self.customer,
+            "book": self.book,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_waiting(self) -> bool:

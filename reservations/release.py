@@ -11,18 +11,21 @@ from datetime import datetime, timedelta
 
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import NotificationEvent, notify, notify_many
 from catalog.models import Book
 from catalog.services import catalog_changed
+from core.l10n import local_datetime, local_number
 from purchasing.models import TransactionKind, Wallet
 from purchasing.services import wallet_debit, wallet_for_update
 from reservations import pricing
 from reservations import rules as reservation_rules
 from reservations.models import QueueEntry, QueueStatus, Reservation, ReservationStatus
 from reservations.queue import waiting_in_priority_order
-from reservations.rules import REFUSALS, Refusal, Standing, start_refusal
+from reservations.rules import REFUSALS, Refusal, RefusalAnswer, Standing, start_refusal
 from reservations.selectors import active_reservation_count
 from reservations.sql import reserve_figures, save_book_units
 
@@ -135,9 +138,17 @@ def _grant(*, entry: QueueEntry, book: Book, at: datetime) -> Refusal | None:
     notify(
         user_id=entry.user_id,
         kind=NotificationKind.QUEUE_GRANTED,
-        message=(
-            f"Good news: a copy of “{book.title}” is yours for {entry.days} days, "
-            f"until {reservation.ends_at:%Y-%m-%d %H:%M} UTC."
+        message=lambda: (
+            ngettext(
+                "Good news: a copy of “%(title)s” is yours for %(days)s day, until %(ends_at)s.",
+                "Good news: a copy of “%(title)s” is yours for %(days)s days, until %(ends_at)s.",
+                entry.days,
+            )
+            % {
+                "title": book.title,
+                "days": local_number(entry.days),
+                "ends_at": local_datetime(reservation.ends_at),
+            }
         ),
         event_key=f"queue_granted:{entry.pk}",
     )
@@ -152,10 +163,15 @@ def _record_drops(*, drops: dict[Refusal, list[QueueEntry]], book: Book, at: dat
         QueueEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
             status=QueueStatus.DROPPED, drop_reason=answer.drop_code, resolved_at=at
         )
-        message = (
-            f"A copy of “{book.title}” came free but you were taken off its queue: "
-            f"{answer.drop_message}."
-        )
+
+        def message(answer: RefusalAnswer = answer) -> str:
+            return _(
+                "A copy of “%(title)s” came free but you were taken off its queue: %(reason)s."
+            ) % {
+                "title": book.title,
+                "reason": answer.drop_message,
+            }
+
         events += [
             NotificationEvent(
                 user_id=entry.user_id,
@@ -249,7 +265,9 @@ def expire_due_on_locked_book(*, book: Book, at: datetime) -> int:
         NotificationEvent(
             user_id=reservation.customer.user_id,
             kind=NotificationKind.RESERVATION_EXPIRED,
-            message=f"Your reservation of “{book.title}” has expired.",
+            message=lambda: (
+                _("Your reservation of “%(title)s” has expired.") % {"title": book.title}
+            ),
             event_key=f"reservation_expired:{reservation.pk}",
         )
         for reservation in due

@@ -25,11 +25,14 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.db.models import Expression, F, IntegerField, OuterRef, Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.errors import AccountInactive
 from accounts.models import Plan
 from accounts.plans import PLANS, PlanRules, SqlFragment, plan_at_expression, plan_at_sql, rules_for
 from core.errors import DomainError
+from core.l10n import local_number
 from purchasing.errors import InsufficientFunds
 from reservations.errors import (
     AlreadyQueued,
@@ -285,7 +288,7 @@ class RefusalAnswer:
     error: type[DomainError]
     error_arguments: Callable[[Standing, PlanRules], dict]
     drop_code: str | None = None
-    drop_message: str = ""
+    drop_message: str | Promise = ""
 
 
 def _no_arguments(standing: Standing, rules: PlanRules) -> dict:
@@ -294,22 +297,27 @@ def _no_arguments(standing: Standing, rules: PlanRules) -> dict:
 
 REFUSALS: dict[Refusal, RefusalAnswer] = {
     Refusal.ACCOUNT_CLOSED: RefusalAnswer(
-        AccountInactive, _no_arguments, "account_closed", "your account is closed"
+        AccountInactive, _no_arguments, "account_closed", gettext_lazy("your account is closed")
     ),
     Refusal.MEMBERSHIP_REQUIRED: RefusalAnswer(
         MembershipRequired,
         _no_arguments,
         "membership_required",
-        "your membership no longer allows reserving",
+        gettext_lazy("your membership no longer allows reserving"),
     ),
     Refusal.INVALID_DURATION: RefusalAnswer(
         InvalidDuration,
         lambda s, rules: {
-            "detail": f"Your plan allows reservations of 1 to {rules.max_days} days.",
+            "detail": ngettext(
+                "Your plan allows reservations of 1 to %(max_days)s day.",
+                "Your plan allows reservations of 1 to %(max_days)s days.",
+                rules.max_days,
+            )
+            % {"max_days": local_number(rules.max_days)},
             "max_days": rules.max_days,
         },
         "invalid_duration",
-        "your plan no longer allows that many days",
+        gettext_lazy("your plan no longer allows that many days"),
     ),
     Refusal.ALREADY_RESERVED: RefusalAnswer(AlreadyReserved, _no_arguments),
     Refusal.ALREADY_QUEUED: RefusalAnswer(AlreadyQueued, _no_arguments),
@@ -318,13 +326,13 @@ REFUSALS: dict[Refusal, RefusalAnswer] = {
         ReservationLimitReached,
         lambda s, rules: {"limit": rules.max_active_reservations},
         "reservation_limit_reached",
-        "you already hold as many reservations as your plan allows",
+        gettext_lazy("you already hold as many reservations as your plan allows"),
     ),
     Refusal.INSUFFICIENT_FUNDS: RefusalAnswer(
         InsufficientFunds,
         lambda s, rules: {"required_amount": s.price, "balance": s.balance},
         "insufficient_funds",
-        "your wallet did not cover the price",
+        gettext_lazy("your wallet did not cover the price"),
     ),
 }
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Customer
 from accounts.plans import PlanRules
@@ -42,7 +43,13 @@ MAX_ID = 2**63 - 1
 def unknown_book(book_id: int) -> ValidationError:
     """The 400 naming `book` for a book id that names no book (the one DRF's related field gives)."""
     return ValidationError(
-        {"book": f'Invalid pk "{book_id}" - object does not exist.'}, code="does_not_exist"
+        # DRF's own message (and its translations), as its related field gives it.
+        {
+            "book": gettext('Invalid pk "{pk_value}" - object does not exist.').format(
+                pk_value=book_id
+            )
+        },
+        code="does_not_exist",
     )
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.errors import AdminOnly
 from accounts.models import Customer, NotificationKind, User
@@ -92,7 +93,7 @@ def book_for_update(book_id: int) -> Book:
     """Lock the book row: the first lock of every use case touching a book."""
     book = Book.objects.select_for_update().filter(pk=book_id).first()
     if book is None:
-        raise NotFound("No such book.")
+        raise NotFound(_("No such book."))
     return book
 
 
@@ -160,13 +161,16 @@ def book_withdrawn(*, book: Book, at: datetime) -> int:
     )
     if not entries:
         return 0
-    QueueEntry.objects.filter(pk__in=[pk for pk, _ in entries]).update(
+    QueueEntry.objects.filter(pk__in=[pk for pk, _user_id in entries]).update(
         status=QueueStatus.DROPPED, drop_reason=BOOK_WITHDRAWN, resolved_at=at
     )
-    message = (
-        f"“{book.title}” has been withdrawn from the library's catalog, so you were taken off "
-        "its queue. Nothing was charged."
-    )
+
+    def message() -> str:
+        return _(
+            "“%(title)s” has been withdrawn from the library's catalog, so you were taken off "
+            "its queue. Nothing was charged."
+        ) % {"title": book.title}
+
     notify_many(
         NotificationEvent(
             user_id=user_id,
@@ -313,7 +317,7 @@ def _lock_book_and_active_reservation(
             reservation_id=reservation_id, customer_id=customer_id
         )
     if book is None:
-        raise NotFound("No such reservation.")
+        raise NotFound(_("No such reservation."))
     found = sql.reservation_on_locked_book(book=book, reservation_id=reservation_id, at=at)
     reservation = found.reservation
     if found.settling.needed(book):
@@ -435,7 +439,9 @@ def admin_end_reservation(
     notify(
         user_id=locked.holder_user_id,
         kind=NotificationKind.RESERVATION_ENDED_BY_ADMIN,
-        message=f"Library staff ended your reservation of “{book.title}”.",
+        message=lambda: (
+            _("Library staff ended your reservation of “%(title)s”.") % {"title": book.title}
+        ),
         event_key=f"reservation_ended_by_admin:{reservation.pk}",
     )
     release_units(book=book, units=1, at=at)
@@ -451,7 +457,7 @@ def _lock_book_and_waiting_entry(*, entry_id: int, customer_id: int | None) -> Q
         entries = entries.filter(customer_id=customer_id)
     book_id = entries.values_list("book_id", flat=True).first()
     if book_id is None:
-        raise NotFound("No such queue entry.")
+        raise NotFound(_("No such queue entry."))
     book_for_update(book_id)
     entry = (
         QueueEntry.objects.select_for_update().select_related("customer", "book").get(pk=entry_id)
@@ -479,7 +485,10 @@ def admin_remove_queue_entry(*, entry_id: int, by: User, now: datetime | None = 
     notify(
         user_id=entry.customer.user_id,
         kind=NotificationKind.QUEUE_REMOVED_BY_ADMIN,
-        message=f"Library staff removed you from the queue for “{entry.book.title}”.",
+        message=lambda: (
+            _("Library staff removed you from the queue for “%(title)s”.")
+            % {"title": entry.book.title}
+        ),
         event_key=f"queue_removed_by_admin:{entry.pk}",
     )
     return entry
@@ -491,7 +500,7 @@ MAX_SUSPENSION = timedelta(days=30)
 def _check_suspension_end(*, until: datetime, at: datetime) -> None:
     latest = at + MAX_SUSPENSION
     if until <= at or until > latest:
-        detail = "Choose a moment after now and at most 30 days ahead."
+        detail = _("Choose a moment after now and at most 30 days ahead.")
         raise InvalidSuspension(detail, errors={"until": [detail]}, latest_until=latest.isoformat())
 
 

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationKind
 from accounts.notifications import notify
+from core.l10n import local_datetime
 from reservations.models import Reservation
 from reservations.rules import counting_toward_limit_q, due_q
 from reservations.services import settle_due_reservations
@@ -40,9 +42,9 @@ def remind_reservations_ending_soon() -> int:
         notify(
             user_id=reservation.customer.user_id,
             kind=NotificationKind.RESERVATION_ENDING,
-            message=(
-                f"Your reservation of “{reservation.book.title}” ends on "
-                f"{reservation.ends_at:%Y-%m-%d %H:%M} UTC."
+            message=lambda reservation=reservation: (
+                _("Your reservation of “%(title)s” ends on %(ends_at)s.")
+                % {"title": reservation.book.title, "ends_at": local_datetime(reservation.ends_at)}
             ),
             event_key=key,
         )

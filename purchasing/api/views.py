@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -22,6 +23,7 @@ from accounts.plans import PLANS, plan_of
 from accounts.selectors import current_membership
 from core.error_shapes import ErrorSerializer, InsufficientFundsSerializer
 from core.inputs import validated
+from core.l10n import local_number
 from core.metadata import WithoutForm
 from purchasing.api import serializers as s
 from purchasing.errors import PaymentNotFound
@@ -151,7 +153,8 @@ class WalletViewSet(viewsets.ViewSet):
             raise ValidationError(
                 {
                     IDEMPOTENCY_HEADER: [
-                        f"1 to {IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters."
+                        _("1 to %(max_length)s visible ASCII characters.")
+                        % {"max_length": local_number(IDEMPOTENCY_KEY_MAX_LENGTH)}
                     ]
                 }
             )

@@ -1,6 +1,7 @@
 """Thin views: validate input, call one service or selector, render the result."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -77,7 +78,7 @@ DETAIL_DESCRIPTION = "One of my reservations: read it, renew it (PUT), return th
 def customer_of(request) -> Customer:
     customer = getattr(request.user, "customer", None)
     if customer is None:
-        raise CustomerRequired("Only accounts with a member profile can reserve books.")
+        raise CustomerRequired(_("Only accounts with a member profile can reserve books."))
     return customer
 
 
@@ -85,7 +86,7 @@ def _reservation_owner_id(request) -> int:
     """A user without a customer record holds no reservation: 404, as for another's."""
     customer = getattr(request.user, "customer", None)
     if customer is None:
-        raise NotFound("No such reservation.")
+        raise NotFound(_("No such reservation."))
     return customer.pk
 
 
@@ -93,7 +94,7 @@ def _queue_owner(request) -> Customer:
     """A user without a customer record holds no queue entry: 404, as for another's."""
     customer = getattr(request.user, "customer", None)
     if customer is None:
-        raise NotFound("No such queue entry.")
+        raise NotFound(_("No such queue entry."))
     return customer
 
 
@@ -193,7 +194,7 @@ class ReservationViewSet(viewsets.GenericViewSet):
             customer_id=_reservation_owner_id(request), reservation_id=pk
         )
         if book_id is None:
-            raise NotFound("No such reservation.")
+            raise NotFound(_("No such reservation."))
         services.settle_due_reservations(book_ids=[book_id])
         reservation = selectors.reservation_with_book(reservation_id=pk)
         return Response(ReservationSerializer(reservation).data)
@@ -354,7 +355,7 @@ class AdminBookViewSet(viewsets.ViewSet):
     def holders(self, request, pk: int):
         """Who holds a book and who waits for it, in the order the queue would be served now."""
         if not Book.objects.filter(pk=pk).exists():
-            raise NotFound("No such book.")
+            raise NotFound(_("No such book."))
         at = timezone.now()
         services.settle_due_reservations(book_ids=[pk], now=at)
         result = selectors.book_holders_and_queue(book_id=pk, at=at)
