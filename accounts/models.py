@@ -11,12 +11,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # ASCII digits only: the schema states this pattern, and in a client's (ECMAScript) reading \d
 # is ASCII while Python's would also take other scripts' digits.
 E164_VALIDATOR = RegexValidator(
     regex=r"^\+[1-9][0-9]{7,14}$",
-    message="Enter the phone number in E.164 form, for example +989121234567.",
+    message=_("Enter the phone number in E.164 form, for example +989121234567."),
     code="invalid_phone",
 )
 
@@ -119,7 +120,9 @@ class Customer(models.Model):
 
     def clean(self) -> None:
         if self.date_of_birth and self.date_of_birth > timezone.localdate():
-            raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+            raise ValidationError(
+                {"date_of_birth": _("The date of birth cannot be in the future.")}
+            )
 
 
 class Plan(models.TextChoices):
@@ -155,7 +158,7 @@ class Membership(models.Model):
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "A membership must end after it starts."})
+            raise ValidationError({"ends_at": _("A membership must end after it starts.")})
 
     def covers(self, moment) -> bool:
         """Whether this membership counts at `moment` (see `accounts.plans` for the whole rule)."""
@@ -163,15 +166,15 @@ class Membership(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    QUEUE_GRANTED = "queue_granted", "Queued reservation granted"
-    QUEUE_DROPPED = "queue_dropped", "Dropped from a queue"
-    RESERVATION_ENDING = "reservation_ending", "Reservation ends in a day"
-    RESERVATION_EXPIRED = "reservation_expired", "Reservation expired"
-    RESERVATION_ENDED_BY_ADMIN = "reservation_ended_by_admin", "Reservation ended by staff"
-    QUEUE_REMOVED_BY_ADMIN = "queue_removed_by_admin", "Removed from a queue by staff"
-    LOGIN_CODE_LOCKOUT = "login_code_lockout", "Sign-in locked after wrong codes"
-    REVIEW_REPLY = "review_reply", "Reply to my review"
-    REVIEW_LIKES = "review_likes", "Likes on my review"
+    QUEUE_GRANTED = "queue_granted", _("Queued reservation granted")
+    QUEUE_DROPPED = "queue_dropped", _("Dropped from a queue")
+    RESERVATION_ENDING = "reservation_ending", _("Reservation ends in a day")
+    RESERVATION_EXPIRED = "reservation_expired", _("Reservation expired")
+    RESERVATION_ENDED_BY_ADMIN = "reservation_ended_by_admin", _("Reservation ended by staff")
+    QUEUE_REMOVED_BY_ADMIN = "queue_removed_by_admin", _("Removed from a queue by staff")
+    LOGIN_CODE_LOCKOUT = "login_code_lockout", _("Sign-in locked after wrong codes")
+    REVIEW_REPLY = "review_reply", _("Reply to my review")
+    REVIEW_LIKES = "review_likes", _("Likes on my review")
 
 
 class Notification(models.Model):
