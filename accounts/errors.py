@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, DomainError
+from core.l10n import is_persian, persian_digits
 
 
 class InvalidInput(DomainError):
@@ -42,7 +43,8 @@ class TooManyAttempts(DomainError):
     detail_template = _("Too many attempts. Try again in %(retry_after)s seconds.")
 
     def __init__(self, *, retry_after: int) -> None:
-        super().__init__(self.detail_template % {"retry_after": retry_after})
+        seconds = persian_digits(str(retry_after)) if is_persian() else str(retry_after)
+        super().__init__(self.detail_template % {"retry_after": seconds})
         self.extra = {"retry_after": retry_after}
 
     def headers(self) -> dict[str, str]:
