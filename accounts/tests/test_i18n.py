@@ -247,3 +247,13 @@ def test_a_domain_error_with_a_number_answers_in_persian_digits():
     )
     assert error.as_dict()["retry_after"] == 30
     assert TooManyAttempts(retry_after=30).detail == "Too many attempts. Try again in 30 seconds."
+
+
+def test_the_admin_user_list_is_persian(client, admin):
+    client.force_login(admin)
+    response = client.get(reverse("admin:accounts_user_changelist"), HTTP_ACCEPT_LANGUAGE="fa")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "طرح کنونی" in page  # the plan column and filter
+    assert "شماره همراه" in page  # the phone column
+    assert "باطل کردن همهٔ توکن‌ها" in page  # the action
