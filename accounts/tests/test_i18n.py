@@ -257,3 +257,14 @@ def test_the_admin_user_list_is_persian(client, admin):
     assert "طرح کنونی" in page  # the plan column and filter
     assert "شماره همراه" in page  # the phone column
     assert "باطل کردن همهٔ توکن‌ها" in page  # the action
+
+
+def test_a_refused_token_answers_in_persian_with_the_same_code(member):
+    client = as_user(member)
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    english = client.get("/api/users/me/").json()
+    persian = client.get("/api/users/me/", HTTP_ACCEPT_LANGUAGE="fa").json()
+    assert english["code"] == persian["code"] == "user_inactive"
+    assert english["detail"] == "User is inactive."
+    assert persian["detail"] == "کاربر غیرفعال است."
