@@ -17,12 +17,14 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework_simplejwt.token_blacklist import admin as token_blacklist_admin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import hooks, services
 from accounts.errors import TooManyAttempts
-from accounts.models import Customer, Membership, Plan, User
+from accounts.models import Customer, Language, Membership, Plan, User, default_language
 from accounts.phones import INVALID_PHONE, MAX_TYPED_LENGTH, normalize_phone
 from accounts.plans import plan_at_expression
 from accounts.selectors import customer_list_with_status, prefetched_membership
@@ -34,6 +36,7 @@ from core.admin_tools import (
     refusal_text,
 )
 from core.errors import DomainError
+from core.l10n import local_datetime
 
 
 def plan_now_expression(*, membership_customer_lookup: str):
@@ -50,7 +53,7 @@ class PlanFilter(admin.SimpleListFilter):
     """Filter on the current plan (free, plus or premium as of now), read from the `plan_now`
     annotation of the admin's queryset."""
 
-    title = "plan now"
+    title = gettext_lazy("plan now")
     parameter_name = "plan"
 
     def lookups(self, request, model_admin):
@@ -86,13 +89,24 @@ class TypedPhoneForm(forms.ModelForm):
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data["phone"])
 
+    # Optional: a form sent without it keeps the account's language (a new one, the default).
+    language = forms.ChoiceField(
+        label=gettext_lazy("language"),
+        choices=Language.choices,
+        required=False,
+        help_text=gettext_lazy("The language of the member's SMS, emails and notifications."),
+    )
+
+    def clean_language(self) -> str:
+        return self.cleaned_data["language"] or self.instance.language or default_language()
+
 
 class UserAddForm(TypedPhoneForm, BaseUserCreationForm):
     """Django's password checks and the model's unique email and phone, on the sign-up fields."""
 
     class Meta:
         model = User
-        fields = ("email", "phone", "first_name", "last_name")
+        fields = ("email", "phone", "first_name", "last_name", "language")
 
 
 ACCESS_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
@@ -107,10 +121,11 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
         "phone",
         "is_active",
         "is_staff",
+        "language",
         "plan_now",
         "tokens_valid_after",
     ]
-    list_filter = ["is_active", "is_staff", PlanFilter]
+    list_filter = ["is_active", "is_staff", "language", PlanFilter]
     search_fields = ["email", "phone", "first_name", "last_name"]
     ordering = ["email"]
     actions = ["revoke_tokens"]
@@ -118,25 +133,32 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
     operation_permission = services.REVOKE_TOKENS_PERMISSION
     operation_flag = "may_revoke"
     operation_page = {
-        "title": "Revoke all tokens",
-        "question": "Revoke every token of this account?",
-        "consequence": "Every access and refresh token issued until now stops working at once "
-        "(the API answers 401); the member has to sign in again. Admins' tokens cannot be "
-        "revoked.",
-        "confirm_label": "Yes, revoke all tokens",
+        "title": gettext_lazy("Revoke all tokens"),
+        "question": gettext_lazy("Revoke every token of this account?"),
+        "consequence": gettext_lazy(
+            "Every access and refresh token issued until now stops working at once "
+            "(the API answers 401); the member has to sign in again. Admins' tokens cannot be "
+            "revoked."
+        ),
+        "confirm_label": gettext_lazy("Yes, revoke all tokens"),
     }
-    success_template = (
+    # TRANSLATORS: keep {obj.email} as it is.
+    success_template = gettext_lazy(
         "Revoked all tokens of {obj.email}: every token issued before now is rejected."
     )
     success_per_row = True
-    action_summary = "Revoked the tokens of {count} users."
+    # TRANSLATORS: keep {count} as it is.
+    action_summary = gettext_lazy("Revoked the tokens of {count} users.")
     summary_from = 2  # one user's revocation already has its own message
     filter_horizontal = ["groups", "user_permissions"]
     form = TypedPhoneForm
     fieldsets = [
-        (None, {"fields": ["email", "phone", "first_name", "last_name", "customer_link"]}),
         (
-            "Status",
+            None,
+            {"fields": ["email", "phone", "first_name", "last_name", "language", "customer_link"]},
+        ),
+        (
+            gettext_lazy("Status"),
             {
                 "fields": [
                     "is_active",
@@ -147,12 +169,24 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
                 ]
             },
         ),
-        ("Admin access", {"fields": list(ACCESS_FIELDS)}),
+        (gettext_lazy("Admin access"), {"fields": list(ACCESS_FIELDS)}),
     ]
     add_fieldsets = [
         (
-            "Sign a member up (the account stays inactive until the email is confirmed)",
-            {"fields": ["email", "phone", "first_name", "last_name", "password1", "password2"]},
+            gettext_lazy(
+                "Sign a member up (the account stays inactive until the email is confirmed)"
+            ),
+            {
+                "fields": [
+                    "email",
+                    "phone",
+                    "first_name",
+                    "last_name",
+                    "language",
+                    "password1",
+                    "password2",
+                ]
+            },
         )
     ]
 
@@ -163,17 +197,17 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
             .annotate(plan_now=plan_now_expression(membership_customer_lookup="customer__user_id"))
         )
 
-    @admin.display(description="plan now", ordering="plan_now")
+    @admin.display(description=gettext_lazy("plan now"), ordering="plan_now")
     def plan_now(self, user: User) -> str:
         return user.plan_now
 
-    @admin.display(description="customer")
+    @admin.display(description=gettext_lazy("customer"))
     def customer_link(self, user: User):
         customer = Customer.objects.filter(user=user).only("pk").first()
         if customer is None:
             return None
         url = reverse("admin:accounts_customer_change", args=[customer.pk])
-        return format_html('<a href="{}">customer #{}</a>', url, customer.pk)
+        return format_html('<a href="{}">{}</a>', url, _("customer #%(id)s") % {"id": customer.pk})
 
     def get_fieldsets(self, request, obj=None):
         return self.add_fieldsets if obj is None else self.fieldsets
@@ -209,6 +243,7 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
                 password=data["password1"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
+                language=data["language"],
                 client_ip=None,  # staff sign walk-in members up in bulk, behind the admin login
             )
             obj.pk = user.pk
@@ -226,16 +261,21 @@ class UserAdmin(ConfirmedOperationAdmin, ServiceAdmin):
     # --- revoking tokens ------------------------------------------------------------------------
 
     def describe(self, user: User) -> str:
-        role = "admin — will be refused" if user.is_staff else "member"
-        return f"{user.email} ({user.get_full_name() or 'no name'}, {role})"
+        role = _("admin — will be refused") if user.is_staff else _("member")
+        return _("%(email)s (%(name)s, %(role)s)") % {
+            "email": user.email,
+            "name": user.get_full_name() or _("no name"),
+            "role": role,
+        }
 
     def perform(self, request, user: User) -> None:
         services.user_revoke_tokens(user_id=user.pk, by=request.user)
 
     def refused_template(self, user: User) -> str:
-        return f"{{reason}} Nothing was changed for {user.email}."
+        # TRANSLATORS: keep {reason} as it is.
+        return _("{reason} Nothing was changed for %(email)s.") % {"email": user.email}
 
-    @admin.action(description="Revoke all tokens", permissions=["operation"])
+    @admin.action(description=gettext_lazy("Revoke all tokens"), permissions=["operation"])
     def revoke_tokens(self, request, queryset):
         return self.confirmed_action(request, queryset)
 
@@ -302,48 +342,48 @@ class CustomerAdmin(ServiceAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="email", ordering="user__email")
+    @admin.display(description=gettext_lazy("email"), ordering="user__email")
     def email(self, customer: Customer) -> str:
         return customer.user.email
 
-    @admin.display(description="user")
+    @admin.display(description=gettext_lazy("user"))
     def user_link(self, customer: Customer):
         url = reverse("admin:accounts_user_change", args=[customer.user_id])
         return format_html('<a href="{}">{}</a>', url, customer.user.email)
 
-    @admin.display(description="plan now", ordering="plan_now")
+    @admin.display(description=gettext_lazy("plan now"), ordering="plan_now")
     def plan_now(self, customer: Customer) -> str:
         return customer.plan_now
 
-    @admin.display(description="plan ends")
+    @admin.display(description=gettext_lazy("plan ends"))
     def plan_ends_at(self, customer: Customer) -> str | None:
         membership = prefetched_membership(customer)
-        return f"{membership.ends_at:%Y-%m-%d %H:%M} UTC" if membership else None
+        return local_datetime(membership.ends_at) if membership else None
 
-    @admin.display(description="wallet (toman)", ordering="wallet__balance")
+    @admin.display(description=gettext_lazy("wallet (toman)"), ordering="wallet__balance")
     def wallet_balance(self, customer: Customer) -> int:
         wallet = getattr(customer, "wallet", None)
         return wallet.balance if wallet is not None else 0
 
-    @admin.display(description="holds", ordering="active_reservations_count")
+    @admin.display(description=gettext_lazy("holds"), ordering="active_reservations_count")
     def active_reservations(self, customer: Customer) -> int:
         return customer.active_reservations_count
 
-    @admin.display(description="waiting", ordering="waiting_entries_count")
+    @admin.display(description=gettext_lazy("waiting"), ordering="waiting_entries_count")
     def waiting_entries(self, customer: Customer) -> int:
         return customer.waiting_entries_count
 
-    @admin.display(description="money and history (read-only)")
+    @admin.display(description=gettext_lazy("money and history (read-only)"))
     def money_records(self, customer: Customer):
         wallet = getattr(customer, "wallet", None)
         links = [
-            _changelist_link("reservations_reservation", "Reservations", customer=customer.pk),
-            _changelist_link("reservations_queueentry", "Queue entries", customer=customer.pk),
+            _changelist_link("reservations_reservation", _("Reservations"), customer=customer.pk),
+            _changelist_link("reservations_queueentry", _("Queue entries"), customer=customer.pk),
         ]
         if wallet is not None:
             links += [
-                _changelist_link("purchasing_wallettransaction", "Ledger", wallet=wallet.pk),
-                _changelist_link("purchasing_payment", "Payments", wallet=wallet.pk),
+                _changelist_link("purchasing_wallettransaction", _("Ledger"), wallet=wallet.pk),
+                _changelist_link("purchasing_payment", _("Payments"), wallet=wallet.pk),
             ]
         return format_html(" · ".join(["{}"] * len(links)), *links)
 

@@ -14,6 +14,8 @@ from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -26,28 +28,38 @@ from core.admin_tools import safe_next_url
 from core.errors import DomainError
 
 PENDING_CHALLENGE = "admin_login_otp_token"
-# The admin's own refusal of a non-staff account, worded as Django words it.
-NOT_STAFF = AdminAuthenticationForm.error_messages["invalid_login"] % {
-    "username": User._meta.get_field(User.USERNAME_FIELD).verbose_name
-}
+
+
+def not_staff() -> str:
+    """The admin's own refusal of a non-staff account, worded as Django words it (in the active
+    language)."""
+    return AdminAuthenticationForm.error_messages["invalid_login"] % {
+        "username": User._meta.get_field(User.USERNAME_FIELD).verbose_name
+    }
+
+
+# The refusal in the default language, as it was worded when this module was imported.
+NOT_STAFF = not_staff()
 
 
 class PasswordStepForm(forms.Form):
     username = forms.CharField(
-        label="Email or phone",
+        label=gettext_lazy("Email or phone"),
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(
-        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
 class CodeStepForm(forms.Form):
     code = forms.RegexField(
         regex=r"^\d{6}$",
-        label="Code from the SMS",
-        error_messages={"invalid": "Enter the 6 digits of the code."},
+        label=gettext_lazy("Code from the SMS"),
+        error_messages={"invalid": gettext_lazy("Enter the 6 digits of the code.")},
         widget=forms.TextInput(
             attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "numeric"}
         ),
@@ -57,8 +69,11 @@ class CodeStepForm(forms.Form):
 def _error_text(error: DomainError) -> str:
     if isinstance(error, InvalidCode):
         left = error.extra["attempts_left"]
-        return f"{error.detail} {left} attempt{'s' if left != 1 else ''} left."
-    return error.detail
+        attempts = ngettext("%(left)s attempt left.", "%(left)s attempts left.", left) % {
+            "left": left
+        }
+        return f"{error.detail} {attempts}"
+    return str(error.detail)
 
 
 def _page(
@@ -70,7 +85,7 @@ def _page(
         form.add_error(None, _error_text(error))
     context = {
         **admin.site.each_context(request),
-        "title": "Log in",
+        "title": _("Log in"),
         "subtitle": None,
         "app_path": request.get_full_path(),
         "username": request.user.get_username(),
@@ -136,7 +151,7 @@ def admin_login_code(request: HttpRequest) -> HttpResponse:
         return _page(request, "admin/login_code.html", form, next_url, error)
     del request.session[PENDING_CHALLENGE]
     if not (user.is_active and user.is_staff):
-        form.add_error(None, NOT_STAFF)
+        form.add_error(None, not_staff())
         return _page(request, "admin/login_code.html", form, next_url)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return HttpResponseRedirect(next_url)

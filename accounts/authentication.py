@@ -1,5 +1,6 @@
 """JWT authentication with immediate logout and revocation, at no extra query per request."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -33,7 +34,7 @@ class RevocableJWTAuthentication(JWTAuthentication):
                 raise
             # simplejwt nests {"detail", "code", "messages"}; answer our flat {"code", "detail"}.
             raise AuthenticationFailed(
-                str(exc.detail.get("detail", "Invalid token.")),
+                str(exc.detail.get("detail", _("Invalid token."))),
                 code=str(exc.detail.get("code", "token_not_valid")),
             ) from exc
 
@@ -42,21 +43,21 @@ class RevocableJWTAuthentication(JWTAuthentication):
         jti = validated_token.get(api_settings.JTI_CLAIM)
         if user_id is None or jti is None or "iat" not in validated_token:
             raise AuthenticationFailed(
-                "The token lacks a user, an id or an issue time.", code="token_not_valid"
+                _("The token lacks a user, an id or an issue time."), code="token_not_valid"
             )
         try:
             found = token_user(
                 user_id=int(user_id), jti=str(jti), family=_family_of(validated_token)
             )
         except (TypeError, ValueError, OverflowError) as exc:
-            raise AuthenticationFailed("User not found.", code="user_not_found") from exc
+            raise AuthenticationFailed(_("User not found."), code="user_not_found") from exc
         if found is None:
-            raise AuthenticationFailed("User not found.", code="user_not_found")
+            raise AuthenticationFailed(_("User not found."), code="user_not_found")
         user = found.user
         if not user.is_active:
-            raise AuthenticationFailed("User is inactive.", code="user_inactive")
+            raise AuthenticationFailed(_("User is inactive."), code="user_inactive")
         if found.access_revoked or issued_before(validated_token, user.tokens_valid_after):
-            raise AuthenticationFailed("The token has been revoked.", code="token_revoked")
+            raise AuthenticationFailed(_("The token has been revoked."), code="token_revoked")
         return user
 
 

@@ -11,12 +11,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # ASCII digits only: the schema states this pattern, and in a client's (ECMAScript) reading \d
 # is ASCII while Python's would also take other scripts' digits.
 E164_VALIDATOR = RegexValidator(
     regex=r"^\+[1-9][0-9]{7,14}$",
-    message="Enter the phone number in E.164 form, for example +989121234567.",
+    message=_("Enter the phone number in E.164 form, for example +989121234567."),
     code="invalid_phone",
 )
 
@@ -57,25 +58,34 @@ def default_language() -> str:
 
 class User(AbstractUser):
     username = None
-    email = models.EmailField("email address", unique=True)
-    phone = models.CharField(max_length=16, validators=[E164_VALIDATOR])
-    is_active = models.BooleanField(default=False, help_text="False until the email is confirmed.")
+    email = models.EmailField(_("email address"), unique=True)
+    phone = models.CharField(_("phone"), max_length=16, validators=[E164_VALIDATOR])
+    is_active = models.BooleanField(
+        _("is active"), default=False, help_text=_("False until the email is confirmed.")
+    )
     tokens_valid_after = models.DateTimeField(
+        _("tokens valid after"),
         null=True,
         blank=True,
-        help_text="Every JWT issued before this moment is rejected (revocation, password change).",
+        help_text=_(
+            "Every JWT issued before this moment is rejected (revocation, password change)."
+        ),
     )
     deactivated_at = models.DateTimeField(
+        _("deactivated at"),
         null=True,
         blank=True,
-        help_text="Set when the member deleted the account; such an account cannot be re-activated.",
+        help_text=_(
+            "Set when the member deleted the account; such an account cannot be re-activated."
+        ),
     )
 
     language = models.CharField(
+        _("language"),
         max_length=2,
         choices=Language.choices,
         default=default_language,
-        help_text="The language of the member's SMS, emails and notifications.",
+        help_text=_("The language of the member's SMS, emails and notifications."),
     )
 
     USERNAME_FIELD = "email"
@@ -84,6 +94,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
@@ -104,14 +116,23 @@ class User(AbstractUser):
 class Customer(models.Model):
     """The member side of a user; the current plan is derived from `Membership` rows."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="customer")
-    city = models.ForeignKey(
-        "catalog.City", null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="customer", verbose_name=_("user")
     )
-    address = models.CharField(max_length=255, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    city = models.ForeignKey(
+        "catalog.City",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+        verbose_name=_("city"),
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -119,26 +140,34 @@ class Customer(models.Model):
 
     def clean(self) -> None:
         if self.date_of_birth and self.date_of_birth > timezone.localdate():
-            raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+            raise ValidationError(
+                {"date_of_birth": _("The date of birth cannot be in the future.")}
+            )
 
 
 class Plan(models.TextChoices):
-    FREE = "free", "Free"
-    PLUS = "plus", "Plus"
-    PREMIUM = "premium", "Premium"
+    FREE = "free", _("Free")
+    PLUS = "plus", _("Plus")
+    PREMIUM = "premium", _("Premium")
 
 
 class Membership(models.Model):
     """A paid period of a plan. Memberships end by time alone: `ends_at` is the truth."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
-    plan = models.CharField(max_length=16, choices=[(Plan.PLUS, "Plus"), (Plan.PREMIUM, "Premium")])
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    price_paid = models.PositiveBigIntegerField(help_text="Whole toman.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("customer")
+    )
+    plan = models.CharField(
+        _("plan"), max_length=16, choices=[(Plan.PLUS, _("Plus")), (Plan.PREMIUM, _("Premium"))]
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    price_paid = models.PositiveBigIntegerField(_("price paid"), help_text=_("Whole toman."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["-ends_at"]
         constraints = [
             models.CheckConstraint(
@@ -155,7 +184,7 @@ class Membership(models.Model):
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "A membership must end after it starts."})
+            raise ValidationError({"ends_at": _("A membership must end after it starts.")})
 
     def covers(self, moment) -> bool:
         """Whether this membership counts at `moment` (see `accounts.plans` for the whole rule)."""
@@ -163,30 +192,34 @@ class Membership(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    QUEUE_GRANTED = "queue_granted", "Queued reservation granted"
-    QUEUE_DROPPED = "queue_dropped", "Dropped from a queue"
-    RESERVATION_ENDING = "reservation_ending", "Reservation ends in a day"
-    RESERVATION_EXPIRED = "reservation_expired", "Reservation expired"
-    RESERVATION_ENDED_BY_ADMIN = "reservation_ended_by_admin", "Reservation ended by staff"
-    QUEUE_REMOVED_BY_ADMIN = "queue_removed_by_admin", "Removed from a queue by staff"
-    LOGIN_CODE_LOCKOUT = "login_code_lockout", "Sign-in locked after wrong codes"
-    REVIEW_REPLY = "review_reply", "Reply to my review"
-    REVIEW_LIKES = "review_likes", "Likes on my review"
+    QUEUE_GRANTED = "queue_granted", _("Queued reservation granted")
+    QUEUE_DROPPED = "queue_dropped", _("Dropped from a queue")
+    RESERVATION_ENDING = "reservation_ending", _("Reservation ends in a day")
+    RESERVATION_EXPIRED = "reservation_expired", _("Reservation expired")
+    RESERVATION_ENDED_BY_ADMIN = "reservation_ended_by_admin", _("Reservation ended by staff")
+    QUEUE_REMOVED_BY_ADMIN = "queue_removed_by_admin", _("Removed from a queue by staff")
+    LOGIN_CODE_LOCKOUT = "login_code_lockout", _("Sign-in locked after wrong codes")
+    REVIEW_REPLY = "review_reply", _("Reply to my review")
+    REVIEW_LIKES = "review_likes", _("Likes on my review")
 
 
 class Notification(models.Model):
     """An in-app message; `event_key` makes each event notify exactly once, however often retried."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
-    message = models.TextField()
-    event_key = models.CharField(max_length=128, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    message = models.TextField(_("message"))
+    event_key = models.CharField(_("event key"), max_length=128, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     # Set once SMS and email went out; rows left without it are re-enqueued by a periodic sweep.
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="notification_user_created"),
@@ -360,7 +393,7 @@ class TokenFamily(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "token families"
+        verbose_name_plural = _("token families")
 
     def __str__(self) -> str:
         state = "revoked" if self.is_revoked else "live"

@@ -9,11 +9,12 @@ so a number must also be one that can exist, and be able to receive a text messa
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_REGION = "IR"
 # Longer than any typed number with its separators, short enough to refuse a pasted essay.
 MAX_TYPED_LENGTH = 32
-INVALID_PHONE = (
+INVALID_PHONE = _(
     "Enter a mobile phone number, for example 09121234567 or +989121234567 (Persian digits are "
     "fine)."
 )

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.channels import EMAIL, SMS, channels_of
 from accounts.models import Notification
@@ -33,8 +34,10 @@ def deliver_notification(self, notification_id: int) -> None:
         if SMS in channels:
             send_sms(to=user.phone, body=notification.message)
         if EMAIL in channels:
+            with translation.override(user.language):  # the message was written in it already
+                subject = _("Library: %(kind)s") % {"kind": notification.get_kind_display()}
             send_mail(
-                subject="Library: " + notification.get_kind_display(),
+                subject=subject,
                 message=notification.message,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[user.email],

@@ -4,26 +4,33 @@ similarity): a password needs an uppercase letter, a lowercase letter, a digit a
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-_CLASSES = {
-    "an uppercase letter": re.compile(r"[A-Z]"),
-    "a lowercase letter": re.compile(r"[a-z]"),
-    "a digit": re.compile(r"\d"),
-    "a symbol": re.compile(r"[^A-Za-z0-9]"),
-}
+# A list, not a dict: a lazy text is not hashed before translations are ready.
+_CLASSES = [
+    (gettext_lazy("an uppercase letter"), re.compile(r"[A-Z]")),
+    (gettext_lazy("a lowercase letter"), re.compile(r"[a-z]")),
+    (gettext_lazy("a digit"), re.compile(r"\d")),
+    (gettext_lazy("a symbol"), re.compile(r"[^A-Za-z0-9]")),
+]
 
 
 class CharacterClassesValidator:
     """At least one uppercase letter, one lowercase letter, one digit and one symbol."""
 
     def validate(self, password: str, user=None) -> None:
-        missing = [name for name, pattern in _CLASSES.items() if not pattern.search(password)]
+        missing = [str(name) for name, pattern in _CLASSES if not pattern.search(password)]
         if missing:
             raise ValidationError(
-                "The password must contain %(missing)s.",
+                _("The password must contain %(missing)s."),
                 code="password_missing_character_classes",
-                params={"missing": ", ".join(missing)},
+                # TRANSLATORS: the separator between the missing kinds of character.
+                params={"missing": _(", ").join(missing)},
             )
 
     def get_help_text(self) -> str:
-        return "Your password must contain an uppercase letter, a lowercase letter, a digit and a symbol."
+        return _(
+            "Your password must contain an uppercase letter, a lowercase letter, a digit and a "
+            "symbol."
+        )

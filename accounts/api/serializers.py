@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import (
 )
 from rest_framework import serializers
 
-from accounts.models import Customer, Notification, User
+from accounts.models import Customer, Language, Notification, User
 from accounts.phones import MAX_TYPED_LENGTH
 from accounts.selectors import prefetched_membership
 from core.strict import StrictInput
@@ -36,6 +36,7 @@ PHONE_HELP = (
     "with spaces or dashes, in Latin, Persian or Arabic-Indic digits; a number without a country "
     "code is Iranian. Stored and answered in E.164 (+989121234567)."
 )
+LANGUAGE_HELP = "The language of your SMS, emails and notifications: `en` or `fa`."
 # A texted code: ASCII digits, as a client reads the schema's pattern.
 SIX_DIGITS = r"^[0-9]{6}$"
 
@@ -62,6 +63,11 @@ class SignupInput(StrictInput):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     city = serializers.PrimaryKeyRelatedField(queryset=_cities(), required=False, allow_null=True)
+    language = serializers.ChoiceField(
+        choices=Language.choices,
+        required=False,
+        help_text=LANGUAGE_HELP + " Without it, the language of the request (Accept-Language).",
+    )
 
 
 class TokenInput(StrictInput):
@@ -113,6 +119,9 @@ class UserUpdateInput(StrictInput):
         help_text="Only your current email is accepted; a new one answers 400 `use_email_change` "
         "(change it through `POST /api/users/me/email/`).",
     )
+    language = serializers.ChoiceField(
+        choices=Language.choices, required=False, help_text=LANGUAGE_HELP
+    )
 
 
 class PhoneChangeInput(StrictInput):
@@ -163,6 +172,7 @@ class UserOutput(serializers.ModelSerializer):
             "phone",
             "first_name",
             "last_name",
+            "language",
             "is_active",
             "is_staff",
             "date_joined",

@@ -1,5 +1,6 @@
 """Thin views of the accounts API: validate input, call one service or selector, render output."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -159,7 +160,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         services.user_activation_resend(
             client_ip=client_ip(request), **validated(s.EmailInput, request.data)
         )
-        return _accepted("If that account awaits activation, a link was sent.")
+        return _accepted(_("If that account awaits activation, a link was sent."))
 
     @extend_schema(
         tags=AUTH,
@@ -278,7 +279,7 @@ class AuthViewSet(NoStoreMixin, viewsets.ViewSet):
         services.password_reset_request(
             client_ip=client_ip(request), **validated(s.EmailInput, request.data)
         )
-        return _accepted("If that account exists, a reset link was sent.")
+        return _accepted(_("If that account exists, a reset link was sent."))
 
     @extend_schema(
         tags=AUTH,
@@ -492,7 +493,7 @@ class UserViewSet(
             client_ip=client_ip(request),
             **validated(s.EmailChangeInput, request.data),
         )
-        return _accepted("A confirmation link was mailed to the new address.")
+        return _accepted(_("A confirmation link was mailed to the new address."))
 
     @extend_schema(
         tags=USERS,
@@ -556,7 +557,7 @@ class CustomerViewSet(
     def _mine(self, request):
         customer = selectors.customer_list_with_status().filter(user=request.user).first()
         if customer is None:
-            raise NotFound("You have no customer profile.")
+            raise NotFound(_("You have no customer profile."))
         return customer
 
     @extend_schema(

@@ -15,7 +15,9 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.errors import (
@@ -25,12 +27,14 @@ from accounts.errors import (
     LinkTokenInvalid,
 )
 from accounts.models import (
+    Language,
     SingleUseToken,
     TokenFamily,
     User,
 )
 from accounts.phones import normalize_phone
 from accounts.tokens import RefreshToken
+from core.l10n import local_number
 
 # One logger for every auth event, whichever module of the service writes it.
 logger = logging.getLogger("accounts.services")
@@ -41,8 +45,22 @@ def _audit(event: str, **fields) -> None:
     logger.info(event, extra={"event": event, **fields})
 
 
-PHONE_TAKEN = "An account with this phone number already exists."
-EMAIL_TAKEN = "An account with this email already exists."
+# English msgids, translated where they are used.
+PHONE_TAKEN = gettext_noop("An account with this phone number already exists.")
+EMAIL_TAKEN = gettext_noop("An account with this email already exists.")
+
+
+def _request_language() -> str:
+    """The active language (LocaleMiddleware set it from Accept-Language) as a member's language:
+    `fa` or `en`."""
+    active = (translation.get_language() or "").lower()
+    return Language.FA if active.startswith("fa") else Language.EN
+
+
+def _in_language_of(user: User):
+    """A context in which gettext and `core.l10n` write in `user`'s own language, whatever the
+    request's: every email and SMS to a known member is built inside one."""
+    return translation.override(user.language or _request_language())
 
 
 @dataclass(frozen=True)
@@ -88,9 +106,9 @@ def _ensure_unique(*, email: str | None = None, phone: str | None = None, exclud
     errors = {}
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     if email is not None and others.filter(email__iexact=email).exists():
-        errors["email"] = [EMAIL_TAKEN]
+        errors["email"] = [_(EMAIL_TAKEN)]
     if phone is not None and others.filter(phone=phone).exists():
-        errors["phone"] = [PHONE_TAKEN]
+        errors["phone"] = [_(PHONE_TAKEN)]
     if errors:
         raise AlreadyRegistered(errors)
 
@@ -141,6 +159,8 @@ def _redeem_link_row(model: type[SingleUseToken], *, token: str) -> SingleUseTok
 
 
 def _mail_after_commit(*, to: str, subject: str, body: str) -> None:
+    """Mail after commit; `subject` and `body` are rendered now, in the active language."""
+    subject, body = str(subject), str(body)
     # robust: a mail server outage is logged, never turned into a 500 after the commit.
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to]), robust=True
@@ -150,16 +170,26 @@ def _mail_after_commit(*, to: str, subject: str, body: str) -> None:
 def _mail_link(
     *, user: User, raw: str, path: str, subject: str, what: str, hours: int, to: str | None = None
 ) -> None:
-    """Mail the link to the user's address, or to `to` (a new address to confirm)."""
+    """Mail the link to the user's address, or to `to` (a new address to confirm), in the user's
+    language (`subject` and `what` are lazy texts, rendered in it)."""
     link = f"{settings.FRONTEND_URL.rstrip('/')}/{path}?token={raw}"
-    body = (
-        f"Hello {user.first_name or user.email},\n\n"
-        f"{what}: {link}\n\n"
-        f"The link is valid for {hours} hour{'s' if hours != 1 else ''}. "
-        f"If your app asks for the token, it is: {raw}\n\n"
-        "If you did not ask for this, ignore this email."
-    )
-    _mail_after_commit(to=to or user.email, subject=subject, body=body)
+    with _in_language_of(user):
+        body = "\n\n".join(
+            [
+                _("Hello %(name)s,") % {"name": user.first_name or user.email},
+                _("%(what)s: %(link)s") % {"what": what, "link": link},
+                ngettext(
+                    "The link is valid for %(hours)s hour.",
+                    "The link is valid for %(hours)s hours.",
+                    hours,
+                )
+                % {"hours": local_number(hours)}
+                + " "
+                + _("If your app asks for the token, it is: %(token)s") % {"token": raw},
+                _("If you did not ask for this, ignore this email."),
+            ]
+        )
+        _mail_after_commit(to=to or user.email, subject=subject, body=body)
 
 
 def _issue_pair(user: User, *, family: TokenFamily | None = None) -> TokenPair:

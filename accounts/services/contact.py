@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts import sms
 from accounts.errors import (
@@ -32,6 +34,7 @@ from accounts.services._common import (
     _audit,
     _digest,
     _ensure_unique,
+    _in_language_of,
     _issue_link_token,
     _issue_pair,
     _mail_after_commit,
@@ -45,19 +48,22 @@ from accounts.services._common import (
 from accounts.throttling import throttle_hit
 
 PHONE_CHANGE_LIFETIME = timedelta(minutes=5)
-PHONE_CHANGE_SMS_TEXT = "Your library code to confirm this new phone number is {code}"
-PHONE_CHANGED_TEXT = (
-    "The phone number of your library account was changed to the number ending in {tail}. "
+# English msgids, translated where they are used.
+PHONE_CHANGE_SMS_TEXT = gettext_noop(
+    "Your library code to confirm this new phone number is %(code)s"
+)
+PHONE_CHANGED_TEXT = gettext_noop(
+    "The phone number of your library account was changed to the number ending in %(tail)s. "
     "If this was not you, reset your password and contact the library."
 )
 EMAIL_CHANGE_LIFETIME = timedelta(hours=1)
-EMAIL_CHANGE_REQUESTED_TEXT = (
-    "Someone signed in to your library account asked to change its email address to {new}. "
+EMAIL_CHANGE_REQUESTED_TEXT = gettext_noop(
+    "Someone signed in to your library account asked to change its email address to %(new)s. "
     "It changes only once the link mailed there is followed. "
     "If this was not you, change your password now."
 )
-EMAIL_CHANGED_TEXT = (
-    "The email address of your library account was changed to {new}. "
+EMAIL_CHANGED_TEXT = gettext_noop(
+    "The email address of your library account was changed to %(new)s. "
     "If this was not you, contact the library."
 )
 
@@ -74,14 +80,14 @@ def _check_password_for_contact_change(*, user: User, password: str, client_ip: 
     throttle_hit(scope="contact_change_account", ident=f"user:{user.pk}")
     if not user.check_password(password):
         _audit("auth.contact_change_failed", user_id=user.pk, reason="wrong_password")
-        raise InvalidInput({"password": ["The password is wrong."]})
+        raise InvalidInput({"password": [_("The password is wrong.")]})
 
 
 def _validate_new_phone(*, user: User, phone: str) -> str:
     """The new number in E.164, once it is a mobile number, not the current one, and free."""
     phone = _phone_or_invalid(phone)
     if phone == user.phone:
-        raise InvalidInput({"phone": ["This is already your phone number."]})
+        raise InvalidInput({"phone": [_("This is already your phone number.")]})
     _ensure_unique(phone=phone, exclude_pk=user.pk)
     return phone
 
@@ -92,7 +98,7 @@ def _validate_new_email(*, user: User, email: str) -> None:
     except ValidationError as exc:
         raise InvalidInput(_validation_errors(exc, "email")) from exc
     if email == _normalize_email(user.email):
-        raise InvalidInput({"email": ["This is already your email address."]})
+        raise InvalidInput({"email": [_("This is already your email address.")]})
     _ensure_unique(email=email, exclude_pk=user.pk)
 
 
@@ -117,9 +123,11 @@ def user_phone_change_start(
         )
     # Sent after the commit, as the sign-in code is: a provider outage answers 503 at once and
     # starting again replaces this change with a fresh code.
+    with _in_language_of(user):
+        body = _(PHONE_CHANGE_SMS_TEXT) % {"code": code}
     sms.send_sms(
         to=phone,
-        body=PHONE_CHANGE_SMS_TEXT.format(code=code),
+        body=body,
         code=code,
         purpose=sms.PHONE_CHANGE_CODE,
     )
@@ -148,7 +156,7 @@ def user_phone_change_confirm(*, user: User, change_token: str, code: str) -> To
                 challenge.save(update_fields=["failed_attempts"])
                 failure = InvalidCode(attempts_left=challenge.attempts_left)
     except IntegrityError as exc:  # another account took the number since our uniqueness check
-        raise AlreadyRegistered({"phone": [PHONE_TAKEN]}) from exc
+        raise AlreadyRegistered({"phone": [_(PHONE_TAKEN)]}) from exc
     if failure is not None:
         _audit("auth.phone_change_failed", user_id=user.pk, reason="wrong_code")
         raise failure
@@ -181,9 +189,11 @@ def _phone_change_apply(*, user: User, challenge: PhoneChangeChallenge, at: date
     _revoke_all_tokens(user, at=at)
     user.save(update_fields=["phone", "tokens_valid_after"])
     OtpChallenge.objects.filter(user=user, used_at=None).delete()  # codes sent to the old number
-    notice = PHONE_CHANGED_TEXT.format(tail=user.phone[-4:])
+    with _in_language_of(user):
+        notice = _(PHONE_CHANGED_TEXT) % {"tail": user.phone[-4:]}
+        subject = _("Library: your phone number was changed")
     transaction.on_commit(lambda: sms.send_sms(to=old_phone, body=notice), robust=True)
-    _mail_after_commit(to=user.email, subject="Library: your phone number was changed", body=notice)
+    _mail_after_commit(to=user.email, subject=subject, body=notice)
     return _issue_pair(user)
 
 
@@ -201,16 +211,17 @@ def user_email_change_start(*, user: User, password: str, email: str, client_ip:
             user=user,
             raw=raw,
             path="change-email",
-            subject="Library: confirm your new email address",
-            what="Confirm this address as the new email of your library account",
+            subject=gettext_lazy("Library: confirm your new email address"),
+            what=gettext_lazy("Confirm this address as the new email of your library account"),
             hours=1,
             to=email,
         )
-        _mail_after_commit(
-            to=user.email,
-            subject="Library: a change of your email address was asked for",
-            body=EMAIL_CHANGE_REQUESTED_TEXT.format(new=email),
-        )
+        with _in_language_of(user):
+            _mail_after_commit(
+                to=user.email,
+                subject=_("Library: a change of your email address was asked for"),
+                body=_(EMAIL_CHANGE_REQUESTED_TEXT) % {"new": email},
+            )
     _audit("auth.email_change_started", user_id=user.pk)
 
 
@@ -226,12 +237,13 @@ def user_email_change_confirm(*, token: str) -> User:
             user.email = link.new_email
             user.save(update_fields=["email"])
             PasswordResetToken.objects.filter(user=user).delete()
-            _mail_after_commit(
-                to=old_email,
-                subject="Library: your email address was changed",
-                body=EMAIL_CHANGED_TEXT.format(new=user.email),
-            )
+            with _in_language_of(user):
+                _mail_after_commit(
+                    to=old_email,
+                    subject=_("Library: your email address was changed"),
+                    body=_(EMAIL_CHANGED_TEXT) % {"new": user.email},
+                )
     except IntegrityError as exc:  # another account took the address since our uniqueness check
-        raise AlreadyRegistered({"email": [EMAIL_TAKEN]}) from exc
+        raise AlreadyRegistered({"email": [_(EMAIL_TAKEN)]}) from exc
     _audit("auth.email_changed", user_id=user.pk)
     return user

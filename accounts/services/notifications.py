@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import (
@@ -27,7 +28,7 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
             Notification.objects.select_for_update().filter(pk=notification_id, user=user).first()
         )
         if notification is None:
-            raise NotFound("No such notification.")
+            raise NotFound(_("No such notification."))
         notification.mark_read(timezone.now())
         notification.save(update_fields=["read_at"])
     return notification
@@ -48,11 +49,11 @@ def credentials_purge_expired(*, now: datetime | None = None) -> dict[str, int]:
             RevokedAccessToken,
             TokenFamily,
         ):
-            deleted[model.__name__], _ = model.objects.filter(expires_at__lte=now).delete()
-        deleted["BlacklistedToken"], _ = BlacklistedToken.objects.filter(
+            deleted[model.__name__], _per_model = model.objects.filter(expires_at__lte=now).delete()
+        deleted["BlacklistedToken"], _per_model = BlacklistedToken.objects.filter(
             token__expires_at__lte=now
         ).delete()
-        deleted["OutstandingToken"], _ = OutstandingToken.objects.filter(
+        deleted["OutstandingToken"], _per_model = OutstandingToken.objects.filter(
             expires_at__lte=now
         ).delete()
     return deleted

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.errors import (
     InvalidInput,
@@ -32,7 +34,7 @@ def password_change(*, user: User, old_password: str, new_password: str, client_
     throttle_hit(scope="password_ip", ident=client_ip)
     if not user.check_password(old_password):
         _audit("auth.password_change_failed", user_id=user.pk, reason="wrong_old_password")
-        raise InvalidInput({"old_password": ["The current password is wrong."]})
+        raise InvalidInput({"old_password": [_("The current password is wrong.")]})
     _check_password_policy(new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
@@ -58,8 +60,8 @@ def password_reset_request(*, email: str, client_ip: str) -> None:
             user=user,
             raw=raw,
             path="reset-password",
-            subject="Library: reset your password",
-            what="Set a new password for your library account",
+            subject=gettext_lazy("Library: reset your password"),
+            what=gettext_lazy("Set a new password for your library account"),
             hours=1,
         )
 

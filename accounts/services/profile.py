@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import hooks
 from accounts.errors import (
@@ -27,13 +28,13 @@ from accounts.services._common import (
     _revoke_all_tokens,
 )
 
-USER_EDITABLE_FIELDS = ("first_name", "last_name", "phone")
-PROFILE_FIELDS = ("first_name", "last_name")
+USER_EDITABLE_FIELDS = ("first_name", "last_name", "phone", "language")
+PROFILE_FIELDS = ("first_name", "last_name", "language")
 CUSTOMER_EDITABLE_FIELDS = ("city", "address", "date_of_birth")
 
 
 def user_update(*, user: User, data: dict[str, Any]) -> User:
-    """Change a user's names and phone: the admin's user form, behind staff permissions. Members
+    """Change a user's names, phone and language: the admin's user form, behind staff permissions. Members
     change their own through `user_profile_update`, which leaves the phone to a proven change."""
     changed = [name for name in USER_EDITABLE_FIELDS if name in data]
     if "phone" in changed:
@@ -47,13 +48,14 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         with transaction.atomic():
             user.save(update_fields=changed or None)
     except IntegrityError as exc:
-        raise AlreadyRegistered({"phone": [PHONE_TAKEN]}) from exc
+        raise AlreadyRegistered({"phone": [_(PHONE_TAKEN)]}) from exc
     return user
 
 
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
-    """A member changes his own names. A new phone or email is refused and points to the change
-    flows that prove it (the value he already has, sent back, is no change and passes)."""
+    """A member changes his own names and language (`en` or `fa`). A new phone or email is
+    refused and points to the change flows that prove it (the value he already has, sent back,
+    is no change and passes)."""
     if "phone" in data and _typed_phone(data["phone"]) != user.phone:
         raise UsePhoneChange()
     if "email" in data and _normalize_email(data["email"]) != _normalize_email(user.email):

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts import sms
 from accounts.errors import (
@@ -34,13 +36,15 @@ from accounts.services._common import (
     TokenPair,
     _audit,
     _digest,
+    _in_language_of,
     _issue_pair,
     logger,
 )
 from accounts.throttling import throttle_hit
+from core.l10n import local_datetime, local_number
 
 OTP_LIFETIME = timedelta(minutes=2)
-OTP_SMS_TEXT = "Your library login code is {code}"
+OTP_SMS_TEXT = gettext_noop("Your library login code is %(code)s")
 
 
 @dataclass(frozen=True)
@@ -103,10 +107,10 @@ def user_login_start(*, username: str, password: str, client_ip: str) -> OtpIssu
     # Sent now, after the commit, not on commit: the member waits for the code, so a provider
     # outage is answered at once (503 `sms_unavailable`). The challenge stays as it was, nothing
     # counted against it or the account; asking again replaces it with a fresh code.
+    with _in_language_of(user):
+        body = _(OTP_SMS_TEXT) % {"code": code}
     try:
-        sms.send_sms(
-            to=user.phone, body=OTP_SMS_TEXT.format(code=code), code=code, purpose=sms.LOGIN_CODE
-        )
+        sms.send_sms(to=user.phone, body=body, code=code, purpose=sms.LOGIN_CODE)
     except SmsUnavailable:
         _audit("auth.login_code_unsent", user_id=user.pk)
         raise
@@ -124,7 +128,7 @@ def _refuse_while_locked(lockout: LoginCodeLockout | None, *, now: datetime) -> 
 def _record_wrong_code(*, user_id: int, now: datetime) -> None:
     """Count a wrong code against the account (row locked, in the caller's transaction); the
     wrong code that starts a lockout tells the owner once, by SMS and email after commit."""
-    lockout, _ = LoginCodeLockout.objects.select_for_update().get_or_create(
+    lockout, _created = LoginCodeLockout.objects.select_for_update().get_or_create(
         user_id=user_id, defaults={"window_started_at": now}
     )
     started = lockout.record_wrong_code(
@@ -149,17 +153,27 @@ def _record_wrong_code(*, user_id: int, now: datetime) -> None:
     notify(
         user_id=user_id,
         kind=NotificationKind.LOGIN_CODE_LOCKOUT,
-        message=(
-            f"Someone entered {lockout.wrong_codes} wrong sign-in codes for your library account "
-            f"within 24 hours, after typing its password. Signing in is locked until "
-            f"{lockout.locked_until:%Y-%m-%d %H:%M} UTC. If this was not you, change your "
-            "password now."
-        ),
+        message=lambda: _lockout_notice(lockout),
         event_key=(
             f"login-code-lockout:{user_id}:{lockout.window_started_at.timestamp():.6f}:"
             f"{lockout.wrong_codes}"
         ),
     )
+
+
+def _lockout_notice(lockout: LoginCodeLockout) -> str:
+    """The lockout notice, in the active language (the member's, when `notify` calls it)."""
+    entered = ngettext(
+        "Someone entered %(count)s wrong sign-in code for your library account within 24 hours, "
+        "after typing its password.",
+        "Someone entered %(count)s wrong sign-in codes for your library account within 24 hours, "
+        "after typing its password.",
+        lockout.wrong_codes,
+    ) % {"count": local_number(lockout.wrong_codes)}
+    locked = _(
+        "Signing in is locked until %(until)s. If this was not you, change your password now."
+    ) % {"until": local_datetime(lockout.locked_until)}
+    return f"{entered} {locked}"
 
 
 def user_login_code_check(*, otp_token: str, code: str, client_ip: str) -> User:

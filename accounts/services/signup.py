@@ -5,6 +5,8 @@ that activates it.
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import hooks
 from accounts.errors import (
@@ -25,6 +27,7 @@ from accounts.services._common import (
     _normalize_email,
     _phone_or_invalid,
     _redeem_link_token,
+    _request_language,
 )
 from accounts.throttling import throttle_hit
 
@@ -39,20 +42,28 @@ def user_signup(
     first_name: str = "",
     last_name: str = "",
     city=None,
+    language: str | None = None,
     client_ip: str | None,
 ) -> User:
     """An inactive user with a free customer profile and an empty wallet; the activation email
     leaves after commit. The phone is taken as typed (`09121234567`, Persian digits...) and
     stored in E.164. Duplicate email or phone → `AlreadyRegistered` (400), even in a race.
 
-    Throttled per client IP before anything else (it mails a stranger and hashes a password);
+    `language` (`en` or `fa`) is the one of the member's SMS and emails, the request's language
+    when not given. Throttled per client IP before anything else (it mails a stranger and hashes a password);
     `client_ip=None` only for staff signing members up in the admin, behind the admin login.
     """
     throttle_hit(scope="email_ip", ident=client_ip)
     throttle_hit(scope="password_ip", ident=client_ip)
     email = _normalize_email(email)
     phone = _phone_or_invalid(phone)
-    user = User(email=email, phone=phone, first_name=first_name, last_name=last_name)
+    user = User(
+        email=email,
+        phone=phone,
+        first_name=first_name,
+        last_name=last_name,
+        language=language or _request_language(),
+    )
     _clean_fields(user, exclude=["password"])
     _check_password_policy(password, user=user, field="password")
     _ensure_unique(email=email, phone=phone)
@@ -68,7 +79,7 @@ def user_signup(
         # A concurrent sign-up with the same email or phone committed first.
         _ensure_unique(email=email, phone=phone)
         raise AlreadyRegistered(
-            {"email": ["An account with these details already exists."]}
+            {"email": [_("An account with these details already exists.")]}
         ) from exc
     _audit("auth.signup", user_id=user.pk)
     return user
@@ -81,8 +92,8 @@ def _mail_activation_link(user: User) -> None:
         user=user,
         raw=raw,
         path="activate",
-        subject="Library: confirm your email",
-        what="Confirm your email to activate your library account",
+        subject=gettext_lazy("Library: confirm your email"),
+        what=gettext_lazy("Confirm your email to activate your library account"),
         hours=int(ACTIVATION_LIFETIME.total_seconds() // 3600),
     )
 

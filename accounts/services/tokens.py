@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -43,7 +44,7 @@ def _family_for_update(token: RefreshToken, *, user: User) -> TokenFamily:
     Refresh and logout both take this lock first: of the two, the later one sees what the earlier
     one did. Two first-time creators meet on the primary key; the second then locks the row.
     """
-    family, _ = TokenFamily.objects.select_for_update().get_or_create(
+    family, _created = TokenFamily.objects.select_for_update().get_or_create(
         pk=token.family,
         defaults={"user": user, "expires_at": datetime_from_epoch(token["exp"])},
     )
@@ -56,7 +57,7 @@ def _blacklist(token: RefreshToken, *, user: User) -> bool:
     BlacklistedToken is one-to-one with OutstandingToken: of two concurrent calls, the second
     insert waits for the first to commit, then fails on the unique index, and sees the row.
     """
-    outstanding, _ = OutstandingToken.objects.get_or_create(
+    outstanding, _created = OutstandingToken.objects.get_or_create(
         jti=token[jwt_settings.JTI_CLAIM],
         defaults={
             "user": user,
@@ -65,7 +66,7 @@ def _blacklist(token: RefreshToken, *, user: User) -> bool:
             "expires_at": datetime_from_epoch(token["exp"]),
         },
     )
-    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    _row, created = BlacklistedToken.objects.get_or_create(token=outstanding)
     return created
 
 
@@ -109,7 +110,7 @@ def user_logout(*, user: User, refresh: str, access_jti: str, access_expires_at:
     """Revoke the refresh token's family (every refresh and access token rotated from that
     sign-in) and the presented access token, at once; a concurrent refresh of the family either
     finishes first and is revoked with it, or waits and finds the family revoked."""
-    invalid = InvalidInput({"refresh": ["This is not a valid refresh token of yours."]})
+    invalid = InvalidInput({"refresh": [_("This is not a valid refresh token of yours.")]})
     try:
         token = _parse_refresh(refresh)
         owner_id = str(token[jwt_settings.USER_ID_CLAIM])
@@ -139,7 +140,7 @@ def user_revoke_tokens(*, user_id: int, by: User) -> None:
     with transaction.atomic():
         target = User.objects.select_for_update().filter(pk=user_id).first()
         if target is None:
-            raise NotFound("No such user.")
+            raise NotFound(_("No such user."))
         if target.is_staff:
             raise CannotRevokeAdmin()
         _revoke_all_tokens(target, at=timezone.now())
