@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
@@ -6,7 +7,7 @@ class CoreConfig(AppConfig):
     helpers, and the hooks through which a lower app asks a higher one."""
 
     name = "core"
-    verbose_name = "Core"
+    verbose_name = _("Core")
 
     def ready(self) -> None:
         from core import admin_dates  # the admin is loaded only once the apps are ready
