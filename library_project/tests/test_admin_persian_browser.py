@@ -7,8 +7,10 @@ import pytest
 from django.utils import translation
 
 from accounts.tests.browser import sign_in_to_admin
-from accounts.tests.factories import CustomerFactory, MembershipFactory, UserFactory
+from accounts.tests.factories import CustomerFactory, MembershipFactory, UserFactory, member
+from catalog.tests.factories import BookFactory
 from core.l10n import local_datetime
+from reservations.services import reservation_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,3 +63,21 @@ def test_an_english_browser_keeps_the_admin_left_to_right_and_gregorian(
     row = browser_page.locator("#result_list tbody tr").first.inner_text()
     assert "March 20, 2026" in row
     assert "۱۴۰۵" not in row
+
+
+def test_a_books_holders_show_their_loan_in_jalali_dates(
+    persian_admin, live_server, screenshot_dir
+):
+    page = persian_admin
+    book = BookFactory(title="Rumi's Masnavi", total_units=1)
+    loan = reservation_create(customer=member(), book_id=book.pk, days=3).reservation
+
+    page.goto(f"{live_server.url}/admin/catalog/book/{book.pk}/change/")
+
+    holders = page.locator("#book-holders").inner_text()
+    with translation.override("fa"):
+        assert local_datetime(loan.starts_at) in holders
+        assert local_datetime(loan.ends_at) in holders
+    assert "UTC" not in holders
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    page.screenshot(path=f"{screenshot_dir}/admin-persian-book-holders.png", full_page=True)

@@ -81,7 +81,7 @@ def test_staff_switch_the_admin_to_persian_and_back(staff_client):
     persian = staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
     assert persian["Content-Language"] == "fa"
     assert 'dir="rtl"' in persian.content.decode()
-    assert 'value="en"' in persian.content.decode()  # the way back to English
+    assert 'value="en" lang="en">English</button>' in persian.content.decode()  # the way back
 
     staff_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
     assert staff_client.get("/admin/")["Content-Language"] == "en"
