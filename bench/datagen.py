@@ -311,16 +311,18 @@ def reference_data(cur) -> None:
 
 def members(cur, layout: MemberLayout) -> None:
     """Users, customers, wallets, memberships and the two ledger rows of each paying member."""
+    from accounts.models import default_language
+
     m = layout.members
     cur.execute(
         """
         INSERT INTO accounts_user (id, password, is_superuser, first_name, last_name, is_staff,
-                                   date_joined, email, phone, is_active)
+                                   date_joined, email, phone, is_active, language)
         SELECT j, '!bench-unusable', false, 'Member', j::text, false, now() - interval '90 days',
-               'member' || j || '@bench.example', '+98910' || lpad(j::text, 7, '0'), true
+               'member' || j || '@bench.example', '+98910' || lpad(j::text, 7, '0'), true, %s
         FROM generate_series(1, %s) j
         """,
-        (m,),
+        (default_language(), m),
     )
     cur.execute(
         f"""
