@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Value
 from django.utils import timezone, translation
 
 from accounts.channels import channels_of
@@ -16,8 +17,33 @@ from accounts.tasks import enqueue_delivery
 Message = str | Callable[[], str]
 
 
-def _languages_of(user_ids: Iterable[int]) -> dict[int, str]:
-    return dict(User.objects.filter(pk__in=set(user_ids)).values_list("pk", "language"))
+def _recorded_and_languages(
+    event_keys: list[str], user_ids: set[int]
+) -> tuple[set[str], dict[int, str]]:
+    """Which of `event_keys` are recorded already, and the languages of `user_ids`, in one query:
+    recording a notice costs no more round trips for being written in its member's language."""
+
+    def tagged(tag: str):
+        return Value(tag, output_field=CharField())
+
+    recorded = Notification.objects.filter(event_key__in=event_keys).values_list(
+        tagged("recorded"), "event_key", "user_id"
+    )
+    languages = User.objects.filter(pk__in=user_ids).values_list(
+        tagged("language"), "language", "pk"
+    )
+    recorded_keys, language_of = set(), {}
+    for tag, text, user_id in recorded.order_by().union(languages.order_by(), all=True):
+        if tag == "recorded":
+            recorded_keys.add(text)
+        else:
+            language_of[user_id] = text
+    return recorded_keys, language_of
+
+
+def _written_per_member(user_id: int, message: Message) -> set[int]:
+    """The member whose language `message` must be written in (none for a plain string)."""
+    return set() if isinstance(message, str) else {user_id}
 
 
 def _written(message: Message, language: str | None) -> str:
@@ -31,7 +57,8 @@ def _written(message: Message, language: str | None) -> str:
 def _in_member_language(message: Message, user_id: int) -> str:
     if isinstance(message, str):
         return message
-    return _written(message, _languages_of([user_id]).get(user_id))
+    language = User.objects.filter(pk=user_id).values_list("language", flat=True).first()
+    return _written(message, language)
 
 
 def _delivered_at_once(kind: str):
@@ -45,16 +72,23 @@ def notify(*, user_id: int, kind: str, message: Message, event_key: str) -> Noti
     Call it inside the use case's transaction: if the transaction rolls back, nothing is recorded
     and nothing is sent. A retried task that notifies the same event again changes nothing.
     """
-    notification, created = Notification.objects.get_or_create(
-        event_key=event_key,
-        defaults={
-            "user_id": user_id,
-            "kind": kind,
-            "message": _in_member_language(message, user_id),
-            "delivered_at": _delivered_at_once(kind),
-        },
+    recorded, languages = _recorded_and_languages(
+        [event_key], _written_per_member(user_id, message)
     )
-    if created and notification.delivered_at is None:
+    if recorded:
+        return Notification.objects.get(event_key=event_key)
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                event_key=event_key,
+                user_id=user_id,
+                kind=kind,
+                message=_written(message, languages.get(user_id)),
+                delivered_at=_delivered_at_once(kind),
+            )
+    except IntegrityError:  # a concurrent transaction recorded the same event first
+        return Notification.objects.get(event_key=event_key)
+    if notification.delivered_at is None:
         transaction.on_commit(lambda: enqueue_delivery([notification.pk]))
     return notification
 
@@ -84,8 +118,7 @@ class NotificationEvent:
 
 
 def notify_many(events: Iterable[NotificationEvent]) -> None:
-    """`notify` for many events in a fixed number of queries (five, whatever their number: one
-    reads the members' languages).
+    """`notify` for many events in a fixed number of queries (four, whatever their number).
 
     Events already recorded are left alone; the new ones are inserted in one statement (in a
     savepoint) that returns exactly the ids this call created, and one task hands them to
@@ -96,15 +129,14 @@ def notify_many(events: Iterable[NotificationEvent]) -> None:
     pending = {event.event_key: event for event in events}
     if not pending:
         return
-    recorded = Notification.objects.filter(event_key__in=list(pending)).values_list(
-        "event_key", flat=True
+    written_per_member = set().union(
+        *(_written_per_member(e.user_id, e.message) for e in pending.values())
     )
+    recorded, languages = _recorded_and_languages(list(pending), written_per_member)
     for event_key in recorded:
         del pending[event_key]
     if not pending:
         return
-    written_per_member = [e.user_id for e in pending.values() if not isinstance(e.message, str)]
-    languages = _languages_of(written_per_member) if written_per_member else {}
     texts: dict[tuple[int, str | None], str] = {}  # each message written once per language
 
     def text_of(e: NotificationEvent) -> str:

@@ -2,6 +2,7 @@ import math
 
 import pytest
 from django.db import connection, transaction
+from django.utils import translation
 
 from accounts import sms
 from accounts.models import Customer, Notification, User
@@ -103,3 +104,55 @@ def test_notify_many_costs_the_same_few_queries_for_any_number_of_events(
     with transaction.atomic(), django_assert_max_num_queries(3 + inserts):  # delivery after commit
         notify_many(_events(user, [f"q:{i}" for i in range(300)]))
     assert Notification.objects.filter(event_key__startswith="q:").count() == 300
+
+
+@pytest.fixture
+def persian_user():
+    user = User.objects.create_user(
+        "fa@example.com", "+989125556666", "x", is_active=True, language="fa"
+    )
+    Customer.objects.create(user=user)
+    return user
+
+
+def test_notify_writes_in_the_members_language_in_as_many_queries_as_a_plain_notice(
+    persian_user, django_assert_num_queries
+):
+    # 4: whether recorded and the member's language (one query), then the insert in a savepoint.
+    with transaction.atomic(), django_assert_num_queries(4):
+        notify(
+            user_id=persian_user.pk,
+            kind="queue_granted",
+            message=translation.get_language,
+            event_key="lang:1",
+        )
+    assert Notification.objects.get(event_key="lang:1").message == "fa"
+    with django_assert_num_queries(2):  # a replay reads the notice and records nothing
+        again = notify(
+            user_id=persian_user.pk, kind="queue_granted", message="x", event_key="lang:1"
+        )
+    assert again.message == "fa"
+
+
+def test_notify_many_writes_each_notice_in_its_members_language_in_the_same_few_queries(
+    user, persian_user, django_assert_max_num_queries
+):
+    events = [
+        NotificationEvent(
+            user_id=member.pk,
+            kind="queue_dropped",
+            message=translation.get_language,
+            event_key=f"lang:{member.pk}:{i}",
+        )
+        for member in (user, persian_user)
+        for i in range(100)
+    ]
+    inserts = 1 if connection.vendor == "postgresql" else math.ceil(200 * 7 / 999)
+    with transaction.atomic(), django_assert_max_num_queries(3 + inserts):
+        notify_many(events)
+    written = Notification.objects.filter(event_key__startswith="lang:")
+    assert dict(written.values_list("user_id", "message").distinct()) == {
+        user.pk: "en",
+        persian_user.pk: "fa",
+    }
+    assert written.count() == 200
