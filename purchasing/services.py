@@ -1,8 +1,9 @@
 """Writes that move money. `wallet_credit` and `wallet_debit` are the only code that touches a balance.
 
-Every service here locks the customer's wallet row first (the last lock of the global order book →
-queue entries → wallet, and the only one these services take before other rows), so all of one
-customer's money movements, charges and membership purchases run one after another.
+Every balance change locks the customer's wallet row first (the last lock of the global order
+book → queue entries → wallet, and the only one these services take before other rows), so all of
+one customer's money movements and membership purchases run one after another. A charge asks its
+gateway before it takes that lock.
 """
 
 import hashlib
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -162,23 +163,60 @@ def wallet_charge(
 ) -> ChargeResult:
     """Charge the wallet through the configured gateway; a repeated key answers its first payment.
 
-    The wallet lock is taken before the key is looked up, so concurrent requests with one key run
-    one after the other and the later ones find the first payment (the unique constraint on
-    (wallet, idempotency_key) is the last line of defence). A gateway that succeeds at once is
-    credited in the same transaction; a webhook gateway leaves the payment pending.
+    The gateway is asked without the wallet's lock (a real one may take seconds to answer, and the
+    member's reservations and queue grants need that lock meanwhile); the wallet is locked only to
+    credit a gateway that succeeds at once. A webhook or redirect gateway leaves the payment
+    pending. Requests with one key are kept apart by the unique (wallet, idempotency_key): a
+    second insert waits for the first transaction and, once it commits, answers its payment.
     """
     if not _is_whole(amount) or not 0 < amount <= MAX_CHARGE_AMOUNT:
         raise InvalidAmount(max_amount=MAX_CHARGE_AMOUNT)
     fingerprint = request_fingerprint(amount=amount)
+    try:
+        return _charge(
+            customer_id=customer_id,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        )
+    except IntegrityError:
+        # Another request with this key committed while our insert waited for it: its payment.
+        if idempotency_key is None:
+            raise
+        replay = _replay(
+            customer_id=customer_id, idempotency_key=idempotency_key, fingerprint=fingerprint
+        )
+        if replay is None:
+            raise
+        return replay
+
+
+def _replay(*, customer_id: int, idempotency_key: str, fingerprint: str) -> ChargeResult | None:
+    """The first payment made with this key, if any; the key with another body is refused."""
+    earlier = Payment.objects.filter(
+        wallet__customer_id=customer_id, idempotency_key=idempotency_key
+    ).first()
+    if earlier is None:
+        return None
+    if earlier.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return ChargeResult(payment=earlier, replayed=True)
+
+
+def _charge(
+    *, customer_id: int, amount: int, idempotency_key: str | None, fingerprint: str
+) -> ChargeResult:
     gateway = get_gateway()
     with transaction.atomic():
-        wallet = wallet_for_update(customer_id=customer_id)
         if idempotency_key is not None:
-            earlier = Payment.objects.filter(wallet=wallet, idempotency_key=idempotency_key).first()
-            if earlier is not None:
-                if earlier.request_fingerprint != fingerprint:
-                    raise IdempotencyKeyReused()
-                return ChargeResult(payment=earlier, replayed=True)
+            replay = _replay(
+                customer_id=customer_id, idempotency_key=idempotency_key, fingerprint=fingerprint
+            )
+            if replay is not None:
+                return replay
+        wallet = Wallet.objects.filter(customer_id=customer_id).first()
+        if wallet is None:
+            raise WalletNotFound()
         payment = Payment.objects.create(
             wallet=wallet,
             amount=amount,

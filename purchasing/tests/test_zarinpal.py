@@ -556,3 +556,110 @@ def test_two_verifications_at_once_credit_the_wallet_once(zarinpal, member, cust
     assert Payment.objects.get(pk=payment_id).status == PaymentStatus.SUCCEEDED
     assert len(charges_of(customer)) == 1
     assert assert_wallet_equals_its_ledger(customer) == 50_000
+
+
+def _held_session_request():
+    """Zarinpal's side of request.json that answers only when the test lets it, and tells the test
+    when a request has come in."""
+    import threading
+
+    arrived, release, calls = threading.Event(), threading.Event(), []
+
+    def handler(request):
+        calls.append(request.get_json())
+        arrived.set()
+        release.wait(timeout=20)
+        return zp.answer(zp.REQUEST_OK)
+
+    return handler, arrived, release, calls
+
+
+def _in_thread(work, results: list):
+    import threading
+
+    from django.db import connection
+
+    def target():
+        try:
+            results.append(work())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_payment_request_leaves_the_members_wallet_free(settings, zarinpal):
+    """While Zarinpal takes its time, the member's reservations and queue grants (which lock the
+    wallet) go on; the charge then opens its session as usual."""
+    from accounts.tests.factories import CustomerFactory
+    from purchasing.services import wallet_debit
+
+    settings.ZARINPAL_READ_TIMEOUT = 20.0
+    customer = CustomerFactory(balance=5_000)
+    member = APIClient()
+    member.force_authenticate(customer.user)
+    handler, arrived, release, _ = _held_session_request()
+    zarinpal.expect_oneshot_request(zp.REQUEST_PATH, method="POST").respond_with_handler(handler)
+    charged, debited = [], []
+
+    charging = _in_thread(lambda: charge(member).status_code, charged)
+    try:
+        assert arrived.wait(timeout=10)
+        debiting = _in_thread(
+            lambda: wallet_debit(
+                customer_id=customer.pk, amount=1_000, kind=TransactionKind.RESERVATION_FEE
+            ),
+            debited,
+        )
+        debiting.join(timeout=5)
+        debited_while_zarinpal_answered = not debiting.is_alive()
+    finally:
+        release.set()
+    charging.join(timeout=20)
+    debiting.join(timeout=20)
+
+    assert debited_while_zarinpal_answered
+    assert charged == [201]
+    assert balance_of(customer) == 4_000
+    assert Payment.objects.get(wallet__customer=customer).gateway_reference == zp.AUTHORITY
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_key_sent_twice_while_zarinpal_answers_opens_one_session(settings, zarinpal, customer):
+    """The second request waits for the first and answers its payment: one request.json, one
+    payment, the same start-pay URL for both."""
+    settings.ZARINPAL_READ_TIMEOUT = 20.0
+    handler, arrived, release, calls = _held_session_request()
+    zarinpal.expect_request(zp.REQUEST_PATH, method="POST").respond_with_handler(handler)
+    answers = []
+
+    def keyed_charge():
+        client = APIClient()
+        client.force_authenticate(customer.user)
+        return client.post(
+            CHARGE, {"amount": 50_000}, format="json", headers={"Idempotency-Key": "k-1"}
+        )
+
+    first = _in_thread(keyed_charge, answers)
+    try:
+        assert arrived.wait(timeout=10)
+        second = _in_thread(keyed_charge, answers)
+        second.join(timeout=1)
+        assert second.is_alive()  # waiting for the first request's payment
+    finally:
+        release.set()
+    first.join(timeout=20)
+    second.join(timeout=20)
+
+    assert [a.status_code for a in answers] == [201, 201]
+    assert [a.headers.get("Idempotent-Replayed") for a in answers] == [None, "true"]
+    assert len({a.json()["id"] for a in answers}) == 1
+    start_pay = f"{zarinpal.url_for('/pg/StartPay/')}{zp.AUTHORITY}"
+    assert {a.json()["payment_url"] for a in answers} == {start_pay}
+    assert len(calls) == 1
+    assert Payment.objects.count() == 1
