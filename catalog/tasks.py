@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from catalog.importing.jobs import import_job_run
 from catalog.models import ImportJob
@@ -18,8 +19,11 @@ IMPORT_TIME_LIMIT = 50 * 60
     time_limit=IMPORT_TIME_LIMIT + 60,
     soft_time_limit=IMPORT_TIME_LIMIT,
 )
-def run_import_job(job_id: int) -> None:
-    import_job_run(job_id=job_id)
+def run_import_job(job_id: int, language: str | None = None) -> None:
+    """Run the job in the language of the staff member who started it: its report's reasons and
+    error are written once, for them to read."""
+    with translation.override(language):
+        import_job_run(job_id=job_id)
 
 
 def import_job_start(job: ImportJob) -> None:
@@ -28,4 +32,5 @@ def import_job_start(job: ImportJob) -> None:
     if job.size < settings.CATALOG_IMPORT_INLINE_BYTES:
         import_job_run(job_id=job.pk)
     else:
-        transaction.on_commit(lambda: run_import_job.delay(job.pk))
+        language = translation.get_language()
+        transaction.on_commit(lambda: run_import_job.delay(job.pk, language))

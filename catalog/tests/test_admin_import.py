@@ -466,3 +466,32 @@ def test_a_real_worker_previews_and_applies_a_large_file_with_progress(importer_
     assert Book.objects.filter(isbn__in=[isbn13(100 + n) for n in range(60)]).count() == 60
     rows = report_of(importer_client, applying)
     assert len(rows) == 61 and {row[3] for row in rows[1:]} == {"create"}
+
+
+@pytest.mark.celery_worker
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_writes_the_report_in_the_language_the_job_was_started_in(settings):
+    """The staff member reads the admin in Persian: the worker's reasons are Persian too, though
+    the worker itself has no request and no language of its own."""
+    from celery.contrib.testing.worker import start_worker
+
+    from library_project.celery import app
+
+    persian = Client(HTTP_ACCEPT_LANGUAGE="fa")
+    persian.force_login(staff_with_permissions(*IMPORTER))
+    settings.CATALOG_IMPORT_INLINE_BYTES = 1
+    max_age = connection.settings_dict["CONN_MAX_AGE"]
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    try:
+        with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
+            upload(persian, marc_file(marc_record(None, "No ISBN here")))
+            job = ImportJob.objects.get()
+            wait_for_state(persian, job, [])
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = max_age
+
+    job.refresh_from_db()
+    assert job.state == "done"
+    assert [row[-1] for row in job.shown] == ["بدون شابک (020)"]
+    assert report_of(persian, job)[1][-1] == "بدون شابک (020)"
