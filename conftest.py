@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from accounts.tests.factories import AdminFactory
 from library_project.tests.outbox import outbox as _outbox
@@ -29,6 +30,14 @@ def pytest_runtest_setup(item):
         if IN_CI:
             pytest.fail(f"CI=true and this test {reason}", pytrace=False)
         pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a test client's request in Persian leaves Persian
+    active in the thread after it (LocaleMiddleware activates a language and never resets it)."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
